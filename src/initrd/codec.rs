@@ -1,0 +1,1 @@
+//! Compression detection by magic bytes (gzip, bzip2, xz, zstd).

@@ -1,0 +1,3 @@
+//! `install.img`: the installer root, a compressed cpio archive.
+
+pub mod codec;

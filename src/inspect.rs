@@ -1,0 +1,1 @@
+//! The `xiso inspect` report.

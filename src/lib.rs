@@ -1,0 +1,40 @@
+//! # xiso — remaster XCP-ng installer ISOs without root
+//!
+//! The crate reads an installer ISO (ISO 9660 + Rock Ridge + Joliet + El Torito +
+//! an isohybrid MBR/GPT system area), lets a caller change it, and writes a new
+//! hybrid BIOS/UEFI image. Nothing needs root, loop mounts or external programs.
+//!
+//! Module map (the ISO's anatomy):
+//!
+//! | module | concern |
+//! | --- | --- |
+//! | [`source`] | random-access reading of the input file |
+//! | [`iso`] | ISO 9660 volume descriptors, directory tree, Rock Ridge, Joliet, El Torito catalog |
+//! | [`boot`] | boot info table, hybrid system area (MBR + GPT) |
+//! | [`initrd`] | `install.img`: compression detection |
+//! | [`treeinfo`] | `.treeinfo` reading |
+//! | [`repo`] | `repodata/` summary |
+//! | [`inspect`] | the `xiso inspect` report |
+//! | [`workspace`] | `xiso unpack`: the on-disk workspace and its manifest |
+//!
+//! ```no_run
+//! use xiso::iso::IsoImage;
+//! let iso = IsoImage::open("xcp-ng-8.3.0.iso")?;
+//! for entry in iso.walk()? {
+//!     println!("{} {}", entry.path, entry.size);
+//! }
+//! # Ok::<(), xiso::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod boot;
+pub mod error;
+pub mod initrd;
+pub mod inspect;
+pub mod iso;
+pub mod repo;
+pub mod source;
+pub mod treeinfo;
+pub mod workspace;
+
+pub use error::{Error, ErrorKind, Result};

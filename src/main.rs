@@ -1,0 +1,2 @@
+//! The `xiso` command line: parses arguments, calls the library, prints.
+fn main() {}

@@ -1,0 +1,3 @@
+//! `repodata/`: the package repository metadata on the ISO.
+
+pub mod repomd;

@@ -1,0 +1,1 @@
+//! `repomd.xml` reading and the repository summary.

@@ -1,0 +1,117 @@
+//! Random-access reading of the source image.
+//!
+//! The ISO is never loaded whole: every structure is read at its offset with
+//! `pread`, and a read that would run past the end of the file is reported as
+//! corruption at that offset rather than as a short read.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// ISO 9660 logical sector size (ECMA-119 6.1.2); xiso handles no other.
+pub const SECTOR: u64 = 2048;
+
+/// An open, read-only source file with its path for error messages.
+#[derive(Debug)]
+pub struct Source {
+    file: File,
+    path: PathBuf,
+    len: u64,
+}
+
+impl Source {
+    /// Open `path` read-only.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path)
+            .map_err(|e| Error::io(e, "cannot open").in_file(&path))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(e, "cannot stat").in_file(&path))?;
+        if meta.is_dir() {
+            return Err(Error::invalid("is a directory, not an ISO image").in_file(&path));
+        }
+        Ok(Source {
+            len: meta.len(),
+            file,
+            path,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True for an empty file.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Fill `buf` from `offset`; `what` names the structure for the error message.
+    pub fn read_exact_at(&self, offset: u64, buf: &mut [u8], what: &str) -> Result<()> {
+        let end = offset.checked_add(buf.len() as u64).ok_or_else(|| {
+            Error::corrupt(offset, format!("{what}: offset overflows")).in_file(&self.path)
+        })?;
+        if end > self.len {
+            return Err(Error::corrupt(
+                offset,
+                format!(
+                    "{what} ({} bytes) runs past the end of the file ({} bytes): truncated image?",
+                    buf.len(),
+                    self.len
+                ),
+            )
+            .in_file(&self.path));
+        }
+        self.file
+            .read_exact_at(buf, offset)
+            .map_err(|e| Error::io(e, format!("reading {what}")).at(offset).in_file(&self.path))
+    }
+
+    /// Read `len` bytes at `offset` into a new buffer.
+    pub fn read_vec(&self, offset: u64, len: usize, what: &str) -> Result<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        self.read_exact_at(offset, &mut v, what)?;
+        Ok(v)
+    }
+
+    /// Read one 2048-byte sector.
+    pub fn read_sector(&self, lba: u32, what: &str) -> Result<[u8; SECTOR as usize]> {
+        let mut buf = [0u8; SECTOR as usize];
+        self.read_exact_at(u64::from(lba) * SECTOR, &mut buf, what)?;
+        Ok(buf)
+    }
+
+    /// Stream `len` bytes from `offset` into `out` with a bounded buffer.
+    pub fn copy_range(&self, offset: u64, len: u64, out: &mut dyn Write, what: &str) -> Result<()> {
+        let end = offset.checked_add(len).unwrap_or(u64::MAX);
+        if end > self.len {
+            return Err(Error::corrupt(
+                offset,
+                format!("{what} ({len} bytes) runs past the end of the file ({} bytes)", self.len),
+            )
+            .in_file(&self.path));
+        }
+        let mut buf = vec![0u8; 1 << 20];
+        let mut pos = offset;
+        while pos < end {
+            let n = ((end - pos) as usize).min(buf.len());
+            self.file
+                .read_exact_at(&mut buf[..n], pos)
+                .map_err(|e| Error::io(e, format!("reading {what}")).at(pos).in_file(&self.path))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| Error::new(ErrorKind::Io, format!("writing {what}: {e}")))?;
+            pos += n as u64;
+        }
+        Ok(())
+    }
+}

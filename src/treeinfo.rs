@@ -1,0 +1,1 @@
+//! `.treeinfo`: the INI file the installer needs to accept the media.

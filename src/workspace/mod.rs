@@ -1,0 +1,1 @@
+//! The on-disk workspace written by `xiso unpack` and its manifest.
