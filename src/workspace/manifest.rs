@@ -1,0 +1,165 @@
+//! `DIR/.xiso/manifest`: what `pack` needs to replay the source image.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Manifest format version; bump on incompatible changes.
+pub const MANIFEST_VERSION: u32 = 1;
+/// Relative path of the manifest inside a workspace.
+pub const MANIFEST_PATH: &str = ".xiso/manifest";
+/// Relative path of the saved system area.
+pub const SYSTEM_AREA_PATH: &str = ".xiso/system-area";
+/// Relative path of the ISO tree.
+pub const TREE_DIR: &str = "iso";
+
+/// The identity of the source image, so `pack` can tell whether it may still copy
+/// extents from it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceIdentity {
+    /// Absolute path when unpacked.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the first 64 KiB (system area and volume descriptors) plus the
+    /// size: cheap, and it changes whenever the image is rebuilt.
+    pub head_sha256: String,
+}
+
+/// One volume descriptor, raw, for replay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawDescriptor {
+    /// LBA in the source.
+    pub lba: u32,
+    /// The 2048 bytes as hex.
+    pub hex: String,
+}
+
+/// An El Torito boot entry as `pack` must replay it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BootEntryRecord {
+    /// Platform id (0 x86, 0xEF UEFI).
+    pub platform: u8,
+    /// Bootable indicator.
+    pub bootable: bool,
+    /// Media type byte (0 = no emulation).
+    pub media: u8,
+    /// Load segment.
+    pub load_segment: u16,
+    /// System type.
+    pub system_type: u8,
+    /// Sector count (512-byte virtual sectors).
+    pub sector_count: u16,
+    /// LBA of the image in the source.
+    pub load_lba: u32,
+    /// The file in the tree that starts at that LBA, if any.
+    pub file: Option<String>,
+    /// Whether the boot image carries a boot info table (BIOS isolinux).
+    pub boot_info_table: bool,
+}
+
+/// Metadata of one tree entry, as the ISO records it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EntryRecord {
+    /// Path relative to the tree root, `/`-separated, no leading slash.
+    pub path: String,
+    /// `file`, `dir`, `symlink`, `special`.
+    pub kind: String,
+    /// POSIX mode (type and permission bits).
+    pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Link count as recorded.
+    pub nlink: u32,
+    /// Modification time.
+    pub mtime: Option<i64>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Source extents `(lba, len)`: pack copies from here when the file is unchanged.
+    pub extents: Vec<(u32, u64)>,
+    /// Symlink target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Device numbers for special files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdev: Option<(u32, u32)>,
+    /// ISO 9660 hidden flag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+/// The whole manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always "xiso-manifest".
+    pub format: String,
+    /// [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// xiso version that wrote it.
+    pub generator: String,
+    /// The source image.
+    pub source: SourceIdentity,
+    /// Name space the tree was read from (rock-ridge, joliet, iso9660).
+    pub namespace: String,
+    /// Whether the source had a Joliet tree.
+    pub joliet: bool,
+    /// Primary, supplementary and boot record descriptors, raw.
+    pub descriptors: Vec<RawDescriptor>,
+    /// Path of the boot catalog file in the tree, if the catalog is a visible file.
+    pub boot_catalog: Option<String>,
+    /// LBA of the boot catalog in the source.
+    pub boot_catalog_lba: Option<u32>,
+    /// El Torito entries in catalog order.
+    pub boot_entries: Vec<BootEntryRecord>,
+    /// Volume space size of the source in sectors.
+    pub volume_sectors: u32,
+    /// Every tree entry, parents before children.
+    pub entries: Vec<EntryRecord>,
+}
+
+impl Manifest {
+    /// Read `DIR/.xiso/manifest`.
+    pub fn load(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST_PATH);
+        let text = std::fs::read(&path)
+            .map_err(|e| Error::io(e, "cannot read the workspace manifest").in_file(&path))?;
+        let m: Manifest = serde_json::from_slice(&text)
+            .map_err(|e| Error::corrupt(0, format!("manifest is not valid: {e}")).in_file(&path))?;
+        if m.format != "xiso-manifest" {
+            return Err(Error::corrupt(0, "not an xiso manifest").in_file(&path));
+        }
+        if m.version != MANIFEST_VERSION {
+            return Err(Error::unsupported(format!(
+                "manifest version {} (this xiso reads version {MANIFEST_VERSION})",
+                m.version
+            ))
+            .in_file(&path));
+        }
+        Ok(m)
+    }
+
+    /// Serialize as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("manifest serializes")
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes of a hex string.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}

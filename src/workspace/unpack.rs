@@ -1,0 +1,276 @@
+//! `xiso unpack ISO DIR`.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::manifest::{
+    hex, EntryRecord, Manifest, RawDescriptor, SourceIdentity, MANIFEST_PATH, MANIFEST_VERSION,
+    SYSTEM_AREA_PATH, TREE_DIR,
+};
+use crate::error::{Error, Result};
+use crate::iso::{Entry, EntryKind, IsoImage};
+use crate::source::SECTOR;
+
+/// Options for [`unpack`].
+#[derive(Debug, Clone, Default)]
+pub struct UnpackOptions {
+    /// Write into a non-empty directory.
+    pub force: bool,
+}
+
+/// What [`unpack`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnpackReport {
+    /// Files written.
+    pub files: usize,
+    /// Directories created.
+    pub dirs: usize,
+    /// Symlinks created.
+    pub symlinks: usize,
+    /// Special files represented by placeholders.
+    pub specials: usize,
+    /// Bytes of file data written.
+    pub bytes: u64,
+}
+
+/// Identity of a source image (see [`SourceIdentity`]).
+pub fn source_identity(iso: &IsoImage) -> Result<SourceIdentity> {
+    let src = iso.source();
+    let head_len = src.len().min(32 * SECTOR) as usize;
+    let head = src.read_vec(0, head_len, "image head")?;
+    let mut h = Sha256::new();
+    h.update(&head);
+    h.update(src.len().to_le_bytes());
+    let path = fs::canonicalize(src.path()).unwrap_or_else(|_| src.path().to_path_buf());
+    Ok(SourceIdentity {
+        path,
+        size: src.len(),
+        head_sha256: hex(&h.finalize()),
+    })
+}
+
+/// Build the manifest for an image (no files are written).
+pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
+    let d = iso.descriptors();
+    let mut descriptors = vec![RawDescriptor {
+        lba: d.primary.lba,
+        hex: hex(&d.primary.raw),
+    }];
+    if let Some(j) = &d.joliet {
+        descriptors.push(RawDescriptor {
+            lba: j.lba,
+            hex: hex(&j.raw),
+        });
+    }
+    let boot_entries = crate::inspect::boot_entry_records(iso, entries)?;
+    let boot_catalog = d.boot_catalog_lba.and_then(|lba| {
+        entries
+            .iter()
+            .find(|e| e.is_file() && e.extents.first().is_some_and(|x| x.lba == lba))
+            .map(|e| e.path.trim_start_matches('/').to_string())
+    });
+    Ok(Manifest {
+        format: "xiso-manifest".into(),
+        version: MANIFEST_VERSION,
+        generator: format!("xiso {}", env!("CARGO_PKG_VERSION")),
+        source: source_identity(iso)?,
+        namespace: serde_json::to_value(iso.namespace())
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        joliet: d.joliet.is_some(),
+        descriptors,
+        boot_catalog,
+        boot_catalog_lba: d.boot_catalog_lba,
+        boot_entries,
+        volume_sectors: d.primary.space_size,
+        entries: entries.iter().map(entry_record).collect(),
+    })
+}
+
+fn entry_record(e: &Entry) -> EntryRecord {
+    let (kind, target, rdev) = match &e.kind {
+        EntryKind::File => ("file", None, None),
+        EntryKind::Directory => ("dir", None, None),
+        EntryKind::Symlink { target } => ("symlink", Some(target.clone()), None),
+        EntryKind::Special { rdev } => ("special", None, *rdev),
+    };
+    EntryRecord {
+        path: e.path.trim_start_matches('/').to_string(),
+        kind: kind.into(),
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        nlink: e.nlink,
+        mtime: e.mtime,
+        size: e.size,
+        extents: e.extents.iter().map(|x| (x.lba, x.len)).collect(),
+        target,
+        rdev,
+        hidden: e.hidden,
+    }
+}
+
+fn is_empty_dir(dir: &Path) -> Result<bool> {
+    match fs::read_dir(dir) {
+        Ok(mut it) => Ok(it.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(Error::io(e, "cannot read the target directory").in_file(dir)),
+    }
+}
+
+/// Unpack `iso` into the workspace `dir`. The whole image is validated before
+/// anything is written; without `force`, `dir` must be absent or empty, and the
+/// workspace is built in a sibling temporary directory then renamed into place, so
+/// a failure leaves nothing behind.
+pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<UnpackReport> {
+    let entries = iso.walk()?;
+    let manifest = build_manifest(iso, &entries)?;
+    let empty = is_empty_dir(dir)?;
+    if !empty && !opts.force {
+        return Err(Error::invalid(
+            "target directory is not empty (use --force to unpack into it anyway)",
+        )
+        .in_file(dir));
+    }
+    let (work, staged) = if empty {
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "workspace".into());
+        let tmp = parent.join(format!(".{name}.xiso-tmp-{}", std::process::id()));
+        (tmp, true)
+    } else {
+        (dir.to_path_buf(), false)
+    };
+    let result = write_workspace(iso, &entries, &manifest, &work);
+    match result {
+        Ok(report) if staged => {
+            if dir.exists() {
+                fs::remove_dir(dir).map_err(|e| {
+                    Error::io(e, "cannot replace the empty target directory").in_file(dir)
+                })?;
+            }
+            fs::rename(&work, dir).map_err(|e| {
+                let _ = fs::remove_dir_all(&work);
+                Error::io(e, "cannot move the unpacked workspace into place").in_file(dir)
+            })?;
+            Ok(report)
+        }
+        Ok(report) => Ok(report),
+        Err(e) => {
+            if staged {
+                let _ = fs::remove_dir_all(&work);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn io_at(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::io(e, "cannot write").in_file(path)
+}
+
+fn write_workspace(
+    iso: &IsoImage,
+    entries: &[Entry],
+    manifest: &Manifest,
+    work: &Path,
+) -> Result<UnpackReport> {
+    let tree = work.join(TREE_DIR);
+    fs::create_dir_all(&tree).map_err(io_at(&tree))?;
+    fs::create_dir_all(work.join(".xiso")).map_err(io_at(work))?;
+    let mut report = UnpackReport {
+        files: 0,
+        dirs: 0,
+        symlinks: 0,
+        specials: 0,
+        bytes: 0,
+    };
+    let mut dir_times: Vec<(PathBuf, Option<i64>)> = Vec::new();
+    for e in entries {
+        let rel = e.path.trim_start_matches('/');
+        let target = safe_join(&tree, rel).ok_or_else(|| {
+            Error::corrupt(e.record_offset, format!("unsafe path {:?}", e.path))
+                .in_file(iso.source().path())
+        })?;
+        match &e.kind {
+            EntryKind::Directory => {
+                fs::create_dir_all(&target).map_err(io_at(&target))?;
+                report.dirs += 1;
+                dir_times.push((target, e.mtime));
+            }
+            EntryKind::File => {
+                let f = fs::File::create(&target).map_err(io_at(&target))?;
+                let mut w = BufWriter::with_capacity(1 << 20, f);
+                iso.copy_file(e, &mut w)?;
+                let f = w
+                    .into_inner()
+                    .map_err(|e| Error::io(e.into_error(), "cannot write").in_file(&target))?;
+                // Keep the recorded permissions but always let the owner edit: the
+                // manifest holds the real mode for pack.
+                let perm = (e.mode & 0o7777) | 0o600;
+                f.set_permissions(fs::Permissions::from_mode(perm))
+                    .map_err(io_at(&target))?;
+                set_mtime(&f, e.mtime);
+                report.files += 1;
+                report.bytes += e.size;
+            }
+            EntryKind::Symlink { target: to } => {
+                symlink(to, &target).map_err(io_at(&target))?;
+                report.symlinks += 1;
+            }
+            EntryKind::Special { .. } => {
+                // An ordinary user cannot create device nodes: an empty placeholder,
+                // the manifest keeps the type and numbers.
+                fs::File::create(&target).map_err(io_at(&target))?;
+                report.specials += 1;
+            }
+        }
+    }
+    for (d, t) in dir_times.iter().rev() {
+        if let Ok(f) = fs::File::open(d) {
+            set_mtime(&f, *t);
+        }
+    }
+    let sa_len = iso.source().len().min(16 * SECTOR) as usize;
+    let sa = iso.source().read_vec(0, sa_len, "system area")?;
+    let sa_path = work.join(SYSTEM_AREA_PATH);
+    fs::write(&sa_path, sa).map_err(io_at(&sa_path))?;
+    let mpath = work.join(MANIFEST_PATH);
+    let mut f = fs::File::create(&mpath).map_err(io_at(&mpath))?;
+    f.write_all(manifest.to_json().as_bytes())
+        .map_err(io_at(&mpath))?;
+    Ok(report)
+}
+
+fn set_mtime(f: &fs::File, t: Option<i64>) {
+    if let Some(t) = t {
+        let when = if t >= 0 {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64)
+        } else {
+            std::time::UNIX_EPOCH - std::time::Duration::from_secs(t.unsigned_abs())
+        };
+        let _ = f.set_modified(when);
+    }
+}
+
+/// Join `rel` under `root`, refusing `..`, absolute components and empty names.
+pub fn safe_join(root: &Path, rel: &str) -> Option<PathBuf> {
+    let mut p = root.to_path_buf();
+    for comp in rel.split('/') {
+        if comp.is_empty() || comp == "." || comp == ".." {
+            return None;
+        }
+        p.push(comp);
+    }
+    Some(p)
+}
