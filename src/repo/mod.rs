@@ -1,3 +1,213 @@
 //! `repodata/`: the package repository metadata on the ISO.
+//!
+//! [`repomd::Repomd`] reads the index; [`summarize`] builds the report `xiso inspect`
+//! prints, counting the packages of `primary.xml.gz` as a stream (a primary file
+//! can be tens of megabytes once decompressed; it is never held in memory).
 
 pub mod repomd;
+
+use std::io::{BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::initrd::codec::{detect, Codec};
+pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
+
+/// One line of the repository summary: a metadata file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordSummary {
+    /// `primary`, `filelists`, `other`, `primary_db`, `group`, …
+    pub data_type: String,
+    /// The file, relative to the repository root.
+    pub href: String,
+    /// Stored size in bytes, when repomd.xml states it.
+    pub size: Option<u64>,
+}
+
+/// What `xiso inspect` reports about `repodata/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepoSummary {
+    /// `<revision>` of repomd.xml.
+    pub revision: Option<String>,
+    /// Every record in repomd.xml order.
+    pub records: Vec<RecordSummary>,
+    /// `<package>` elements counted in primary.xml.gz (`None` when it was not read).
+    pub package_count: Option<u64>,
+    /// The `packages="N"` attribute of primary's `<metadata>` element.
+    pub declared_package_count: Option<u64>,
+    /// Whether `repodata/repomd.xml.asc` is present (the caller looks).
+    pub signed: bool,
+    /// Inconsistencies that do not stop the report (count mismatch, missing primary).
+    pub warnings: Vec<String>,
+}
+
+/// Packages in a primary.xml: counted, and as its `<metadata packages>` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PackageCount {
+    /// `<package>` children of `<metadata>`.
+    pub counted: u64,
+    /// The `packages` attribute, when present.
+    pub declared: Option<u64>,
+}
+
+/// Build the repository summary from a parsed repomd.xml, the primary file's
+/// stored bytes (gzip, as the installer requires) when the caller has them, and
+/// whether a `repomd.xml.asc` signature exists.
+pub fn summarize(
+    repomd: &Repomd,
+    primary_gz: Option<&mut dyn Read>,
+    signed: bool,
+) -> Result<RepoSummary> {
+    let records = repomd
+        .records
+        .iter()
+        .map(|r| RecordSummary {
+            data_type: r.data_type.clone(),
+            href: r.location_href.clone(),
+            size: r.size,
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    let primary = repomd.record("primary");
+    if primary.is_none() {
+        warnings.push("repomd.xml has no primary record".to_string());
+    }
+    let count = match primary_gz {
+        Some(reader) => {
+            let href = primary.map_or("primary.xml.gz", |p| p.location_href.as_str());
+            Some(count_packages_dyn(reader).map_err(|e| e.in_path(href))?)
+        }
+        None => None,
+    };
+    if let Some(PackageCount {
+        counted,
+        declared: Some(declared),
+    }) = count
+    {
+        if counted != declared {
+            warnings.push(format!(
+                "primary.xml declares {declared} packages but lists {counted}"
+            ));
+        }
+    }
+    Ok(RepoSummary {
+        revision: repomd.revision.clone(),
+        records,
+        package_count: count.map(|c| c.counted),
+        declared_package_count: count.and_then(|c| c.declared),
+        signed,
+        warnings,
+    })
+}
+
+/// Count the packages of a gzip-compressed primary.xml, streaming.
+///
+/// A stream that is not gzip is [`ErrorKind::Unsupported`] when it is another
+/// known compression (EL7 yum in the installer reads only gzip) and
+/// [`ErrorKind::Corrupt`] otherwise; XML errors carry the offset in the
+/// decompressed XML.
+pub fn count_primary_packages(mut primary_gz: impl Read) -> Result<PackageCount> {
+    count_packages_dyn(&mut primary_gz)
+}
+
+fn count_packages_dyn(primary_gz: &mut dyn Read) -> Result<PackageCount> {
+    let mut compressed = BufReader::new(primary_gz);
+    let head = compressed
+        .fill_buf()
+        .map_err(|e| Error::io(e, "reading primary.xml.gz"))?;
+    match detect(head) {
+        Codec::Gzip => {}
+        Codec::Unknown | Codec::Uncompressed => {
+            return Err(Error::corrupt(0, "primary metadata is not gzip-compressed"))
+        }
+        other => {
+            return Err(Error::unsupported(format!(
+                "primary metadata is {}-compressed; the installer reads only gzip",
+                other.name()
+            )))
+        }
+    }
+    let xml = BufReader::new(MultiGzDecoder::new(compressed));
+    let mut reader = Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut counted = 0u64;
+    let mut declared = None;
+    let mut saw_root = false;
+    loop {
+        buf.clear();
+        let pos = reader.buffer_position();
+        let event = reader.read_event_into(&mut buf).map_err(|e| match e {
+            quick_xml::Error::Io(io) => Error::new(
+                ErrorKind::Corrupt,
+                format!("primary.xml.gz: gzip stream is damaged: {io}"),
+            ),
+            other => Error::corrupt(
+                reader.error_position(),
+                format!("primary.xml (offset in the decompressed XML): {other}"),
+            ),
+        })?;
+        let (start, empty) = match &event {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                (None, false)
+            }
+            Event::Eof => break,
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            let name = e.local_name();
+            if depth == 0 {
+                if name.as_ref() != b"metadata" {
+                    return Err(Error::corrupt(
+                        pos,
+                        format!(
+                            "primary.xml: root element is <{}>, not <metadata>",
+                            String::from_utf8_lossy(name.as_ref())
+                        ),
+                    ));
+                }
+                saw_root = true;
+                declared = packages_attr(e, pos)?;
+            } else if depth == 1 && name.as_ref() == b"package" {
+                counted += 1;
+            }
+            if !empty {
+                depth += 1;
+            }
+        }
+    }
+    if !saw_root {
+        return Err(Error::corrupt(0, "primary.xml: no <metadata> element"));
+    }
+    if depth != 0 {
+        return Err(Error::corrupt(
+            reader.buffer_position(),
+            "primary.xml: unexpected end inside an element",
+        ));
+    }
+    Ok(PackageCount { counted, declared })
+}
+
+fn packages_attr(e: &quick_xml::events::BytesStart<'_>, pos: u64) -> Result<Option<u64>> {
+    for a in e.attributes() {
+        let a =
+            a.map_err(|err| Error::corrupt(pos, format!("primary.xml: bad attribute: {err}")))?;
+        if a.key.local_name().as_ref() == b"packages" {
+            let v = std::str::from_utf8(&a.value)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    Error::corrupt(pos, "primary.xml: <metadata packages> is not a number")
+                })?;
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
