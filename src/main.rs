@@ -104,8 +104,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::new(stdout.lock());
     match cli.command {
         Command::Inspect { iso, json } => {
-            let _ = (iso, json);
-            anyhow::bail!("inspect is not available yet");
+            let img = IsoImage::open(&iso)?;
+            let report = xiso::inspect::inspect(&img)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", report.to_text())?;
+            }
         }
         Command::Ls {
             iso,
