@@ -134,6 +134,10 @@ pub enum InfoTableState {
     /// Bytes 8..24 are all zero: the image was written without `-boot-info-table`
     /// (or is shorter than 64 bytes).
     Absent,
+    /// `bi_file` is 0, which no file in an ISO can have (sector 0 is the system area): the
+    /// table is the one syslinux's build leaves in a pristine `isolinux.bin` (PVD 16,
+    /// file 0, length, checksum, 0xDEADBEEF filler), so no mastering tool patched it.
+    Unpatched(BootInfoTable),
     /// Every field matches.
     Valid(BootInfoTable),
     /// A table is there but some fields are wrong.
@@ -150,6 +154,15 @@ impl InfoTableState {
     pub fn is_valid(&self) -> bool {
         matches!(self, InfoTableState::Valid(_))
     }
+
+    /// True when a mastering tool wrote the table (valid or stale), so a rebuilt image
+    /// must carry a patched one too.
+    pub fn was_patched(&self) -> bool {
+        matches!(
+            self,
+            InfoTableState::Valid(_) | InfoTableState::Stale { .. }
+        )
+    }
 }
 
 /// Check the table of `image`, stored at `actual_lba` in an image whose primary volume
@@ -165,6 +178,9 @@ pub fn state_with_pvd(image: &[u8], pvd_lba: u32, actual_lba: u32) -> InfoTableS
     };
     if image[TABLE_OFFSET..24].iter().all(|&b| b == 0) {
         return InfoTableState::Absent;
+    }
+    if table.file_lba == 0 {
+        return InfoTableState::Unpatched(table);
     }
     let len = u32::try_from(image.len()).unwrap_or(u32::MAX);
     let sum = compute_checksum(image);
