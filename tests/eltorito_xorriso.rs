@@ -147,6 +147,20 @@ fn assert_round_trip_identical(src: &Source, cat: &BootCatalog) {
         hex(&original),
         "rewritten catalog differs from the original"
     );
+    assert_faithful(src, cat);
+}
+
+/// `BootCatalog::to_sector` reproduces the catalog byte for byte, section ids included.
+fn assert_faithful(src: &Source, cat: &BootCatalog) {
+    let original = src
+        .read_sector(cat.lba, "catalog")
+        .expect("read catalog sector");
+    let written = cat.to_sector().expect("to_sector");
+    assert_eq!(
+        hex(&written),
+        hex(&original),
+        "to_sector differs from the original"
+    );
 }
 
 #[test]
@@ -184,7 +198,8 @@ fn xorriso_gpt_basdat_catalog_matches_xorriso() {
 fn many_sections_match_xorriso_and_round_trip() {
     let dir = tempfile::tempdir().expect("tempdir");
     let iso = boot_fixtures::xorriso_many_entries(dir.path());
-    let (_src, cat, x) = assert_agrees(&iso);
+    let (src, cat, x) = assert_agrees(&iso);
+    assert_faithful(&src, &cat);
     assert_eq!(cat.entries.len(), 4);
     assert_eq!(cat.id, "XCPTESTCATALOG", "validation entry id string");
     let floppy = &cat.entries[1];
@@ -291,6 +306,11 @@ fn bad_validation_checksum_is_corrupt_at_its_offset() {
     let err = read_boot_catalog(&catalog_file(dir.path(), &sector), 2).expect_err("bad checksum");
     assert_eq!(err.kind(), ErrorKind::Corrupt);
     assert_eq!(err.offset(), Some(2 * SECTOR + 28), "{err}");
+    assert_eq!(
+        err.file(),
+        Some(dir.path().join("bad.bin").as_path()),
+        "{err}"
+    );
     assert!(err.to_string().contains("checksum"), "{err}");
 }
 
@@ -376,4 +396,29 @@ fn boot_record_of_another_system_is_none() {
     assert_eq!(err.offset(), Some(17 * SECTOR));
     let err = parse_boot_record(&vd[..40], 0).expect_err("short");
     assert_eq!(err.kind(), ErrorKind::Corrupt);
+}
+
+#[test]
+fn to_sector_moves_images_and_drops_emptied_sections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let iso = boot_fixtures::xorriso_many_entries(dir.path());
+    let (_src, mut cat) = read_catalog(&iso);
+    // Move the EFI image and drop the PPC entry: the UEFI section becomes the final one.
+    cat.entries[2].load_lba = 4000;
+    cat.entries.pop();
+    let sector = cat.to_sector().expect("to_sector");
+    let file = dir.path().join("edited.bin");
+    std::fs::write(&file, sector).expect("write");
+    let again = read_boot_catalog(&Source::open(&file).expect("open"), 0).expect("re-read");
+    assert_eq!(again.entries.len(), 3);
+    assert_eq!(again.efi_entry().map(|e| e.load_lba), Some(4000));
+    assert_eq!(again.sections.len(), 2);
+    assert!(again.sections[1].final_header);
+    assert_eq!(again.sections[1].id, "EFISECTION");
+
+    cat.entries[1].section = Some(9);
+    assert!(
+        cat.to_sector().is_err(),
+        "an entry naming a missing section"
+    );
 }

@@ -397,6 +397,10 @@ impl SlotReader<'_> {
 /// runs past [`MAX_CATALOG_SECTORS`] or the end of the file is a `Corrupt` error carrying
 /// the offset of the slot at fault.
 pub fn read_boot_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> {
+    parse_catalog(src, catalog_lba).map_err(|e| e.in_file(src.path()))
+}
+
+fn parse_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> {
     let base = u64::from(catalog_lba) * SECTOR;
     let mut slots = SlotReader { src, base, next: 0 };
 
@@ -577,55 +581,43 @@ fn put_id(dst: &mut [u8], id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Serialize a boot catalog into one sector.
-///
-/// `entries[0]` becomes the default entry (its platform is ignored: the default entry
-/// belongs to `validation_platform`); the remaining entries are grouped into one section
-/// per run of consecutive entries with the same platform, the last header marked final,
-/// as genisoimage and xorriso do. Section id strings are left empty. Fails when there are
-/// no entries, `id` exceeds 24 bytes, a run exceeds 65535 entries or the entries do not
-/// fit in 2048 bytes.
-pub fn write_boot_catalog(
-    entries: &[ElToritoEntry],
-    validation_platform: Platform,
-    id: &str,
-) -> Result<[u8; SECTOR as usize]> {
-    let (default, rest) = entries
-        .split_first()
-        .ok_or_else(|| Error::invalid("a boot catalog needs at least the default entry"))?;
-
-    let mut slots: Vec<[u8; ENTRY]> = Vec::new();
-    let mut validation = [0u8; ENTRY];
-    validation[0] = 1;
-    validation[1] = validation_platform.to_byte();
-    put_id(&mut validation[4..28], id)?;
-    validation[30] = 0x55;
-    validation[31] = 0xAA;
-    let sum = validation.chunks_exact(2).fold(0u16, |acc, w| {
+/// The validation entry (El Torito table 2) with its checksum.
+fn validation_slot(platform: Platform, id: &str) -> Result<[u8; ENTRY]> {
+    let mut v = [0u8; ENTRY];
+    v[0] = 1;
+    v[1] = platform.to_byte();
+    put_id(&mut v[4..28], id)?;
+    v[30] = 0x55;
+    v[31] = 0xAA;
+    let sum = v.chunks_exact(2).fold(0u16, |acc, w| {
         acc.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
     });
-    validation[28..30].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
-    slots.push(validation);
-    put_entry(&mut slots, default, false);
+    v[28..30].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
+    Ok(v)
+}
 
-    let runs: Vec<&[ElToritoEntry]> = rest.chunk_by(|a, b| a.platform == b.platform).collect();
-    for (i, run) in runs.iter().enumerate() {
-        let mut header = [0u8; ENTRY];
-        header[0] = if i + 1 == runs.len() {
-            HEADER_FINAL
-        } else {
-            HEADER_MORE
-        };
-        header[1] = run[0].platform.to_byte();
-        let count = u16::try_from(run.len())
-            .map_err(|_| Error::invalid("more than 65535 El Torito entries in one section"))?;
-        header[2..4].copy_from_slice(&count.to_le_bytes());
-        slots.push(header);
-        for e in *run {
-            put_entry(&mut slots, e, true);
-        }
-    }
+/// A section header slot (table 4).
+fn header_slot(
+    final_header: bool,
+    platform: Platform,
+    count: usize,
+    id: &str,
+) -> Result<[u8; ENTRY]> {
+    let mut h = [0u8; ENTRY];
+    h[0] = if final_header {
+        HEADER_FINAL
+    } else {
+        HEADER_MORE
+    };
+    h[1] = platform.to_byte();
+    let count = u16::try_from(count)
+        .map_err(|_| Error::invalid("more than 65535 El Torito entries in one section"))?;
+    h[2..4].copy_from_slice(&count.to_le_bytes());
+    put_id(&mut h[4..32], id)?;
+    Ok(h)
+}
 
+fn into_sector(slots: &[[u8; ENTRY]]) -> Result<[u8; SECTOR as usize]> {
     if slots.len() * ENTRY > SECTOR as usize {
         return Err(Error::invalid(format!(
             "boot catalog needs {} entry slots; one sector holds {}",
@@ -634,8 +626,93 @@ pub fn write_boot_catalog(
         )));
     }
     let mut sector = [0u8; SECTOR as usize];
-    for (i, slot) in slots.iter().enumerate() {
-        sector[i * ENTRY..(i + 1) * ENTRY].copy_from_slice(slot);
+    for (chunk, slot) in sector.chunks_exact_mut(ENTRY).zip(slots) {
+        chunk.copy_from_slice(slot);
     }
     Ok(sector)
+}
+
+/// Serialize a boot catalog into one sector.
+///
+/// `entries[0]` becomes the default entry (its platform is ignored: the default entry
+/// belongs to `validation_platform`); the remaining entries are grouped into one section
+/// per run of consecutive entries with the same platform, the last header marked final,
+/// as genisoimage and xorriso do. Section id strings are left empty (see
+/// [`BootCatalog::to_sector`] to keep them). Fails when there are no entries, `id`
+/// exceeds 24 bytes, a run exceeds 65535 entries or the entries do not fit in 2048 bytes.
+pub fn write_boot_catalog(
+    entries: &[ElToritoEntry],
+    validation_platform: Platform,
+    id: &str,
+) -> Result<[u8; SECTOR as usize]> {
+    let (default, rest) = entries
+        .split_first()
+        .ok_or_else(|| Error::invalid("a boot catalog needs at least the default entry"))?;
+    let mut slots = vec![validation_slot(validation_platform, id)?];
+    put_entry(&mut slots, default, false);
+    let runs: Vec<&[ElToritoEntry]> = rest.chunk_by(|a, b| a.platform == b.platform).collect();
+    for (i, run) in runs.iter().enumerate() {
+        slots.push(header_slot(
+            i + 1 == runs.len(),
+            run[0].platform,
+            run.len(),
+            "",
+        )?);
+        for e in *run {
+            put_entry(&mut slots, e, true);
+        }
+    }
+    into_sector(&slots)
+}
+
+impl BootCatalog {
+    /// Serialize the catalog as it was read, sections and their id strings included,
+    /// with the entries' current field values (so a writer can move images by changing
+    /// `load_lba` / `sector_count`). Entries are placed in the section their `section`
+    /// index names; the final flag goes on the last section that keeps an entry.
+    /// Fails like [`write_boot_catalog`], or when an entry names no parsed section.
+    pub fn to_sector(&self) -> Result<[u8; SECTOR as usize]> {
+        let mut default = None;
+        let mut by_section: Vec<Vec<&ElToritoEntry>> = vec![Vec::new(); self.sections.len()];
+        for e in &self.entries {
+            match e.section {
+                None if default.is_none() => default = Some(e),
+                None => {
+                    return Err(Error::invalid(
+                        "boot catalog has two entries without a section (two default entries)",
+                    ))
+                }
+                Some(i) => by_section
+                    .get_mut(i)
+                    .ok_or_else(|| {
+                        Error::invalid(format!(
+                            "El Torito entry names section {i}, which does not exist"
+                        ))
+                    })?
+                    .push(e),
+            }
+        }
+        let default =
+            default.ok_or_else(|| Error::invalid("a boot catalog needs the default entry"))?;
+        let mut slots = vec![validation_slot(self.validation_platform, &self.id)?];
+        put_entry(&mut slots, default, false);
+        let kept: Vec<(&SectionHeader, &Vec<&ElToritoEntry>)> = self
+            .sections
+            .iter()
+            .zip(&by_section)
+            .filter(|(_, entries)| !entries.is_empty())
+            .collect();
+        for (i, (header, entries)) in kept.iter().enumerate() {
+            slots.push(header_slot(
+                i + 1 == kept.len(),
+                header.platform,
+                entries.len(),
+                &header.id,
+            )?);
+            for e in entries.iter() {
+                put_entry(&mut slots, e, true);
+            }
+        }
+        into_sector(&slots)
+    }
 }
