@@ -3,125 +3,20 @@
 
 #[path = "common/boot_fixtures.rs"]
 mod boot_fixtures;
+#[path = "common/boot_oracle.rs"]
+mod boot_oracle;
 #[path = "common/xorriso_report.rs"]
 mod xorriso_report;
 
 use std::path::Path;
 
+use boot_oracle::{assert_catalog_agrees, hex, read_catalog};
 use xiso::iso::eltorito::{
     parse_boot_record, read_boot_catalog, write_boot_catalog, BootCatalog, ElToritoEntry, Media,
     Platform,
 };
 use xiso::source::{Source, SECTOR};
 use xiso::ErrorKind;
-use xorriso_report::{XBootImage, XorrisoReport};
-
-/// Find the El Torito boot record among the volume descriptors (ECMA-119 8.1: from
-/// sector 16 to the terminator, type 255).
-fn catalog_lba(src: &Source) -> Option<u32> {
-    for lba in 16..64u32 {
-        let sector = src.read_sector(lba, "volume descriptor").expect("read VD");
-        match sector[0] {
-            0 => {
-                if let Some(cat) =
-                    parse_boot_record(&sector, u64::from(lba) * SECTOR).expect("boot record")
-                {
-                    return Some(cat);
-                }
-            }
-            255 => return None,
-            _ => {}
-        }
-    }
-    None
-}
-
-fn read_catalog(iso: &Path) -> (Source, BootCatalog) {
-    let src = Source::open(iso).expect("open fixture");
-    let lba = catalog_lba(&src).expect("fixture has an El Torito boot record");
-    let cat = read_boot_catalog(&src, lba).expect("read boot catalog");
-    (src, cat)
-}
-
-fn xorriso_platform(p: Platform) -> String {
-    match p {
-        Platform::X86 => "BIOS".into(),
-        Platform::PowerPC => "PPC".into(),
-        Platform::Mac => "Mac".into(),
-        Platform::Efi => "UEFI".into(),
-        Platform::Other(b) => format!("0x{b:02x}"),
-    }
-}
-
-fn xorriso_emulation(m: Media) -> String {
-    match m {
-        Media::NoEmulation => "none".into(),
-        Media::Floppy12 => "fd1.2".into(),
-        Media::Floppy144 => "fd1.4".into(),
-        Media::Floppy288 => "fd2.8".into(),
-        Media::HardDisk => "hd".into(),
-        Media::Other(b) => format!("{b}"),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Assert every fact xorriso prints about the catalog matches ours.
-fn assert_agrees(iso: &Path) -> (Source, BootCatalog, XorrisoReport) {
-    let (src, cat) = read_catalog(iso);
-    let x = XorrisoReport::of(iso);
-    assert!(
-        x.unparsed.is_empty(),
-        "unrecognised xorriso lines: {:#?}",
-        x.unparsed
-    );
-    assert_eq!(
-        x.catalog,
-        Some((cat.lba, cat.sectors)),
-        "catalog LBA and block count"
-    );
-    assert_eq!(
-        x.boot_images.len(),
-        cat.entries.len(),
-        "number of boot images: xorriso {:#?}\nours {:#?}",
-        x.boot_images,
-        cat.entries
-    );
-    for (i, (e, xi)) in cat.entries.iter().zip(&x.boot_images).enumerate() {
-        let ours = XBootImage {
-            number: i as u32 + 1,
-            platform: xorriso_platform(e.platform),
-            bootable: e.bootable,
-            emulation: xorriso_emulation(e.media),
-            load_segment: e.load_segment,
-            hd_partition_type: e.system_type,
-            load_size: u32::from(e.sector_count),
-            lba: e.load_lba,
-            ..xi.clone()
-        };
-        assert_eq!(&ours, xi, "boot image {}", i + 1);
-        if let Some(crit) = &xi.sel_crit_hex {
-            let mut bytes = vec![e.selection_criteria_type];
-            bytes.extend_from_slice(&e.selection_criteria);
-            assert!(
-                hex(&bytes).starts_with(crit.as_str()),
-                "selection criteria of image {}",
-                i + 1
-            );
-        }
-        // The slot we name is the slot xorriso describes.
-        let mut slot = [0u8; 32];
-        src.read_exact_at(e.catalog_offset, &mut slot, "entry")
-            .expect("read slot");
-        assert_eq!(
-            u32::from_le_bytes([slot[8], slot[9], slot[10], slot[11]]),
-            xi.lba
-        );
-    }
-    (src, cat, x)
-}
 
 fn entries_without_offsets(entries: &[ElToritoEntry]) -> Vec<ElToritoEntry> {
     entries
@@ -167,7 +62,7 @@ fn assert_faithful(src: &Source, cat: &BootCatalog) {
 fn genisoimage_isohybrid_catalog_matches_xorriso() {
     let dir = tempfile::tempdir().expect("tempdir");
     let iso = boot_fixtures::genisoimage_isohybrid(dir.path());
-    let (src, cat, x) = assert_agrees(&iso);
+    let (src, cat, x) = assert_catalog_agrees(&iso);
     // XCP-ng's layout: isolinux default entry + one final UEFI section.
     assert_eq!(cat.entries.len(), 2);
     let bios = cat.bios_entry().expect("BIOS entry");
@@ -189,7 +84,7 @@ fn genisoimage_isohybrid_catalog_matches_xorriso() {
 fn xorriso_gpt_basdat_catalog_matches_xorriso() {
     let dir = tempfile::tempdir().expect("tempdir");
     let iso = boot_fixtures::xorriso_gpt_basdat(dir.path(), false);
-    let (src, cat, _) = assert_agrees(&iso);
+    let (src, cat, _) = assert_catalog_agrees(&iso);
     assert_eq!(cat.entries.len(), 2);
     assert_round_trip_identical(&src, &cat);
 }
@@ -198,7 +93,7 @@ fn xorriso_gpt_basdat_catalog_matches_xorriso() {
 fn many_sections_match_xorriso_and_round_trip() {
     let dir = tempfile::tempdir().expect("tempdir");
     let iso = boot_fixtures::xorriso_many_entries(dir.path());
-    let (src, cat, x) = assert_agrees(&iso);
+    let (src, cat, x) = assert_catalog_agrees(&iso);
     assert_faithful(&src, &cat);
     assert_eq!(cat.entries.len(), 4);
     assert_eq!(cat.id, "XCPTESTCATALOG", "validation entry id string");

@@ -3,16 +3,19 @@
 
 #[path = "common/boot_fixtures.rs"]
 mod boot_fixtures;
+#[path = "common/boot_oracle.rs"]
+mod boot_oracle;
 #[path = "common/xorriso_report.rs"]
 mod xorriso_report;
 
 use std::path::{Path, PathBuf};
 
-use xiso::boot::sysarea::{read_system_area, SystemArea, BASIC_DATA};
+use boot_oracle::{assert_boot_pointer_agrees, assert_sysarea_agrees};
+use xiso::boot::sysarea::{read_system_area, BootPointer, SystemArea, BASIC_DATA};
 use xiso::iso::eltorito::{parse_boot_record, read_boot_catalog, BootCatalog};
 use xiso::source::{Source, SECTOR};
 use xiso::ErrorKind;
-use xorriso_report::{XGptPartition, XMbrPartition, XorrisoReport};
+use xorriso_report::XorrisoReport;
 
 fn read(iso: &Path) -> (SystemArea, BootCatalog) {
     let src = Source::open(iso).expect("open fixture");
@@ -24,96 +27,17 @@ fn read(iso: &Path) -> (SystemArea, BootCatalog) {
     (sa, read_boot_catalog(&src, lba).expect("catalog"))
 }
 
-fn utf16le_hex(name: &str) -> String {
-    name.encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Assert every MBR and GPT fact xorriso prints matches ours.
-fn assert_agrees(sa: &SystemArea, x: &XorrisoReport) {
-    assert!(
-        x.unparsed.is_empty(),
-        "unrecognised xorriso lines: {:#?}",
-        x.unparsed
-    );
-
-    let ours_mbr: Vec<XMbrPartition> = sa
-        .mbr
-        .iter()
-        .flat_map(|m| m.used_partitions())
-        .map(|p| XMbrPartition {
-            number: p.number,
-            status: p.status,
-            partition_type: p.partition_type,
-            start: u64::from(p.start_lba),
-            blocks: u64::from(p.sector_count),
-        })
-        .collect();
-    assert_eq!(ours_mbr, x.mbr_partitions, "MBR partitions");
-
-    assert_eq!(
-        sa.gpt.is_some(),
-        x.gpt_present,
-        "GPT presence; problems: {:?}",
-        sa.problems
-    );
-    if let Some(gpt) = &sa.gpt {
-        let h = &gpt.header;
-        assert_eq!(
-            Some(h.disk_guid.to_xorriso_hex()),
-            x.gpt_disk_guid_hex,
-            "disk GUID"
-        );
-        let (lba, count, _) = x.gpt_entry_array.clone().expect("GPT entry array line");
-        assert_eq!((h.entries_lba, h.entry_count), (lba, count), "entry array");
-        assert_eq!(
-            Some((h.first_usable_lba, h.last_usable_lba, h.backup_lba)),
-            x.gpt_lba_range,
-            "usable range and backup header LBA"
-        );
-        assert_eq!(
-            h.entries_crc_ok,
-            x.gpt_array_crc_wrong.is_none(),
-            "entry array CRC verdict"
-        );
-        let ours: Vec<(u32, XGptPartition)> = gpt
-            .partitions
-            .iter()
-            .map(|p| {
-                let xp = x.gpt_partitions.get(&p.number).cloned().unwrap_or_default();
-                (
-                    p.number,
-                    XGptPartition {
-                        name_hex: utf16le_hex(&p.name),
-                        name_local: (!p.name.is_empty()).then(|| p.name.clone()),
-                        guid_hex: p.unique_guid.to_xorriso_hex(),
-                        type_guid_hex: p.type_guid.to_xorriso_hex(),
-                        flags: p.attributes,
-                        start: p.first_lba,
-                        size: p.block_count(),
-                        path: xp.path,
-                    },
-                )
-            })
-            .collect();
-        let theirs: Vec<(u32, XGptPartition)> = x.gpt_partitions.clone().into_iter().collect();
-        assert_eq!(ours, theirs, "GPT partitions");
-    }
-    assert_eq!(sa.apm, x.apm_present, "APM presence");
-}
-
 /// Facts both isohybrid layouts share: MBR points at isolinux.bin, partition 2 (MBR and
 /// GPT) starts at efiboot.img, and a backup GPT where the primary says.
 fn assert_isohybrid_uefi(sa: &SystemArea, cat: &BootCatalog, x: &XorrisoReport) {
     assert!(sa.problems.is_empty(), "problems: {:#?}", sa.problems);
-    assert!(sa.is_isohybrid());
+    assert_eq!(sa.boot_pointer(cat), Some(BootPointer::Isohybrid));
+    assert_boot_pointer_agrees(sa, cat, x);
     let mbr = sa.mbr.as_ref().expect("MBR");
     let bios = cat.bios_entry().expect("BIOS entry");
     assert_eq!(
-        mbr.isohybrid_boot_lba(),
-        Some(bios.load_lba),
+        mbr.boot_pointer_block,
+        bios.load_lba * 4,
         "MBR 432..436 points at isolinux.bin"
     );
     assert_eq!(mbr.boot_code.len(), 432);
@@ -149,7 +73,7 @@ fn isohybrid_uefi_matches_xorriso() {
     let iso = boot_fixtures::genisoimage_isohybrid(dir.path());
     let (sa, cat) = read(&iso);
     let x = XorrisoReport::of(&iso);
-    assert_agrees(&sa, &x);
+    assert_sysarea_agrees(&sa, &x);
     assert_isohybrid_uefi(&sa, &cat, &x);
     // isohybrid --uefi's own choices (DESIGN.md §2 "Boot replay").
     let mbr = sa.mbr.as_ref().expect("MBR");
@@ -177,7 +101,7 @@ fn xorriso_gpt_basdat_matches_xorriso() {
     let iso = boot_fixtures::xorriso_gpt_basdat(dir.path(), false);
     let (sa, cat) = read(&iso);
     let x = XorrisoReport::of(&iso);
-    assert_agrees(&sa, &x);
+    assert_sysarea_agrees(&sa, &x);
     assert_isohybrid_uefi(&sa, &cat, &x);
     assert!(!sa.apm);
 }
@@ -189,7 +113,7 @@ fn xorriso_apm_is_detected() {
     let (sa, cat) = read(&iso);
     let x = XorrisoReport::of(&iso);
     assert!(x.apm_present, "fixture should carry an APM");
-    assert_agrees(&sa, &x);
+    assert_sysarea_agrees(&sa, &x);
     assert_isohybrid_uefi(&sa, &cat, &x);
     assert!(sa.apm);
 }
@@ -198,12 +122,13 @@ fn xorriso_apm_is_detected() {
 fn plain_iso_has_no_system_area_tables() {
     let dir = tempfile::tempdir().expect("tempdir");
     let iso = boot_fixtures::genisoimage_plain(dir.path(), true);
-    let (sa, _) = read(&iso);
+    let (sa, cat) = read(&iso);
     let x = XorrisoReport::of(&iso);
-    assert_agrees(&sa, &x);
+    assert_sysarea_agrees(&sa, &x);
+    assert_boot_pointer_agrees(&sa, &cat, &x);
     assert_eq!(sa.mbr, None);
     assert_eq!(sa.gpt, None);
-    assert!(!sa.is_isohybrid());
+    assert_eq!(sa.boot_pointer(&cat), None);
     assert!(
         x.system_area_summary.is_none(),
         "xorriso sees no system area"
@@ -227,7 +152,7 @@ fn truncated_image_reports_missing_backup_like_xorriso() {
     });
     let (sa, _) = read(&cut);
     let x = XorrisoReport::of(&cut);
-    assert_agrees(&sa, &x);
+    assert_sysarea_agrees(&sa, &x);
     assert!(x.gpt_backup_problems.is_some(), "xorriso flags the backup");
     let gpt = sa.gpt.as_ref().expect("primary GPT still read");
     assert_eq!(gpt.backup, None);
@@ -279,7 +204,7 @@ fn bad_entry_array_crc_matches_xorriso() {
     let (sa, _) = read(&bad);
     let x = XorrisoReport::of(&bad);
     assert!(x.gpt_array_crc_wrong.is_some());
-    assert_agrees(&sa, &x);
+    assert_sysarea_agrees(&sa, &x);
     assert!(
         sa.problems.iter().any(|p| p.contains("entry array CRC32")),
         "{:#?}",

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! bytes   0..432   MBR boot code (isohdpfx.bin), which chains to isolinux.bin
-//! bytes 432..436   LBA of isolinux.bin in 512-byte blocks (ISO LBA × 4)
+//! bytes 432..436   boot pointer: isolinux.bin's LBA × 4 (isohybrid) or the BIOS boot
+//!                  image's LBA × 4 + 4 (grub2-mbr, as grub-mkrescue and memtest86+ ship)
 //! bytes 440..444   disk id
 //! bytes 446..510   four partition entries (16 bytes each)
 //! bytes 510..512   55 AA
@@ -25,7 +26,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
-use crate::iso::eltorito::ElToritoEntry;
+use crate::iso::eltorito::{BootCatalog, ElToritoEntry};
 use crate::source::Source;
 
 /// The 512-byte block of MBR and GPT addressing.
@@ -132,6 +133,15 @@ impl MbrPartition {
     }
 }
 
+/// Which boot code convention the MBR's boot pointer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BootPointer {
+    /// syslinux isohybrid (isohdpfx.bin): pointer = isolinux.bin LBA × 4.
+    Isohybrid,
+    /// GRUB 2 `boot_hybrid.img` ("grub2-mbr" in xorriso): pointer = boot image LBA × 4 + 4.
+    Grub2,
+}
+
 /// The master boot record (block 0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mbr {
@@ -140,8 +150,9 @@ pub struct Mbr {
     /// Bytes 0..432, the boot code a rebuilt image reuses. Not serialized.
     #[serde(skip)]
     pub boot_code: Vec<u8>,
-    /// Bytes 432..436 (u32 LE): isohybrid's pointer to isolinux.bin in 512-byte blocks.
-    pub isohybrid_boot_block: u32,
+    /// Bytes 432..436 (u32 LE): the boot code's pointer to the BIOS boot image in 512-byte
+    /// blocks; see [`Mbr::boot_pointer`].
+    pub boot_pointer_block: u32,
     /// Bytes 440..444 (u32 LE).
     pub disk_id: u32,
     /// The four entries in table order, empty ones included.
@@ -149,11 +160,24 @@ pub struct Mbr {
 }
 
 impl Mbr {
-    /// The ISO LBA isohybrid's boot code loads isolinux.bin from (bytes 432..436 ÷ 4),
-    /// when the field is set and a multiple of 4.
-    pub fn isohybrid_boot_lba(&self) -> Option<u32> {
-        let b = self.isohybrid_boot_block;
-        (b != 0 && b % 4 == 0).then_some(b / 4)
+    /// How bytes 432..436 point at the BIOS boot image stored at ISO LBA `bios_lba`:
+    /// isohybrid stores `bios_lba × 4` (isolinux.bin's first 512-byte block), GRUB 2's
+    /// `boot_hybrid.img` stores `bios_lba × 4 + 4` (libisofs `grub2_boot_info`: the block
+    /// after the first 2048 bytes of the image). `None` when it is neither, or no boot
+    /// code is present.
+    pub fn boot_pointer(&self, bios_lba: u32) -> Option<BootPointer> {
+        if !self.boot_code_present {
+            return None;
+        }
+        let base = u64::from(bios_lba) * 4;
+        let value = u64::from(self.boot_pointer_block);
+        if value == base {
+            Some(BootPointer::Isohybrid)
+        } else if value == base + 4 {
+            Some(BootPointer::Grub2)
+        } else {
+            None
+        }
     }
 
     /// Entries that describe a partition.
@@ -266,11 +290,12 @@ pub struct PartitionCoverage {
 }
 
 impl SystemArea {
-    /// The image is isohybrid-style: an MBR with boot code pointing at a boot file.
-    pub fn is_isohybrid(&self) -> bool {
-        self.mbr
-            .as_ref()
-            .is_some_and(|m| m.boot_code_present && m.isohybrid_boot_lba().is_some())
+    /// How the MBR's boot code finds the catalog's BIOS boot image, if it does: the
+    /// fact that tells an isohybrid (or grub2-mbr) image from a plain one, and what a
+    /// rebuilt image must patch when the boot image moves.
+    pub fn boot_pointer(&self, catalog: &BootCatalog) -> Option<BootPointer> {
+        let bios = catalog.bios_entry()?;
+        self.mbr.as_ref()?.boot_pointer(bios.load_lba)
     }
 
     /// The MBR and GPT partitions that start where `entry`'s image starts, as
@@ -330,7 +355,7 @@ fn parse_mbr(block: &[u8; 512]) -> Option<Mbr> {
     Some(Mbr {
         boot_code_present: block[..432].iter().any(|&b| b != 0),
         boot_code: block[..432].to_vec(),
-        isohybrid_boot_block: u32_le(block, 432),
+        boot_pointer_block: u32_le(block, 432),
         disk_id: u32_le(block, 440),
         partitions,
     })
@@ -570,12 +595,6 @@ pub fn read_system_area(src: &Source) -> Result<SystemArea> {
         problems.push("GPT present without an MBR signature (55 AA)".to_string());
     }
     if let Some(m) = &mbr {
-        if m.isohybrid_boot_block != 0 && m.isohybrid_boot_block % 4 != 0 {
-            problems.push(format!(
-                "MBR bytes 432..436 hold {} (not a multiple of 4): not an isohybrid boot pointer",
-                m.isohybrid_boot_block
-            ));
-        }
         // isohybrid pads the image to the end of partition 1; a shorter file was truncated.
         let blocks = src.len() / BLOCK;
         for p in m.used_partitions() {

@@ -27,6 +27,8 @@ pub struct XBootImage {
     pub id_string_hex: Option<String>,
     pub sel_crit_hex: Option<String>,
     pub hdsiz512: Option<u64>,
+    /// Upper bound in 2048-blocks of an image outside the directory tree.
+    pub img_blks: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +163,7 @@ impl XorrisoReport {
                 }
                 "El Torito id string" => r.image(num(0)).id_string_hex = Some(f[1].to_string()),
                 "El Torito sel crit" => r.image(num(0)).sel_crit_hex = Some(f[1].to_string()),
+                "El Torito img blks" => r.image(num(0)).img_blks = Some(dec(f[1])),
                 "El Torito hdsiz/512" => r.image(num(0)).hdsiz512 = Some(dec(f[1])),
                 "System area summary" => r.system_area_summary = Some(rest.to_string()),
                 "ISO image size/512" => r.iso_size_512 = Some(dec(f[0])),
