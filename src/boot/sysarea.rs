@@ -32,6 +32,7 @@ pub use gpt::{Gpt, GptHeader, GptPartition, Guid, BASIC_DATA, EFI_SYSTEM};
 
 /// The 512-byte block of MBR and GPT addressing.
 pub const BLOCK: u64 = 512;
+
 /// One of the four MBR partition entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MbrPartition {
