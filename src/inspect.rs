@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::boot::info_table::{self, InfoTableState};
-use crate::boot::sysarea::{self, PartitionCoverage, SystemArea};
+use crate::boot::sysarea::{self, BootPointer, PartitionCoverage, SystemArea};
 use crate::error::Result;
 use crate::initrd::Codec;
 use crate::iso::eltorito::{self, BootCatalog, ElToritoEntry, Media, Platform};
@@ -113,6 +113,8 @@ pub struct InspectReport {
     pub el_torito: Option<ElToritoReport>,
     /// MBR/GPT system area.
     pub system_area: SystemArea,
+    /// What the MBR's boot pointer (bytes 432..436) points at, when it names the BIOS image.
+    pub mbr_boot_pointer: Option<BootPointer>,
     /// `.treeinfo` summary.
     pub treeinfo: Option<TreeInfoSummary>,
     /// `repodata/` summary.
@@ -214,7 +216,9 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
             .map(|p| format!("system area: {p}")),
     );
 
-    let el_torito = match read_catalog(iso)? {
+    let catalog = read_catalog(iso)?;
+    let mbr_boot_pointer = catalog.as_ref().and_then(|c| system_area.boot_pointer(c));
+    let el_torito = match catalog {
         None => None,
         Some(cat) => {
             let mut reports = Vec::new();
@@ -362,6 +366,7 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         },
         el_torito,
         system_area,
+        mbr_boot_pointer,
         treeinfo,
         repodata,
         install_image,
@@ -523,15 +528,18 @@ impl InspectReport {
             Some(m) => {
                 let _ = writeln!(
                     s,
-                    "MBR:             boot code {}, isohybrid boot LBA {}, disk id 0x{:08x}",
+                    "MBR:             boot code {}, boot pointer {} ({}), disk id 0x{:08x}",
                     if m.boot_code_present {
                         "present"
                     } else {
                         "absent"
                     },
-                    m.isohybrid_boot_lba()
-                        .map(|l| l.to_string())
-                        .unwrap_or_else(|| "-".into()),
+                    m.boot_pointer_block,
+                    match self.mbr_boot_pointer {
+                        Some(BootPointer::Isohybrid) => "isohybrid: BIOS image LBA x 4",
+                        Some(BootPointer::Grub2) => "grub2-mbr: BIOS image LBA x 4 + 4",
+                        None => "does not point at the BIOS image",
+                    },
                     m.disk_id
                 );
                 for p in m.used_partitions() {

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! bytes   0..432   MBR boot code (isohdpfx.bin), which chains to isolinux.bin
-//! bytes 432..436   LBA of isolinux.bin in 512-byte blocks (ISO LBA × 4)
+//! bytes 432..436   boot pointer: isolinux.bin's LBA × 4 (isohybrid) or the BIOS boot
+//!                  image's LBA × 4 + 4 (grub2-mbr, as grub-mkrescue and memtest86+ ship)
 //! bytes 440..444   disk id
 //! bytes 446..510   four partition entries (16 bytes each)
 //! bytes 510..512   55 AA
@@ -20,81 +21,17 @@
 //! truncated download loses the backup), so nothing here fails after the first 512 bytes
 //! were read: every oddity is recorded in [`SystemArea::problems`].
 
-use std::fmt;
-
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::iso::eltorito::ElToritoEntry;
+use crate::iso::eltorito::{BootCatalog, ElToritoEntry};
 use crate::source::Source;
+
+mod gpt;
+pub use gpt::{Gpt, GptHeader, GptPartition, Guid, BASIC_DATA, EFI_SYSTEM};
 
 /// The 512-byte block of MBR and GPT addressing.
 pub const BLOCK: u64 = 512;
-/// Largest GPT partition entry array the reader loads (UEFI requires ≥ 16 KiB; 1 MiB is ample).
-const MAX_ENTRY_ARRAY: u64 = 1 << 20;
-/// GPT header signature (UEFI §5.3.2 table 5-5).
-const GPT_SIGNATURE: &[u8; 8] = b"EFI PART";
-/// Smallest valid GPT header (UEFI §5.3.2: 92 bytes).
-const GPT_HEADER_MIN: u32 = 92;
-
-/// A GUID as stored on disk (UEFI Appendix A: first three fields little-endian).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Guid(pub [u8; 16]);
-
-impl Guid {
-    /// The all-zero GUID, the type of an unused GPT entry.
-    pub const NIL: Guid = Guid([0; 16]);
-
-    /// The on-disk bytes as 32 lowercase hex digits, the form `xorriso -report_system_area`
-    /// prints (`GPT disk GUID : 84972c75c8c1784e93a8f3aa7ff584e3`).
-    pub fn to_xorriso_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// True for the all-zero GUID.
-    pub fn is_nil(&self) -> bool {
-        self.0 == [0; 16]
-    }
-}
-
-/// Canonical registry form, e.g. `EBD0A0A2-B9E5-4433-87C0-68B6B72699C7` (Basic Data).
-impl fmt::Display for Guid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = &self.0;
-        write!(
-            f,
-            "{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-",
-            b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9]
-        )?;
-        for x in &b[10..16] {
-            write!(f, "{x:02X}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Guid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Guid({self})")
-    }
-}
-
-/// Serialized in canonical form (as `sgdisk`, `blkid` and the UEFI spec write it).
-impl Serialize for Guid {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// GPT partition type "Basic Data" (EBD0A0A2-B9E5-4433-87C0-68B6B72699C7), which
-/// isohybrid and xorriso use for both the ISO and the EFI partition.
-pub const BASIC_DATA: Guid = Guid([
-    0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44, 0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7,
-]);
-/// GPT partition type "EFI System" (C12A7328-F81F-11D2-BA4B-00A0C93EC93B).
-pub const EFI_SYSTEM: Guid = Guid([
-    0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E, 0xC9, 0x3B,
-]);
 
 /// One of the four MBR partition entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,6 +69,15 @@ impl MbrPartition {
     }
 }
 
+/// Which boot code convention the MBR's boot pointer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BootPointer {
+    /// syslinux isohybrid (isohdpfx.bin): pointer = isolinux.bin LBA × 4.
+    Isohybrid,
+    /// GRUB 2 `boot_hybrid.img` ("grub2-mbr" in xorriso): pointer = boot image LBA × 4 + 4.
+    Grub2,
+}
+
 /// The master boot record (block 0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mbr {
@@ -140,8 +86,9 @@ pub struct Mbr {
     /// Bytes 0..432, the boot code a rebuilt image reuses. Not serialized.
     #[serde(skip)]
     pub boot_code: Vec<u8>,
-    /// Bytes 432..436 (u32 LE): isohybrid's pointer to isolinux.bin in 512-byte blocks.
-    pub isohybrid_boot_block: u32,
+    /// Bytes 432..436 (u32 LE): the boot code's pointer to the BIOS boot image in 512-byte
+    /// blocks; see [`Mbr::boot_pointer`].
+    pub boot_pointer_block: u32,
     /// Bytes 440..444 (u32 LE).
     pub disk_id: u32,
     /// The four entries in table order, empty ones included.
@@ -149,11 +96,24 @@ pub struct Mbr {
 }
 
 impl Mbr {
-    /// The ISO LBA isohybrid's boot code loads isolinux.bin from (bytes 432..436 ÷ 4),
-    /// when the field is set and a multiple of 4.
-    pub fn isohybrid_boot_lba(&self) -> Option<u32> {
-        let b = self.isohybrid_boot_block;
-        (b != 0 && b % 4 == 0).then_some(b / 4)
+    /// How bytes 432..436 point at the BIOS boot image stored at ISO LBA `bios_lba`:
+    /// isohybrid stores `bios_lba × 4` (isolinux.bin's first 512-byte block), GRUB 2's
+    /// `boot_hybrid.img` stores `bios_lba × 4 + 4` (libisofs `grub2_boot_info`: the block
+    /// after the first 2048 bytes of the image). `None` when it is neither, or no boot
+    /// code is present.
+    pub fn boot_pointer(&self, bios_lba: u32) -> Option<BootPointer> {
+        if !self.boot_code_present {
+            return None;
+        }
+        let base = u64::from(bios_lba) * 4;
+        let value = u64::from(self.boot_pointer_block);
+        if value == base {
+            Some(BootPointer::Isohybrid)
+        } else if value == base + 4 {
+            Some(BootPointer::Grub2)
+        } else {
+            None
+        }
     }
 
     /// Entries that describe a partition.
@@ -165,80 +125,6 @@ impl Mbr {
     pub fn has_protective_entry(&self) -> bool {
         self.used_partitions().any(|p| p.partition_type == 0xEE)
     }
-}
-
-/// A GPT header (UEFI §5.3.2), primary or backup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GptHeader {
-    /// Byte offset of the header in the file.
-    pub offset: u64,
-    /// Revision (1.0 = 0x0001_0000).
-    pub revision: u32,
-    /// Header size in bytes (92).
-    pub header_size: u32,
-    /// Stored header CRC32.
-    pub header_crc32: u32,
-    /// The stored CRC matches the header bytes.
-    pub header_crc_ok: bool,
-    /// LBA of this header.
-    pub current_lba: u64,
-    /// LBA of the other header.
-    pub backup_lba: u64,
-    /// First usable LBA for partitions.
-    pub first_usable_lba: u64,
-    /// Last usable LBA for partitions.
-    pub last_usable_lba: u64,
-    /// Disk GUID.
-    pub disk_guid: Guid,
-    /// LBA of the partition entry array.
-    pub entries_lba: u64,
-    /// Number of entries in the array.
-    pub entry_count: u32,
-    /// Size of one entry (128).
-    pub entry_size: u32,
-    /// Stored CRC32 of the entry array.
-    pub entries_crc32: u32,
-    /// The stored CRC matches the array (false when the array could not be read).
-    pub entries_crc_ok: bool,
-}
-
-/// A used GPT partition entry (UEFI §5.3.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GptPartition {
-    /// 1-based index in the entry array.
-    pub number: u32,
-    /// Partition type GUID.
-    pub type_guid: Guid,
-    /// Unique partition GUID.
-    pub unique_guid: Guid,
-    /// First 512-byte block.
-    pub first_lba: u64,
-    /// Last 512-byte block (inclusive).
-    pub last_lba: u64,
-    /// Attribute flags (xorriso sets bits 0 and 60: required, read-only).
-    pub attributes: u64,
-    /// Name, UTF-16LE up to the first NUL.
-    pub name: String,
-}
-
-impl GptPartition {
-    /// Length in 512-byte blocks (`last - first + 1`, 0 for an inverted range).
-    pub fn block_count(&self) -> u64 {
-        self.last_lba
-            .checked_sub(self.first_lba)
-            .map_or(0, |d| d.saturating_add(1))
-    }
-}
-
-/// The GUID partition table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gpt {
-    /// The primary header at block 1.
-    pub header: GptHeader,
-    /// Used entries of the primary array (type GUID not nil).
-    pub partitions: Vec<GptPartition>,
-    /// The backup header at `header.backup_lba`, when it lies in the file and has the signature.
-    pub backup: Option<GptHeader>,
 }
 
 /// Everything the system area says.
@@ -266,11 +152,12 @@ pub struct PartitionCoverage {
 }
 
 impl SystemArea {
-    /// The image is isohybrid-style: an MBR with boot code pointing at a boot file.
-    pub fn is_isohybrid(&self) -> bool {
-        self.mbr
-            .as_ref()
-            .is_some_and(|m| m.boot_code_present && m.isohybrid_boot_lba().is_some())
+    /// How the MBR's boot code finds the catalog's BIOS boot image, if it does: the
+    /// fact that tells an isohybrid (or grub2-mbr) image from a plain one, and what a
+    /// rebuilt image must patch when the boot image moves.
+    pub fn boot_pointer(&self, catalog: &BootCatalog) -> Option<BootPointer> {
+        let bios = catalog.bios_entry()?;
+        self.mbr.as_ref()?.boot_pointer(bios.load_lba)
     }
 
     /// The MBR and GPT partitions that start where `entry`'s image starts, as
@@ -297,18 +184,6 @@ fn u32_le(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-fn u64_le(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-fn guid_at(b: &[u8], at: usize) -> Guid {
-    let mut g = [0u8; 16];
-    g.copy_from_slice(&b[at..at + 16]);
-    Guid(g)
-}
-
 fn parse_mbr(block: &[u8; 512]) -> Option<Mbr> {
     if block[510] != 0x55 || block[511] != 0xAA {
         return None;
@@ -330,184 +205,10 @@ fn parse_mbr(block: &[u8; 512]) -> Option<Mbr> {
     Some(Mbr {
         boot_code_present: block[..432].iter().any(|&b| b != 0),
         boot_code: block[..432].to_vec(),
-        isohybrid_boot_block: u32_le(block, 432),
+        boot_pointer_block: u32_le(block, 432),
         disk_id: u32_le(block, 440),
         partitions,
     })
-}
-
-/// Parse a GPT header block; `None` without the signature. CRC failures go to `problems`.
-fn parse_gpt_header(
-    block: &[u8; 512],
-    offset: u64,
-    what: &str,
-    problems: &mut Vec<String>,
-) -> Option<GptHeader> {
-    if &block[..8] != GPT_SIGNATURE {
-        return None;
-    }
-    let header_size = u32_le(block, 12);
-    let header_crc32 = u32_le(block, 16);
-    let header_crc_ok = if (GPT_HEADER_MIN..=512).contains(&header_size) {
-        let mut copy = block[..header_size as usize].to_vec();
-        copy[16..20].fill(0);
-        let ok = crc32fast::hash(&copy) == header_crc32;
-        if !ok {
-            problems.push(format!(
-                "{what} at offset {offset}: header CRC32 {header_crc32:#010x} does not match its bytes"
-            ));
-        }
-        ok
-    } else {
-        problems.push(format!(
-            "{what} at offset {offset}: header size {header_size} is outside 92..=512"
-        ));
-        false
-    };
-    Some(GptHeader {
-        offset,
-        revision: u32_le(block, 8),
-        header_size,
-        header_crc32,
-        header_crc_ok,
-        current_lba: u64_le(block, 24),
-        backup_lba: u64_le(block, 32),
-        first_usable_lba: u64_le(block, 40),
-        last_usable_lba: u64_le(block, 48),
-        disk_guid: guid_at(block, 56),
-        entries_lba: u64_le(block, 72),
-        entry_count: u32_le(block, 80),
-        entry_size: u32_le(block, 84),
-        entries_crc32: u32_le(block, 88),
-        entries_crc_ok: false,
-    })
-}
-
-/// Load the entry array of `header`, set `entries_crc_ok`, and return it (None when it
-/// cannot be read; the reason goes to `problems`).
-fn read_entry_array(
-    src: &Source,
-    header: &mut GptHeader,
-    what: &str,
-    problems: &mut Vec<String>,
-) -> Option<Vec<u8>> {
-    let offset = header.entries_lba.checked_mul(BLOCK);
-    let len = u64::from(header.entry_count).checked_mul(u64::from(header.entry_size));
-    let (Some(offset), Some(len)) = (offset, len) else {
-        problems.push(format!("{what}: entry array position overflows"));
-        return None;
-    };
-    if header.entry_size < 128 || header.entry_size % 8 != 0 {
-        problems.push(format!(
-            "{what}: entry size {} is not a multiple of 8 of at least 128",
-            header.entry_size
-        ));
-        return None;
-    }
-    if len > MAX_ENTRY_ARRAY {
-        problems.push(format!(
-            "{what}: entry array of {len} bytes is larger than {MAX_ENTRY_ARRAY}"
-        ));
-        return None;
-    }
-    let end = offset.saturating_add(len);
-    if end > src.len() {
-        problems.push(format!(
-            "{what}: entry array at offset {offset} ({len} bytes) runs past the end of the file ({} bytes)",
-            src.len()
-        ));
-        return None;
-    }
-    // len <= MAX_ENTRY_ARRAY, so it fits in usize.
-    let array = match src.read_vec(offset, len as usize, "GPT partition entry array") {
-        Ok(a) => a,
-        Err(e) => {
-            problems.push(format!("{what}: {e}"));
-            return None;
-        }
-    };
-    header.entries_crc_ok = crc32fast::hash(&array) == header.entries_crc32;
-    if !header.entries_crc_ok {
-        problems.push(format!(
-            "{what}: entry array CRC32 {:#010x} does not match the entries at offset {offset}",
-            header.entries_crc32
-        ));
-    }
-    Some(array)
-}
-
-fn parse_partitions(array: &[u8], entry_size: u32) -> Vec<GptPartition> {
-    // entry_size >= 128 was checked by read_entry_array.
-    array
-        .chunks_exact(entry_size as usize)
-        .zip(1u32..)
-        .filter_map(|(e, number)| {
-            let type_guid = guid_at(e, 0);
-            if type_guid.is_nil() {
-                return None;
-            }
-            let units: Vec<u16> = e[56..128]
-                .chunks_exact(2)
-                .map(|w| u16::from_le_bytes([w[0], w[1]]))
-                .take_while(|&u| u != 0)
-                .collect();
-            Some(GptPartition {
-                number,
-                type_guid,
-                unique_guid: guid_at(e, 16),
-                first_lba: u64_le(e, 32),
-                last_lba: u64_le(e, 40),
-                attributes: u64_le(e, 48),
-                name: String::from_utf16_lossy(&units),
-            })
-        })
-        .collect()
-}
-
-/// Read the backup header named by the primary and compare it with the primary.
-fn read_backup(src: &Source, primary: &GptHeader, problems: &mut Vec<String>) -> Option<GptHeader> {
-    let blocks = src.len() / BLOCK;
-    let Some(offset) = primary
-        .backup_lba
-        .checked_mul(BLOCK)
-        .filter(|_| primary.backup_lba < blocks)
-    else {
-        problems.push(format!(
-            "backup GPT header at LBA {} is missing: the file has only {blocks} blocks of 512 bytes",
-            primary.backup_lba
-        ));
-        return None;
-    };
-    let mut block = [0u8; 512];
-    if let Err(e) = src.read_exact_at(offset, &mut block, "backup GPT header") {
-        problems.push(format!("backup GPT header: {e}"));
-        return None;
-    }
-    let Some(mut backup) = parse_gpt_header(&block, offset, "backup GPT header", problems) else {
-        problems.push(format!(
-            "backup GPT header at LBA {} (offset {offset}) lacks the EFI PART signature",
-            primary.backup_lba
-        ));
-        return None;
-    };
-    // Only the CRC check matters here; the primary's entries are the ones reported.
-    let _ = read_entry_array(src, &mut backup, "backup GPT entry array", problems);
-    if backup.current_lba != primary.backup_lba || backup.backup_lba != primary.current_lba {
-        problems.push(format!(
-            "backup GPT header says it is at LBA {} with its partner at {}; the primary says {} and {}",
-            backup.current_lba, backup.backup_lba, primary.backup_lba, primary.current_lba
-        ));
-    }
-    if backup.disk_guid != primary.disk_guid
-        || backup.entries_crc32 != primary.entries_crc32
-        || backup.entry_count != primary.entry_count
-    {
-        problems.push(
-            "backup GPT header disagrees with the primary (disk GUID, entry count or entries CRC)"
-                .to_string(),
-        );
-    }
-    Some(backup)
 }
 
 /// Apple Partition Map (Inside Macintosh: Devices): a driver descriptor map "ER" with a
@@ -544,38 +245,11 @@ pub fn read_system_area(src: &Source) -> Result<SystemArea> {
     let mut problems = Vec::new();
     let mbr = parse_mbr(&block0);
 
-    let mut gpt = None;
-    let mut block1 = [0u8; 512];
-    if src.len() >= 2 * BLOCK {
-        src.read_exact_at(BLOCK, &mut block1, "GPT header")?;
-        if let Some(mut header) = parse_gpt_header(&block1, BLOCK, "GPT header", &mut problems) {
-            if header.current_lba != 1 {
-                problems.push(format!(
-                    "GPT header at LBA 1 says it is at LBA {}",
-                    header.current_lba
-                ));
-            }
-            let partitions = read_entry_array(src, &mut header, "GPT entry array", &mut problems)
-                .map(|a| parse_partitions(&a, header.entry_size))
-                .unwrap_or_default();
-            let backup = read_backup(src, &header, &mut problems);
-            gpt = Some(Gpt {
-                header,
-                partitions,
-                backup,
-            });
-        }
-    }
+    let gpt = gpt::read_gpt(src, &mut problems)?;
     if gpt.is_some() && mbr.is_none() {
         problems.push("GPT present without an MBR signature (55 AA)".to_string());
     }
     if let Some(m) = &mbr {
-        if m.isohybrid_boot_block != 0 && m.isohybrid_boot_block % 4 != 0 {
-            problems.push(format!(
-                "MBR bytes 432..436 hold {} (not a multiple of 4): not an isohybrid boot pointer",
-                m.isohybrid_boot_block
-            ));
-        }
         // isohybrid pads the image to the end of partition 1; a shorter file was truncated.
         let blocks = src.len() / BLOCK;
         for p in m.used_partitions() {

@@ -19,6 +19,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::source::{Source, SECTOR};
 
+mod write;
+pub use write::write_boot_catalog;
+
 /// Upper bound on the size of a boot catalog the reader follows (a sane image needs one).
 pub const MAX_CATALOG_SECTORS: u32 = 64;
 
@@ -275,6 +278,13 @@ fn u32_le(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+/// Sum of the 16 little-endian words of a validation entry; 0 for a valid one (table 2).
+fn word_sum(slot: &[u8; ENTRY]) -> u16 {
+    slot.chunks_exact(2).fold(0u16, |acc, w| {
+        acc.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+    })
+}
+
 /// Id strings are a-characters padded with NULs (genisoimage) or spaces.
 fn id_string(bytes: &[u8]) -> String {
     let end = bytes
@@ -397,6 +407,10 @@ impl SlotReader<'_> {
 /// runs past [`MAX_CATALOG_SECTORS`] or the end of the file is a `Corrupt` error carrying
 /// the offset of the slot at fault.
 pub fn read_boot_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> {
+    parse_catalog(src, catalog_lba).map_err(|e| e.in_file(src.path()))
+}
+
+fn parse_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> {
     let base = u64::from(catalog_lba) * SECTOR;
     let mut slots = SlotReader { src, base, next: 0 };
 
@@ -420,9 +434,7 @@ pub fn read_boot_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> 
             ),
         ));
     }
-    let sum = v.chunks_exact(2).fold(0u16, |acc, w| {
-        acc.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
-    });
+    let sum = word_sum(&v);
     if sum != 0 {
         return Err(Error::corrupt(
             voff + 28,
@@ -522,120 +534,4 @@ pub fn read_boot_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> 
         entries,
         sections,
     })
-}
-
-/// Write one entry slot (default entry when `section` is false) plus its extensions.
-fn put_entry(out: &mut Vec<[u8; ENTRY]>, e: &ElToritoEntry, section: bool) {
-    let mut slot = [0u8; ENTRY];
-    slot[0] = if e.bootable { BOOTABLE } else { 0 };
-    let criteria = &e.selection_criteria;
-    let extensions = if section && criteria.len() > SECTION_CRITERIA {
-        (criteria.len() - SECTION_CRITERIA).div_ceil(EXTENSION_CRITERIA)
-    } else {
-        0
-    };
-    let mut media = e.media.to_nibble();
-    if section {
-        media |= e.media_flags & 0xD0;
-        if extensions > 0 {
-            media |= CONTINUATION;
-        }
-    }
-    slot[1] = media;
-    slot[2..4].copy_from_slice(&e.load_segment.to_le_bytes());
-    slot[4] = e.system_type;
-    slot[6..8].copy_from_slice(&e.sector_count.to_le_bytes());
-    slot[8..12].copy_from_slice(&e.load_lba.to_le_bytes());
-    if section {
-        slot[12] = e.selection_criteria_type;
-        let n = criteria.len().min(SECTION_CRITERIA);
-        slot[13..13 + n].copy_from_slice(&criteria[..n]);
-    }
-    out.push(slot);
-    for i in 0..extensions {
-        let mut x = [0u8; ENTRY];
-        x[0] = EXTENSION;
-        if i + 1 < extensions {
-            x[1] = CONTINUATION;
-        }
-        let start = SECTION_CRITERIA + i * EXTENSION_CRITERIA;
-        let end = criteria.len().min(start + EXTENSION_CRITERIA);
-        x[2..2 + (end - start)].copy_from_slice(&criteria[start..end]);
-        out.push(x);
-    }
-}
-
-fn put_id(dst: &mut [u8], id: &str) -> Result<()> {
-    let bytes = id.as_bytes();
-    if bytes.len() > dst.len() {
-        return Err(Error::invalid(format!(
-            "El Torito id string {id:?} is longer than {} bytes",
-            dst.len()
-        )));
-    }
-    dst[..bytes.len()].copy_from_slice(bytes);
-    Ok(())
-}
-
-/// Serialize a boot catalog into one sector.
-///
-/// `entries[0]` becomes the default entry (its platform is ignored: the default entry
-/// belongs to `validation_platform`); the remaining entries are grouped into one section
-/// per run of consecutive entries with the same platform, the last header marked final,
-/// as genisoimage and xorriso do. Section id strings are left empty. Fails when there are
-/// no entries, `id` exceeds 24 bytes, a run exceeds 65535 entries or the entries do not
-/// fit in 2048 bytes.
-pub fn write_boot_catalog(
-    entries: &[ElToritoEntry],
-    validation_platform: Platform,
-    id: &str,
-) -> Result<[u8; SECTOR as usize]> {
-    let (default, rest) = entries
-        .split_first()
-        .ok_or_else(|| Error::invalid("a boot catalog needs at least the default entry"))?;
-
-    let mut slots: Vec<[u8; ENTRY]> = Vec::new();
-    let mut validation = [0u8; ENTRY];
-    validation[0] = 1;
-    validation[1] = validation_platform.to_byte();
-    put_id(&mut validation[4..28], id)?;
-    validation[30] = 0x55;
-    validation[31] = 0xAA;
-    let sum = validation.chunks_exact(2).fold(0u16, |acc, w| {
-        acc.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
-    });
-    validation[28..30].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
-    slots.push(validation);
-    put_entry(&mut slots, default, false);
-
-    let runs: Vec<&[ElToritoEntry]> = rest.chunk_by(|a, b| a.platform == b.platform).collect();
-    for (i, run) in runs.iter().enumerate() {
-        let mut header = [0u8; ENTRY];
-        header[0] = if i + 1 == runs.len() {
-            HEADER_FINAL
-        } else {
-            HEADER_MORE
-        };
-        header[1] = run[0].platform.to_byte();
-        let count = u16::try_from(run.len())
-            .map_err(|_| Error::invalid("more than 65535 El Torito entries in one section"))?;
-        header[2..4].copy_from_slice(&count.to_le_bytes());
-        slots.push(header);
-        for e in *run {
-            put_entry(&mut slots, e, true);
-        }
-    }
-
-    if slots.len() * ENTRY > SECTOR as usize {
-        return Err(Error::invalid(format!(
-            "boot catalog needs {} entry slots; one sector holds {}",
-            slots.len(),
-            SECTOR as usize / ENTRY
-        )));
-    }
-    let mut sector = [0u8; SECTOR as usize];
-    for (i, slot) in slots.iter().enumerate() {
-        sector[i * ENTRY..(i + 1) * ENTRY].copy_from_slice(slot);
-    }
-    Ok(sector)
 }

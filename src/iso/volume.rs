@@ -218,10 +218,11 @@ pub fn read_descriptors(src: &Source) -> Result<DescriptorSet> {
         }
         let located = |e: Error| e.at(offset).in_file(src.path());
         match sector[0] {
-            // El Torito 1.0 table 2: boot system id at 7..39, catalog LBA at 71.
-            0 if sector[7..39].starts_with(b"EL TORITO SPECIFICATION") => {
-                boot_catalog_lba = Some(u32le(&sector, 71));
-                boot_record_lba = Some(lba);
+            0 => {
+                if let Some(cat) = super::eltorito::parse_boot_record(&sector, offset).map_err(located)? {
+                    boot_catalog_lba = Some(cat);
+                    boot_record_lba = Some(lba);
+                }
             }
             1 if primary.is_none() => primary = Some(parse_volume(&sector, lba).map_err(located)?),
             2 => {
