@@ -9,6 +9,7 @@ pub mod eltorito;
 mod rockridge;
 pub mod time;
 pub mod volume;
+pub mod write;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;

@@ -122,7 +122,7 @@ fn date(b: &[u8], at: usize) -> VolumeDate {
 }
 
 /// Parse a primary (type 1) or supplementary (type 2) descriptor sector.
-fn parse_volume(sector: &[u8], lba: u32) -> Result<VolumeDescriptor> {
+pub fn parse_volume(sector: &[u8], lba: u32) -> Result<VolumeDescriptor> {
     let offset = u64::from(lba) * SECTOR;
     let joliet_level = if sector[0] == 2 && sector[88] == b'%' && sector[89] == b'/' {
         match sector[90] {
@@ -219,7 +219,9 @@ pub fn read_descriptors(src: &Source) -> Result<DescriptorSet> {
         let located = |e: Error| e.at(offset).in_file(src.path());
         match sector[0] {
             0 => {
-                if let Some(cat) = super::eltorito::parse_boot_record(&sector, offset).map_err(located)? {
+                if let Some(cat) =
+                    super::eltorito::parse_boot_record(&sector, offset).map_err(located)?
+                {
                     boot_catalog_lba = Some(cat);
                     boot_record_lba = Some(lba);
                 }

@@ -14,7 +14,11 @@
 //! truth and the files on disk are the editable copy.
 
 pub mod manifest;
+mod pack;
+mod pack_tree;
 mod unpack;
 
 pub use manifest::Manifest;
-pub use unpack::{unpack, UnpackOptions, UnpackReport};
+pub use pack::{pack, resolve_date, temp_output, PackOptions, PackReport};
+pub use pack_tree::TreeStats;
+pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};

@@ -1,0 +1,363 @@
+//! `xiso pack DIR OUT.iso`: write a workspace back as a bootable hybrid ISO.
+//!
+//! Boot replay (DESIGN.md §2): the El Torito entries recorded at unpack time are
+//! written again for the new layout (the isolinux boot info table patched for
+//! isolinux.bin's new LBA, the UEFI entry over `boot/efiboot.img` with its sector
+//! count), and the hybrid system area is rebuilt exactly as `isohybrid --uefi` lays
+//! it out, reusing the source's MBR boot code (bytes 0–431).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::manifest::{Manifest, SYSTEM_AREA_PATH};
+use super::pack_tree::{build_tree, open_source, TreeStats};
+use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
+use crate::error::{Error, Result};
+use crate::iso::write::{
+    BootEntrySpec, BootSpec, Layout, VolumeDate, VolumeDates, WriteOptions, WriteReport,
+};
+use crate::iso::VolumeDescriptor;
+
+/// How the hybrid system area is chosen.
+#[derive(Debug, Clone, Default)]
+pub struct PackOptions {
+    /// Fixed time for every timestamp and the seed of every id (SOURCE_DATE_EPOCH).
+    pub date: Option<i64>,
+    /// Add the UEFI El Torito entry and EFI partition when `boot/efiboot.img` exists,
+    /// even if the source had none.
+    pub uefi: bool,
+    /// MBR boot code (432+ bytes, e.g. isohdpfx.bin) for a source that was not hybrid.
+    pub mbr_template: Option<PathBuf>,
+    /// Write no hybrid MBR/GPT (CD boot only).
+    pub no_hybrid: bool,
+    /// New volume id.
+    pub volume_id: Option<String>,
+}
+
+/// What [`pack`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PackReport {
+    /// Output file.
+    pub output: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Volume size in sectors.
+    pub volume_sectors: u32,
+    /// Whether an isohybrid MBR (and GPT) was written.
+    pub hybrid: bool,
+    /// Whether the EFI partition was written.
+    pub efi_partition: bool,
+    /// Where the tree's files came from.
+    pub tree: TreeStats,
+    /// New LBAs of the boot images.
+    pub boot_lbas: Vec<(String, u32)>,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+}
+
+fn descriptor(m: &Manifest) -> Result<VolumeDescriptor> {
+    let raw = m
+        .descriptors
+        .first()
+        .and_then(|d| super::manifest::unhex(&d.hex));
+    let raw = raw
+        .filter(|r| r.len() == 2048)
+        .ok_or_else(|| Error::corrupt(0, "manifest has no primary volume descriptor"))?;
+    crate::iso::volume::parse_volume(&raw, 16)
+}
+
+fn volume_options(
+    m: &Manifest,
+    pvd: &VolumeDescriptor,
+    opts: &PackOptions,
+    now: i64,
+) -> WriteOptions {
+    let mut w = WriteOptions::new(opts.volume_id.as_deref().unwrap_or(&pvd.volume_id), now);
+    w.system_id = pvd.system_id.clone();
+    w.volume_set_id = pvd.volume_set_id.clone();
+    w.publisher_id = pvd.publisher_id.clone();
+    w.preparer_id = pvd.preparer_id.clone();
+    w.application_id = pvd.application_id.clone();
+    w.copyright_file_id = pvd.copyright_file_id.clone();
+    w.abstract_file_id = pvd.abstract_file_id.clone();
+    w.bibliographic_file_id = pvd.bibliographic_file_id.clone();
+    w.dates = VolumeDates {
+        creation: VolumeDate::Unix(now),
+        modification: VolumeDate::Unix(now),
+        expiration: VolumeDate::Unset,
+        effective: VolumeDate::Unix(now),
+    };
+    w.rock_ridge = m.namespace == "rock-ridge";
+    w.joliet = m.joliet;
+    w
+}
+
+/// Boot entries to write, and the BIOS/EFI image paths.
+fn boot_spec(
+    m: &Manifest,
+    dir: &Path,
+    opts: &PackOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Option<BootSpec>> {
+    let tree = dir.join(super::manifest::TREE_DIR);
+    let mut entries = Vec::new();
+    for e in &m.boot_entries {
+        let Some(file) = &e.file else {
+            warnings.push(format!(
+                "El Torito entry for platform 0x{:02x} at LBA {} points outside the file tree: not replayed",
+                e.platform, e.load_lba
+            ));
+            continue;
+        };
+        let on_disk = fs::metadata(tree.join(file)).map_err(|err| {
+            Error::io(
+                err,
+                format!("boot image {file} named by the El Torito catalog is missing"),
+            )
+            .in_file(&tree)
+        })?;
+        let recorded = m.entries.iter().find(|r| &r.path == file).map(|r| r.size);
+        // A no-emulation EFI image is loaded whole: its count follows the file
+        // (genisoimage -e); the BIOS count (isolinux: 4) is a choice, kept.
+        let sector_count = if e.platform == 0xEF && e.media == 0 && recorded != Some(on_disk.len())
+        {
+            None
+        } else {
+            Some(e.sector_count)
+        };
+        entries.push(BootEntrySpec {
+            platform_id: e.platform,
+            bootable: e.bootable,
+            media: e.media,
+            load_segment: e.load_segment,
+            system_type: e.system_type,
+            sector_count,
+            boot_file: file.clone(),
+            patch_boot_info_table: e.boot_info_table,
+        });
+    }
+    if opts.uefi
+        && !entries.iter().any(|e| e.platform_id == 0xEF)
+        && tree.join("boot/efiboot.img").is_file()
+    {
+        entries.push(BootEntrySpec::efi("boot/efiboot.img"));
+    }
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let catalog_path = m
+        .boot_catalog
+        .clone()
+        .unwrap_or_else(|| "boot/isolinux/boot.cat".into());
+    Ok(Some(BootSpec {
+        catalog_path,
+        entries,
+    }))
+}
+
+/// The MBR boot code to reuse: the source's, or a template.
+fn boot_code(dir: &Path, opts: &PackOptions) -> Result<Option<[u8; MBR_BOOT_CODE_LEN]>> {
+    let (path, bytes) = match &opts.mbr_template {
+        Some(t) => (
+            t.clone(),
+            fs::read(t).map_err(|e| Error::io(e, "cannot read the MBR template").in_file(t))?,
+        ),
+        None => {
+            let p = dir.join(SYSTEM_AREA_PATH);
+            let b = fs::read(&p)
+                .map_err(|e| Error::io(e, "cannot read the saved system area").in_file(&p))?;
+            // Hybrid only when the source was: boot code and the 0x55AA signature.
+            if b.len() < 512
+                || b[510..512] != [0x55, 0xAA]
+                || b[..MBR_BOOT_CODE_LEN].iter().all(|&x| x == 0)
+            {
+                return Ok(None);
+            }
+            (p, b)
+        }
+    };
+    let code: [u8; MBR_BOOT_CODE_LEN] = bytes
+        .get(..MBR_BOOT_CODE_LEN)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| {
+            Error::invalid(format!("MBR boot code needs {MBR_BOOT_CODE_LEN} bytes")).in_file(&path)
+        })?;
+    Ok(Some(code))
+}
+
+/// Seed for disk id and GUIDs: the fixed date when given, else the layout itself, so
+/// the same content gives the same ids and different content different ones.
+fn id_seed(report: &WriteReport, volume_id: &str, date: Option<i64>) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"xiso-hybrid-ids\0");
+    h.update(volume_id.as_bytes());
+    match date {
+        Some(t) => h.update(t.to_le_bytes()),
+        None => {
+            for (path, x) in &report.files {
+                h.update(path.as_bytes());
+                h.update(x.lba.to_le_bytes());
+                h.update(x.size.to_le_bytes());
+            }
+        }
+    }
+    h.finalize().to_vec()
+}
+
+/// The time to stamp: `--date`, else `SOURCE_DATE_EPOCH`, else now.
+pub fn resolve_date(explicit: Option<i64>) -> Result<(i64, Option<i64>)> {
+    let fixed = match explicit {
+        Some(t) => Some(t),
+        None => match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(v) => Some(v.trim().parse::<i64>().map_err(|_| {
+                Error::invalid(format!(
+                    "SOURCE_DATE_EPOCH={v:?} is not a number of seconds"
+                ))
+            })?),
+            Err(_) => None,
+        },
+    };
+    let now = fixed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    });
+    Ok((now, fixed))
+}
+
+/// Pack the workspace `dir` into `out`. The image is written to a temporary file
+/// next to `out` and renamed into place at the end: on any error `out` is left as it
+/// was. The source image is only read.
+pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
+    let m = Manifest::load(dir)?;
+    let (now, fixed) = resolve_date(opts.date)?;
+    let mut warnings = Vec::new();
+    let source = open_source(&m);
+    if source.is_none() {
+        warnings.push(format!(
+            "source image {} is gone or changed: every file is read from the workspace",
+            m.source.path.display()
+        ));
+    }
+    let boot = boot_spec(&m, dir, opts, &mut warnings)?;
+    let skip: Vec<String> = boot.iter().map(|b| b.catalog_path.clone()).collect();
+    let (tree, stats) = build_tree(dir, &m, source.as_ref(), &skip, now)?;
+    let pvd = descriptor(&m)?;
+    let mut wopts = volume_options(&m, &pvd, opts, now);
+    wopts.boot = boot;
+
+    // Phase 1: lay out without a tail to learn the final LBAs.
+    let first = Layout::new(&tree, &wopts)?;
+    let report = first.report().clone();
+    drop(first);
+    let code = if opts.no_hybrid {
+        None
+    } else {
+        boot_code(dir, opts)?
+    };
+    let bios = report.boot_entries.iter().find(|b| b.platform_id == 0);
+    let efi = report.boot_entries.iter().find(|b| b.platform_id == 0xEF);
+    let (system_area, tail, hybrid, efi_partition) = match (code, bios) {
+        (Some(code), Some(bios)) => {
+            let volume_len = u64::from(report.volume_sectors) * 2048;
+            let params = HybridParams {
+                boot_code: code,
+                iso_sectors: u64::from(report.volume_sectors),
+                image_len: volume_len,
+                bios_boot_lba: bios.lba,
+                efi_image: efi.map(|e| EfiBootImage {
+                    lba: e.lba,
+                    sectors: e.sector_count,
+                }),
+                ids: hybrid::ids_from_seed(&id_seed(&report, &wopts.volume_id, fixed)),
+                mac: false,
+            };
+            let h = hybrid::isohybrid_uefi(&params)?;
+            // Everything after the volume: zero padding to the cylinder boundary
+            // with the backup GPT at its end.
+            let mut tail = vec![0u8; (h.padded_len - volume_len) as usize];
+            let at = (h.tail_offset - volume_len) as usize;
+            tail[at..at + h.tail.len()].copy_from_slice(&h.tail);
+            (h.system_area, tail, true, efi.is_some())
+        }
+        (Some(_), None) => {
+            warnings.push("no BIOS El Torito entry: hybrid MBR not written".into());
+            (Vec::new(), Vec::new(), false, false)
+        }
+        (None, _) => (Vec::new(), Vec::new(), false, false),
+    };
+    wopts.tail_len = tail.len() as u64;
+    let layout = Layout::new(&tree, &wopts)?;
+
+    let (tmp, mut file) = temp_output(out)?;
+    let written = layout
+        .write_file(source.as_ref(), &system_area, &tail, &mut file)
+        .and_then(|_| {
+            file.sync_all()
+                .map_err(|e| Error::io(e, "cannot flush the output").in_file(&tmp))
+        });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e.in_file(&tmp));
+    }
+    drop(file);
+    fs::rename(&tmp, out).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(e, "cannot move the new image into place").in_file(out)
+    })?;
+    let final_report = layout.report();
+    Ok(PackReport {
+        output: out.to_path_buf(),
+        bytes: final_report.image_len,
+        volume_sectors: final_report.volume_sectors,
+        hybrid,
+        efi_partition,
+        tree: stats,
+        boot_lbas: final_report
+            .boot_entries
+            .iter()
+            .map(|b| (b.boot_file.clone(), b.lba))
+            .collect(),
+        warnings,
+    })
+}
+
+/// A new temporary file next to `out` (same file system, so the rename is atomic).
+/// Stale temporaries of earlier, killed runs are removed first.
+pub fn temp_output(out: &Path) -> Result<(PathBuf, fs::File)> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .ok_or_else(|| Error::invalid("output path has no file name").in_file(out))?
+        .to_string_lossy()
+        .into_owned();
+    let prefix = format!(".{name}.xiso-tmp-");
+    if let Ok(rd) = fs::read_dir(parent) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = n.strip_prefix(&prefix) {
+                let alive = pid
+                    .parse::<u32>()
+                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                if !alive {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    let tmp = parent.join(format!("{prefix}{}", std::process::id()));
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(|e| Error::io(e, "cannot create the output file").in_file(&tmp))?;
+    Ok((tmp, file))
+}
