@@ -128,6 +128,8 @@ pub struct IsoImage {
     namespace: Namespace,
     /// SUSP skip length from the root's SP entry.
     sp_skip: usize,
+    /// Rock Ridge attributes of the root directory's "." record.
+    root_rr: Option<rockridge::RrInfo>,
 }
 
 /// One parsed directory record.
@@ -211,6 +213,7 @@ impl IsoImage {
             descriptors,
             namespace: Namespace::Iso9660,
             sp_skip: 0,
+            root_rr: None,
         };
         img.namespace = img.detect_namespace()?;
         Ok(img)
@@ -264,6 +267,7 @@ impl IsoImage {
             .map_err(|e| e.in_file(self.src.path()))?;
         if let Some(skip) = rr.sp_skip {
             self.sp_skip = usize::from(skip);
+            self.root_rr = Some(rr);
             return Ok(Namespace::RockRidge);
         }
         Ok(if self.descriptors.joliet.is_some() {
@@ -286,6 +290,7 @@ impl IsoImage {
     /// The root directory entry.
     pub fn root(&self) -> Entry {
         let (lba, size) = self.root_extent();
+        let rr = self.root_rr.as_ref().filter(|_| self.namespace == Namespace::RockRidge);
         Entry {
             path: "/".into(),
             name: String::new(),
@@ -295,11 +300,11 @@ impl IsoImage {
                 lba,
                 len: u64::from(size),
             }],
-            mode: 0o40755,
-            uid: 0,
-            gid: 0,
-            nlink: 1,
-            mtime: None,
+            mode: rr.and_then(|r| r.mode).unwrap_or(0o40555),
+            uid: rr.and_then(|r| r.uid).unwrap_or(0),
+            gid: rr.and_then(|r| r.gid).unwrap_or(0),
+            nlink: rr.and_then(|r| r.nlink).unwrap_or(1),
+            mtime: rr.and_then(|r| r.mtime),
             hidden: false,
             iso_name: String::new(),
             record_offset: u64::from(self.descriptors.primary.lba) * SECTOR + 156,

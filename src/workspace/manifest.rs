@@ -117,6 +117,8 @@ pub struct Manifest {
     pub boot_entries: Vec<BootEntryRecord>,
     /// Volume space size of the source in sectors.
     pub volume_sectors: u32,
+    /// The root directory's own metadata (path "").
+    pub root: EntryRecord,
     /// Every tree entry, parents before children.
     pub entries: Vec<EntryRecord>,
 }

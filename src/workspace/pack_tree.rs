@@ -58,7 +58,8 @@ pub fn build_tree(
     if !root_meta.is_dir() {
         return Err(Error::invalid("workspace iso/ is not a directory").in_file(&root));
     }
-    let mut tree = IsoTree::new(Meta::dir(default_mtime));
+    let r = &m.root;
+    let mut tree = IsoTree::new(Meta::new(r.mode & 0o7777, r.uid, r.gid, r.mtime.unwrap_or(default_mtime)));
     let mut stats = TreeStats::default();
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![String::new()];

@@ -88,11 +88,12 @@ pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
         boot_catalog_lba: d.boot_catalog_lba,
         boot_entries,
         volume_sectors: d.primary.space_size,
+        root: entry_record(&iso.root()),
         entries: entries.iter().map(entry_record).collect(),
     })
 }
 
-fn entry_record(e: &Entry) -> EntryRecord {
+pub(crate) fn entry_record(e: &Entry) -> EntryRecord {
     let (kind, target, rdev) = match &e.kind {
         EntryKind::File => ("file", None, None),
         EntryKind::Directory => ("dir", None, None),
