@@ -26,8 +26,7 @@ impl Source {
     /// Open `path` read-only.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let file = File::open(&path)
-            .map_err(|e| Error::io(e, "cannot open").in_file(&path))?;
+        let file = File::open(&path).map_err(|e| Error::io(e, "cannot open").in_file(&path))?;
         let meta = file
             .metadata()
             .map_err(|e| Error::io(e, "cannot stat").in_file(&path))?;
@@ -72,9 +71,11 @@ impl Source {
             )
             .in_file(&self.path));
         }
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|e| Error::io(e, format!("reading {what}")).at(offset).in_file(&self.path))
+        self.file.read_exact_at(buf, offset).map_err(|e| {
+            Error::io(e, format!("reading {what}"))
+                .at(offset)
+                .in_file(&self.path)
+        })
     }
 
     /// Read `len` bytes at `offset` into a new buffer.
@@ -93,11 +94,14 @@ impl Source {
 
     /// Stream `len` bytes from `offset` into `out` with a bounded buffer.
     pub fn copy_range(&self, offset: u64, len: u64, out: &mut dyn Write, what: &str) -> Result<()> {
-        let end = offset.checked_add(len).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(len);
         if end > self.len {
             return Err(Error::corrupt(
                 offset,
-                format!("{what} ({len} bytes) runs past the end of the file ({} bytes)", self.len),
+                format!(
+                    "{what} ({len} bytes) runs past the end of the file ({} bytes)",
+                    self.len
+                ),
             )
             .in_file(&self.path));
         }
@@ -105,9 +109,11 @@ impl Source {
         let mut pos = offset;
         while pos < end {
             let n = ((end - pos) as usize).min(buf.len());
-            self.file
-                .read_exact_at(&mut buf[..n], pos)
-                .map_err(|e| Error::io(e, format!("reading {what}")).at(pos).in_file(&self.path))?;
+            self.file.read_exact_at(&mut buf[..n], pos).map_err(|e| {
+                Error::io(e, format!("reading {what}"))
+                    .at(pos)
+                    .in_file(&self.path)
+            })?;
             out.write_all(&buf[..n])
                 .map_err(|e| Error::new(ErrorKind::Io, format!("writing {what}: {e}")))?;
             pos += n as u64;

@@ -2,3 +2,4 @@
 //! Rock Ridge (SUSP/RRIP 1.12), Joliet, and the El Torito boot catalog.
 
 pub mod eltorito;
+pub mod write;

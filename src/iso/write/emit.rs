@@ -1,0 +1,284 @@
+//! Writing a laid-out image front to back. Every structure is checked to
+//! start at the byte its LBA says, so a layout bug is an error, not a
+//! silently shifted image.
+
+use std::fs::File;
+use std::io::{Read, Write};
+
+use super::catalog::{boot_record, catalog_sector, patch_boot_info_table};
+use super::dirrec::{encode, RECORD_HEADER};
+use super::layout::{sectors, Hierarchy, ItemKind, Layout, Payload, PVD_LBA};
+use super::sink::Sink;
+use super::volume::{descriptor, path_table, terminator, HierarchyPlace};
+use crate::error::{Error, ErrorKind, Result};
+use crate::source::{Source, SECTOR};
+
+use super::tree::FileData;
+
+/// Size of the system area (ECMA-119 6.2.1: sectors 0–15).
+pub const SYSTEM_AREA_LEN: usize = 16 * SECTOR as usize;
+
+/// A boot image with a boot info table is read whole; bound it.
+const INFO_TABLE_MAX: u64 = 64 << 20;
+
+const CHUNK: usize = 1 << 20;
+
+fn io_err(e: std::io::Error) -> Error {
+    Error::io(e, "writing the image")
+}
+
+fn expect_at(sink: &Sink<'_>, lba: u32, what: &str) -> Result<()> {
+    let want = u64::from(lba) * SECTOR;
+    if sink.pos() != want {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "internal layout error: {what} belongs at byte {want} but the output is at {}",
+                sink.pos()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn pad_sector(sink: &mut Sink<'_>) -> Result<()> {
+    let rem = sink.pos() % SECTOR;
+    if rem != 0 {
+        sink.zeros(SECTOR - rem).map_err(io_err)?;
+    }
+    Ok(())
+}
+
+fn root_record(layout: &Layout<'_>, h: &Hierarchy) -> [u8; 34] {
+    let root = &h.dirs[0];
+    let r = encode(
+        root.lba,
+        root.size,
+        layout.items[0].meta.mtime,
+        0x02,
+        &[0],
+        &[],
+    );
+    let mut b = [0u8; 34];
+    b.copy_from_slice(&r[..34]);
+    b
+}
+
+fn place_of(layout: &Layout<'_>, h: &Hierarchy) -> HierarchyPlace {
+    HierarchyPlace {
+        path_table_size: h.path_table_size,
+        l_table: h.l_table,
+        m_table: h.m_table,
+        root_record: root_record(layout, h),
+    }
+}
+
+fn write_dirs(layout: &Layout<'_>, h: &Hierarchy, sink: &mut Sink<'_>) -> Result<()> {
+    for (d, dir) in h.dirs.iter().enumerate() {
+        expect_at(sink, dir.lba, &layout.items[dir.item].path)?;
+        let mut buf = Vec::with_capacity(dir.size as usize);
+        let mut used = 0usize;
+        for rec in &dir.records {
+            let r = layout.resolve(h, d, rec);
+            let bytes = encode(r.lba, r.size, r.mtime, r.flags, &rec.ident, &rec.su);
+            debug_assert!(bytes.len() >= RECORD_HEADER);
+            if used + bytes.len() > SECTOR as usize {
+                buf.resize(buf.len() + SECTOR as usize - used, 0);
+                used = 0;
+            }
+            used += bytes.len();
+            buf.extend_from_slice(&bytes);
+        }
+        buf.resize(dir.size as usize, 0);
+        sink.write_all(&buf).map_err(io_err)?;
+        if dir.ce_sectors > 0 {
+            let start = dir.lba + dir.size / SECTOR as u32;
+            expect_at(sink, start, "Rock Ridge continuation areas")?;
+            let mut ce = vec![0u8; dir.ce_sectors as usize * SECTOR as usize];
+            for a in &layout.areas[dir.areas.clone()] {
+                let at = (a.lba - start) as usize * SECTOR as usize + a.offset as usize;
+                ce[at..at + a.bytes.len()].copy_from_slice(&a.bytes);
+            }
+            sink.write_all(&ce).map_err(io_err)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_path_tables(h: &Hierarchy, sink: &mut Sink<'_>) -> Result<()> {
+    let rows = h.rows();
+    for (lba, be) in [(h.l_table, false), (h.m_table, true)] {
+        expect_at(sink, lba, "path table")?;
+        let t = path_table(&rows, be);
+        sink.write_all(&t).map_err(io_err)?;
+        let want = sectors(t.len() as u64).max(1) * SECTOR;
+        sink.zeros(want - t.len() as u64).map_err(io_err)?;
+    }
+    Ok(())
+}
+
+/// Read a whole (small) file's bytes, for the boot info table.
+fn read_small(data: &FileData, size: u64, source: Option<&Source>, path: &str) -> Result<Vec<u8>> {
+    if size > INFO_TABLE_MAX {
+        return Err(Error::unsupported(format!(
+            "boot image with a boot info table is {size} bytes; at most {INFO_TABLE_MAX} supported"
+        ))
+        .in_path(path));
+    }
+    let mut v = Vec::with_capacity(size as usize);
+    copy_data(data, size, source, &mut v, path)?;
+    Ok(v)
+}
+
+/// Stream a file's bytes into `out` in bounded chunks.
+fn copy_data(
+    data: &FileData,
+    size: u64,
+    source: Option<&Source>,
+    out: &mut dyn Write,
+    path: &str,
+) -> Result<()> {
+    match data {
+        FileData::Bytes(b) => out.write_all(b).map_err(io_err),
+        FileData::SourceExtent { offset, len } => {
+            let src = source.ok_or_else(|| {
+                Error::invalid("file data is an extent of the source, but no source was given")
+                    .in_path(path)
+            })?;
+            src.copy_range(*offset, *len, out, path)
+                .map_err(|e| e.in_path(path))
+        }
+        FileData::Path(p) => {
+            let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
+            let mut buf = vec![0u8; CHUNK];
+            let mut left = size;
+            while left > 0 {
+                let want = left.min(CHUNK as u64) as usize;
+                let n = f
+                    .read(&mut buf[..want])
+                    .map_err(|e| Error::io(e, "reading").in_file(p))?;
+                if n == 0 {
+                    return Err(Error::invalid(format!(
+                        "file shrank after layout: {left} of {size} bytes missing"
+                    ))
+                    .in_file(p)
+                    .in_path(path));
+                }
+                out.write_all(&buf[..n]).map_err(io_err)?;
+                left -= n as u64;
+            }
+            let mut probe = [0u8; 1];
+            if f.read(&mut probe)
+                .map_err(|e| Error::io(e, "reading").in_file(p))?
+                != 0
+            {
+                return Err(
+                    Error::invalid(format!("file grew after layout beyond {size} bytes"))
+                        .in_file(p)
+                        .in_path(path),
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Write the image described by `layout` into `sink`.
+pub(crate) fn emit(
+    layout: &Layout<'_>,
+    source: Option<&Source>,
+    system_area: &[u8],
+    tail: &[u8],
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let opts = layout.opts;
+    if system_area.len() > SYSTEM_AREA_LEN {
+        return Err(Error::invalid(format!(
+            "system area is {} bytes; at most {SYSTEM_AREA_LEN}",
+            system_area.len()
+        )));
+    }
+    if tail.len() as u64 != opts.tail_len {
+        return Err(Error::invalid(format!(
+            "tail is {} bytes but the layout reserved {}",
+            tail.len(),
+            opts.tail_len
+        )));
+    }
+    let report = &layout.report;
+    sink.write_all(system_area).map_err(io_err)?;
+    sink.zeros((SYSTEM_AREA_LEN - system_area.len()) as u64)
+        .map_err(io_err)?;
+
+    // Volume descriptor set.
+    expect_at(sink, PVD_LBA, "primary volume descriptor")?;
+    let prim_place = place_of(layout, &layout.primary);
+    sink.write_all(&descriptor(opts, report.volume_sectors, &prim_place, false))
+        .map_err(io_err)?;
+    if let (Some(lba), Some(cat)) = (layout.boot_record_lba, report.catalog_lba) {
+        expect_at(sink, lba, "boot record")?;
+        sink.write_all(&boot_record(cat)).map_err(io_err)?;
+    }
+    if let (Some(lba), Some(j)) = (layout.svd_lba, &layout.joliet) {
+        expect_at(sink, lba, "Joliet volume descriptor")?;
+        let place = place_of(layout, j);
+        sink.write_all(&descriptor(opts, report.volume_sectors, &place, true))
+            .map_err(io_err)?;
+    }
+    expect_at(
+        sink,
+        layout.terminator_lba,
+        "volume descriptor set terminator",
+    )?;
+    sink.write_all(&terminator()).map_err(io_err)?;
+
+    let hierarchies: Vec<&Hierarchy> = std::iter::once(&layout.primary)
+        .chain(layout.joliet.iter())
+        .collect();
+    for h in &hierarchies {
+        write_path_tables(h, sink)?;
+    }
+    for h in &hierarchies {
+        write_dirs(layout, h, sink)?;
+    }
+
+    // File data.
+    for &i in &layout.file_order {
+        let item = &layout.items[i];
+        let lba = layout.extent[i];
+        expect_at(sink, lba, &item.path)?;
+        let ItemKind::File { payload, size } = item.kind else {
+            unreachable!("only files are in file_order")
+        };
+        match payload {
+            Payload::Catalog => {
+                let s = catalog_sector(&layout.catalog_entries)?;
+                sink.write_all(&s).map_err(io_err)?;
+            }
+            Payload::Data(data) if layout.info_table_items.contains(&i) => {
+                let mut bytes = read_small(data, size, source, &item.path)?;
+                patch_boot_info_table(&mut bytes, PVD_LBA, lba)
+                    .map_err(|e| e.in_path(&item.path))?;
+                sink.write_all(&bytes).map_err(io_err)?;
+            }
+            Payload::Data(data) => copy_data(data, size, source, sink, &item.path)?,
+        }
+        let end = u64::from(lba) * SECTOR + size;
+        if sink.pos() != end {
+            return Err(Error::invalid(format!(
+                "wrote {} bytes but {size} were laid out",
+                sink.pos() - u64::from(lba) * SECTOR
+            ))
+            .in_path(&item.path));
+        }
+        pad_sector(sink)?;
+    }
+
+    // Padding inside the volume, then up to the tail, then the tail.
+    let volume_end = u64::from(report.volume_sectors) * SECTOR;
+    sink.zeros(volume_end - sink.pos()).map_err(io_err)?;
+    let tail_at = report.image_len - opts.tail_len;
+    sink.zeros(tail_at - sink.pos()).map_err(io_err)?;
+    sink.write_all(tail).map_err(io_err)?;
+    Ok(())
+}
