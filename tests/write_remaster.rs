@@ -13,13 +13,30 @@ use xiso::source::Source;
 
 /// `path -> (lba, size)` of every file of an ISO, from xorriso.
 fn extents(iso: &str) -> BTreeMap<String, (u64, u64)> {
-    let out = run("xorriso", &["-indev", iso, "-find", "/", "-type", "f", "-exec", "report_lba"]);
+    let out = run(
+        "xorriso",
+        &[
+            "-indev",
+            iso,
+            "-find",
+            "/",
+            "-type",
+            "f",
+            "-exec",
+            "report_lba",
+        ],
+    );
     let mut m = BTreeMap::new();
     for line in out.lines() {
-        let Some(rest) = line.strip_prefix("File data lba:") else { continue };
+        let Some(rest) = line.strip_prefix("File data lba:") else {
+            continue;
+        };
         let f: Vec<&str> = rest.splitn(5, ',').map(str::trim).collect();
         let path = f[4].trim_matches('\'').trim_start_matches('/').to_string();
-        m.insert(path, (f[1].parse().expect("lba"), f[3].parse().expect("size")));
+        m.insert(
+            path,
+            (f[1].parse().expect("lba"), f[3].parse().expect("size")),
+        );
     }
     m
 }
@@ -35,18 +52,39 @@ fn files_stream_from_source_extents() {
     run(
         "genisoimage",
         &[
-            "-quiet", "-r", "-J", "--joliet-long", "-V", "XCP-ng 8.3.0", "-c",
-            "boot/isolinux/boot.cat", "-b", "boot/isolinux/isolinux.bin", "-no-emul-boot",
-            "-boot-load-size", "4", "-boot-info-table", "-eltorito-alt-boot", "-e",
-            "boot/efiboot.img", "-no-emul-boot", "-o", src_s, root.to_str().expect("UTF-8"),
+            "-quiet",
+            "-r",
+            "-J",
+            "--joliet-long",
+            "-V",
+            "XCP-ng 8.3.0",
+            "-c",
+            "boot/isolinux/boot.cat",
+            "-b",
+            "boot/isolinux/isolinux.bin",
+            "-no-emul-boot",
+            "-boot-load-size",
+            "4",
+            "-boot-info-table",
+            "-eltorito-alt-boot",
+            "-e",
+            "boot/efiboot.img",
+            "-no-emul-boot",
+            "-o",
+            src_s,
+            root.to_str().expect("UTF-8"),
         ],
     );
     let ext = extents(src_s);
 
     // The tree as the reader would give it: every file an extent of the source.
     let mut tree = tree_from_dir(&root);
-    tree.add_file("boot/isolinux/boot.cat", FileData::Bytes(vec![0; 2048]), Meta::file(T))
-        .expect("old catalog node");
+    tree.add_file(
+        "boot/isolinux/boot.cat",
+        FileData::Bytes(vec![0; 2048]),
+        Meta::file(T),
+    )
+    .expect("old catalog node");
     for (path, (lba, size)) in &ext {
         let meta = match tree.get(path) {
             Some(Node::File { meta, .. }) => *meta,
@@ -63,8 +101,12 @@ fn files_stream_from_source_extents() {
         .expect("extent file");
     }
     // Edits: one file replaced, one added from disk.
-    tree.add_file("readme.txt", FileData::Bytes(b"edited\n".to_vec()), Meta::file(T))
-        .expect("replace");
+    tree.add_file(
+        "readme.txt",
+        FileData::Bytes(b"edited\n".to_vec()),
+        Meta::file(T),
+    )
+    .expect("replace");
     let extra = dir.path().join("extra.rpm");
     fs::write(&extra, vec![7u8; 5000]).expect("write extra");
     tree.add_file("many/extra.rpm", FileData::Path(extra), Meta::file(T))
@@ -82,7 +124,12 @@ fn files_stream_from_source_extents() {
     let layout = Layout::new(&tree, &opts).expect("layout");
     let out = dir.path().join("out.iso");
     layout
-        .write_file(Some(&source), &[], &[], &mut fs::File::create(&out).expect("create"))
+        .write_file(
+            Some(&source),
+            &[],
+            &[],
+            &mut fs::File::create(&out).expect("create"),
+        )
         .expect("write");
     let out_s = out.to_str().expect("UTF-8");
 
@@ -95,8 +142,14 @@ fn files_stream_from_source_extents() {
         let want = run_bytes("bsdtar", &["-xOf", src_s, path]);
         assert!(got == want, "{path} differs from the source");
     }
-    assert_eq!(run_bytes("bsdtar", &["-xOf", out_s, "readme.txt"]), b"edited\n");
-    assert_eq!(run_bytes("bsdtar", &["-xOf", out_s, "many/extra.rpm"]), vec![7u8; 5000]);
+    assert_eq!(
+        run_bytes("bsdtar", &["-xOf", out_s, "readme.txt"]),
+        b"edited\n"
+    );
+    assert_eq!(
+        run_bytes("bsdtar", &["-xOf", out_s, "many/extra.rpm"]),
+        vec![7u8; 5000]
+    );
 
     // isolinux.bin: the source's bytes with only its own LBA changed.
     let r = layout.report();
@@ -107,10 +160,20 @@ fn files_stream_from_source_extents() {
     assert!(got == want, "boot info table differs beyond the LBA");
 
     let rep = run("xorriso", &["-indev", out_s, "-report_el_torito", "plain"]);
-    assert!(rep.contains("El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4"), "{rep}");
-    assert!(rep.contains("El Torito boot img :   2  UEFI  y   none  0x0000  0x00   2880"), "{rep}");
+    assert!(
+        rep.contains("El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4"),
+        "{rep}"
+    );
+    assert!(
+        rep.contains("El Torito boot img :   2  UEFI  y   none  0x0000  0x00   2880"),
+        "{rep}"
+    );
     let list = run("bsdtar", &["-tf", out_s]);
-    assert_eq!(list.lines().filter(|l| l.ends_with("boot.cat")).count(), 1, "{list}");
+    assert_eq!(
+        list.lines().filter(|l| l.ends_with("boot.cat")).count(),
+        1,
+        "{list}"
+    );
     let d = run("isoinfo", &["-d", "-i", out_s]);
     assert!(d.contains("Volume id: XCP-ng 8.3.0"), "{d}");
 }

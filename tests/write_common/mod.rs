@@ -107,6 +107,11 @@ pub fn name200() -> String {
     format!("{}.dat", "n".repeat(196))
 }
 
+/// Name of 255 bytes (`NAME_MAX`): two `NM` entries.
+pub fn name255() -> String {
+    format!("{}.txt", "m".repeat(251))
+}
+
 /// A symlink target of more than 255 bytes (needs several `SL` entries).
 pub fn long_target() -> String {
     format!("/very/long/{}/target", "s".repeat(300))
@@ -120,6 +125,7 @@ pub fn make_fixture(root: &Path) {
     put(&root.join("run.sh"), b"#!/bin/sh\necho hi\n", 0o755);
     put(&root.join(name100()), b"one hundred\n", 0o644);
     put(&root.join(name200()), b"two hundred\n", 0o644);
+    put(&root.join(name255()), b"NAME_MAX\n", 0o644);
     put(
         &root.join("ünïcødé name.txt"),
         "ünïcødé\n".as_bytes(),
