@@ -49,6 +49,8 @@
 mod catalog;
 pub mod dirrec;
 mod emit;
+mod hierarchy;
+mod items;
 pub mod layout;
 pub mod names;
 pub mod rockridge;
