@@ -146,6 +146,9 @@ fn isoinfo_reads_volume_rock_ridge_and_joliet() {
         )),
         "{d}"
     );
+    // isovfy (cdrkit) checks directory records and path tables.
+    let v = run("isovfy", &["-i", iso]);
+    assert!(v.contains("No errors found"), "{v}");
     assert_eq!(
         fs::metadata(&b.iso).expect("stat").len(),
         u64::from(b.report.volume_sectors) * 2048

@@ -174,6 +174,8 @@ fn files_stream_from_source_extents() {
         1,
         "{list}"
     );
+    let v = run("isovfy", &["-i", out_s]);
+    assert!(v.contains("No errors found"), "{v}");
     let d = run("isoinfo", &["-d", "-i", out_s]);
     assert!(d.contains("Volume id: XCP-ng 8.3.0"), "{d}");
 }
