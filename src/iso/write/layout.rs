@@ -8,12 +8,12 @@
 //! directories (each hierarchy in path-table order), the boot catalog, the
 //! boot images, then every other file in tree order (breadth-first, by name).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::catalog::CatalogEntry;
 use super::hierarchy::{build_hierarchy, pack_areas, patch_continuations, CeArea, Hierarchy};
 use super::items::{flatten, Item, ItemKind, Payload};
-use super::tree::{components, IsoTree};
+use super::tree::{components, FileData, IsoTree};
 use super::{BootEntryReport, FileExtent, WriteOptions, WriteReport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::SECTOR;
@@ -111,6 +111,8 @@ impl Layout<'_> {
             placed: vec![false; items.len()],
             order: Vec::new(),
             cur,
+            shared: HashMap::new(),
+            own_copy: HashSet::new(),
         };
         let mut catalog_entries = Vec::new();
         let mut info_table_items = Vec::new();
@@ -142,10 +144,13 @@ impl Layout<'_> {
                 else {
                     return Err(Error::invalid("boot image is not a regular file").in_path(&path));
                 };
-                let lba = files.place(&items, i)?;
-                if e.patch_boot_info_table && !info_table_items.contains(&i) {
-                    info_table_items.push(i);
+                if e.patch_boot_info_table {
+                    files.own_copy.insert(i);
+                    if !info_table_items.contains(&i) {
+                        info_table_items.push(i);
+                    }
                 }
+                let lba = files.place(&items, i)?;
                 let sector_count = e
                     .sector_count
                     .unwrap_or_else(|| u16::try_from(size.div_ceil(512)).unwrap_or(u16::MAX));
@@ -242,22 +247,46 @@ struct Placer {
     placed: Vec<bool>,
     order: Vec<usize>,
     cur: u32,
+    /// Source extents already placed: `(offset, len)` to LBA.
+    shared: HashMap<(u64, u64), u32>,
+    /// Items whose bytes are patched (boot info table): never shared.
+    own_copy: HashSet<usize>,
 }
 
 impl Placer {
     /// Give item `i` the next free LBA (empty files and symlinks take no
-    /// sectors, like genisoimage) and return it.
+    /// sectors, like genisoimage) and return it. Files that are the same
+    /// extent of the source (hard links there, or extents the source shared)
+    /// share one extent here too, unless one of them is patched.
     fn place(&mut self, items: &[Item<'_>], i: usize) -> Result<u32> {
-        if !self.placed[i] {
-            self.placed[i] = true;
-            self.extent[i] = self.cur;
-            if let ItemKind::File { size, .. } = items[i].kind {
-                if size > 0 {
-                    self.order.push(i);
-                    self.cur = add_lba(self.cur, sectors(size), &items[i].path)?;
-                }
-            }
+        if self.placed[i] {
+            return Ok(self.extent[i]);
         }
+        self.placed[i] = true;
+        self.extent[i] = self.cur;
+        let ItemKind::File { size, payload } = items[i].kind else {
+            return Ok(self.cur);
+        };
+        if size == 0 {
+            return Ok(self.cur);
+        }
+        let key = match payload {
+            Payload::Data(FileData::SourceExtent { offset, len })
+                if !self.own_copy.contains(&i) =>
+            {
+                Some((*offset, *len))
+            }
+            _ => None,
+        };
+        if let Some(lba) = key.and_then(|k| self.shared.get(&k)) {
+            self.extent[i] = *lba;
+            return Ok(*lba);
+        }
+        if let Some(k) = key {
+            self.shared.insert(k, self.cur);
+        }
+        self.order.push(i);
+        self.cur = add_lba(self.cur, sectors(size), &items[i].path)?;
         Ok(self.extent[i])
     }
 }
