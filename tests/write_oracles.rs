@@ -324,6 +324,12 @@ fn xorriso_and_7z_agree() {
         }
     }
 
+    // Every block readable, every file testable.
+    let cm = run("xorriso", &["-indev", iso, "-check_media", "--"]);
+    assert!(cm.contains("+ good"), "{cm}");
+    let t = run("7z", &["t", iso]);
+    assert!(t.contains("Everything is Ok"), "{t}");
+
     // 7-Zip reads the Joliet hierarchy.
     let z = run("7z", &["l", "-slt", iso]);
     let mut paths = BTreeMap::new();

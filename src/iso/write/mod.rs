@@ -26,7 +26,14 @@
 //!   ECMA-119 6.5.1) in both hierarchies; every record repeats the Rock Ridge
 //!   entries, as Linux takes the name from the last record and the
 //!   attributes from the first.
-//! * Hard links, device nodes, sockets and FIFOs are not represented.
+//! * Files given as the same [`FileData::SourceExtent`] share one extent (as
+//!   hard links or deduplicated files did in the source); a boot image whose
+//!   boot info table is patched always gets its own. Other hard links,
+//!   device nodes, sockets and FIFOs are not represented.
+//! * Rock Ridge: `PX` without serial number, `TF` in short form, `NM`/`SL`
+//!   split over several entries and continuation areas when long; each
+//!   directory's continuation areas follow its extent directly, because
+//!   libarchive reads directories as a stream.
 //!
 //! ```no_run
 //! use xiso::iso::write::{BootEntrySpec, BootSpec, FileData, IsoTree, Layout, Meta, WriteOptions};
@@ -256,6 +263,7 @@ pub struct BootEntryReport {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WriteReport {
     /// Every regular file by tree path (no leading `/`), including the catalog.
+    /// Files sharing a source extent report the same LBA.
     pub files: BTreeMap<String, FileExtent>,
     /// Volume space size in sectors (PVD 8.4.8), padding included.
     pub volume_sectors: u32,
