@@ -2,8 +2,9 @@
 //!
 //! Two phases, so a hybrid MBR/GPT can be built from final addresses:
 //!
-//! 1. [`Layout::new`] assigns every logical block address (see [`layout`] for
-//!    the order) and returns a [`WriteReport`]: each file's LBA and size, the
+//! 1. [`Layout::new`] assigns every logical block address (system area,
+//!    descriptors, path tables, directories, boot catalog, boot images, other
+//!    files) and returns a [`WriteReport`]: each file's LBA and size, the
 //!    volume size, the boot catalog and boot image LBAs.
 //! 2. [`Layout::write`] (any `Write`) or [`Layout::write_file`] (a regular
 //!    file, kept sparse) streams the image: the caller's system area (the
@@ -16,7 +17,8 @@
 //! whole (it is small). Identical inputs give identical bytes.
 //!
 //! What is written, and how it differs from `genisoimage -r -J --joliet-long`:
-//! * Primary names are ISO 9660 level 1 (`NAME8.EXT;1`, see [`names`]); the
+//! * Primary names are ISO 9660 level 1 (`NAME8.EXT;1`, colliding names numbered like
+//!   genisoimage: `VERYL000.TXT;1`); the
 //!   real names are in Rock Ridge `NM`. Joliet names hold up to 103 UCS-2
 //!   characters (not 64 as `hadris-iso`).
 //! * Deep directories (more than 8 levels) are not relocated (no `RE`/`CL`,
@@ -54,13 +56,13 @@
 //! ```
 
 mod catalog;
-pub mod dirrec;
+mod dirrec;
 mod emit;
 mod hierarchy;
 mod items;
-pub mod layout;
-pub mod names;
-pub mod rockridge;
+mod layout;
+mod names;
+mod rockridge;
 mod sink;
 mod tree;
 mod volume;
