@@ -3,7 +3,6 @@
 //! each directory's records sorted per ECMA-119 9.3, and the Rock Ridge
 //! continuation areas those records spill into.
 
-use std::cmp::Ordering;
 use std::ops::Range;
 
 use super::dirrec::{record_len, FLAG_DIR, FLAG_MULTI_EXTENT, RECORD_HEADER, RECORD_MAX};
@@ -134,13 +133,14 @@ pub(crate) fn build_hierarchy(
                 .map(|(&c, n)| (n.as_bytes().to_vec(), n, c))
                 .collect()
         };
+        // ECMA-119 9.3 for the primary names; Joliet by UCS-2 code units
+        // (big-endian bytes compare the same way), as genisoimage.
         named.sort_by(|a, b| {
             if joliet {
                 a.0.cmp(&b.0)
             } else {
                 primary_cmp(&a.1, &b.1)
             }
-            .then(Ordering::Equal)
         });
         let parent_item = items[item_idx].parent;
         let mut records = Vec::with_capacity(named.len() + 2);
