@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 
 use super::catalog::{boot_record, catalog_sector, patch_boot_info_table};
 use super::dirrec::{encode, RECORD_HEADER};
-use super::layout::{sectors, Hierarchy, ItemKind, Layout, Payload, PVD_LBA};
+use super::hierarchy::Hierarchy;
+use super::items::{ItemKind, Payload};
+use super::layout::{sectors, Layout, PVD_LBA};
 use super::sink::Sink;
 use super::volume::{descriptor, path_table, terminator, HierarchyPlace};
 use crate::error::{Error, ErrorKind, Result};

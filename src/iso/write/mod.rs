@@ -2,8 +2,9 @@
 //!
 //! Two phases, so a hybrid MBR/GPT can be built from final addresses:
 //!
-//! 1. [`Layout::new`] assigns every logical block address (see [`layout`] for
-//!    the order) and returns a [`WriteReport`]: each file's LBA and size, the
+//! 1. [`Layout::new`] assigns every logical block address (system area,
+//!    descriptors, path tables, directories, boot catalog, boot images, other
+//!    files) and returns a [`WriteReport`]: each file's LBA and size, the
 //!    volume size, the boot catalog and boot image LBAs.
 //! 2. [`Layout::write`] (any `Write`) or [`Layout::write_file`] (a regular
 //!    file, kept sparse) streams the image: the caller's system area (the
@@ -16,7 +17,8 @@
 //! whole (it is small). Identical inputs give identical bytes.
 //!
 //! What is written, and how it differs from `genisoimage -r -J --joliet-long`:
-//! * Primary names are ISO 9660 level 1 (`NAME8.EXT;1`, see [`names`]); the
+//! * Primary names are ISO 9660 level 1 (`NAME8.EXT;1`, colliding names numbered like
+//!   genisoimage: `VERYL000.TXT;1`); the
 //!   real names are in Rock Ridge `NM`. Joliet names hold up to 103 UCS-2
 //!   characters (not 64 as `hadris-iso`).
 //! * Deep directories (more than 8 levels) are not relocated (no `RE`/`CL`,
@@ -26,7 +28,14 @@
 //!   ECMA-119 6.5.1) in both hierarchies; every record repeats the Rock Ridge
 //!   entries, as Linux takes the name from the last record and the
 //!   attributes from the first.
-//! * Hard links, device nodes, sockets and FIFOs are not represented.
+//! * Files given as the same [`FileData::SourceExtent`] share one extent (as
+//!   hard links or deduplicated files did in the source); a boot image whose
+//!   boot info table is patched always gets its own. Other hard links,
+//!   device nodes, sockets and FIFOs are not represented.
+//! * Rock Ridge: `PX` without serial number, `TF` in short form, `NM`/`SL`
+//!   split over several entries and continuation areas when long; each
+//!   directory's continuation areas follow its extent directly, because
+//!   libarchive reads directories as a stream.
 //!
 //! ```no_run
 //! use xiso::iso::write::{BootEntrySpec, BootSpec, FileData, IsoTree, Layout, Meta, WriteOptions};
@@ -47,11 +56,13 @@
 //! ```
 
 mod catalog;
-pub mod dirrec;
+mod dirrec;
 mod emit;
-pub mod layout;
-pub mod names;
-pub mod rockridge;
+mod hierarchy;
+mod items;
+mod layout;
+mod names;
+mod rockridge;
 mod sink;
 mod tree;
 mod volume;
@@ -254,6 +265,7 @@ pub struct BootEntryReport {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WriteReport {
     /// Every regular file by tree path (no leading `/`), including the catalog.
+    /// Files sharing a source extent report the same LBA.
     pub files: BTreeMap<String, FileExtent>,
     /// Volume space size in sectors (PVD 8.4.8), padding included.
     pub volume_sectors: u32,
