@@ -2,9 +2,9 @@
 //! readers: the tree, every unedited file and `.treeinfo` are identical; xorriso sees
 //! the same boot setup; the hybrid tables have isohybrid's shape; output is reproducible.
 
-mod common;
 #[path = "common/boot_fixtures.rs"]
 mod boot_fixtures;
+mod common;
 #[path = "common/xorriso_report.rs"]
 mod xorriso_report;
 

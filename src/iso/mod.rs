@@ -290,7 +290,10 @@ impl IsoImage {
     /// The root directory entry.
     pub fn root(&self) -> Entry {
         let (lba, size) = self.root_extent();
-        let rr = self.root_rr.as_ref().filter(|_| self.namespace == Namespace::RockRidge);
+        let rr = self
+            .root_rr
+            .as_ref()
+            .filter(|_| self.namespace == Namespace::RockRidge);
         Entry {
             path: "/".into(),
             name: String::new(),

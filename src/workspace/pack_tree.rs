@@ -59,7 +59,12 @@ pub fn build_tree(
         return Err(Error::invalid("workspace iso/ is not a directory").in_file(&root));
     }
     let r = &m.root;
-    let mut tree = IsoTree::new(Meta::new(r.mode & 0o7777, r.uid, r.gid, r.mtime.unwrap_or(default_mtime)));
+    let mut tree = IsoTree::new(Meta::new(
+        r.mode & 0o7777,
+        r.uid,
+        r.gid,
+        r.mtime.unwrap_or(default_mtime),
+    ));
     let mut stats = TreeStats::default();
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![String::new()];
@@ -105,7 +110,11 @@ pub fn build_tree(
                     Some(r) => {
                         let disk_perm = md.permissions().mode() & 0o7777;
                         let recorded = r.mode & 0o7777;
-                        let mode = if disk_perm == recorded | 0o600 || disk_perm == recorded {
+                        // Symlink permissions cannot be changed on Linux: keep the recorded ones.
+                        let mode = if md.file_type().is_symlink()
+                            || disk_perm == recorded | 0o600
+                            || disk_perm == recorded
+                        {
                             recorded
                         } else {
                             disk_perm
