@@ -98,6 +98,16 @@ mkdir -p "$CACHE" "$OUT/debian"
 rm -rf "$WORK" "$TREE" "$STAMP"
 mkdir -p "$WORK" "$TREE"
 
+# Package lists may be missing or stale on a fresh machine: refresh them once
+# (root only) before giving up on a look-up or download.
+APT_REFRESHED=0
+apt_refresh() {
+    [ "$APT_REFRESHED" = 0 ] && [ "$(id -u)" = 0 ] || return 1
+    APT_REFRESHED=1
+    log "refreshing apt package lists"
+    apt-get update -q >&2 || return 1
+}
+
 # Download a Debian package into the cache (once); print its path.
 # $1 = package name (exact), $2 = glob the cached file must match
 fetch_deb() {
@@ -106,8 +116,10 @@ fetch_deb() {
         [ -f "$f" ] && { echo "$f"; return 0; }
     done
     log "downloading $pkg"
-    (cd "$CACHE" && apt-get download "$pkg" >&2) || \
-        die "apt-get download $pkg failed (run 'apt-get update' / scripts/install-deps.sh)"
+    if ! (cd "$CACHE" && apt-get download "$pkg" >&2); then
+        apt_refresh && (cd "$CACHE" && apt-get download "$pkg" >&2) || \
+            die "apt-get download $pkg failed (run 'apt-get update' as root)"
+    fi
     for f in "$CACHE"/$glob; do
         [ -f "$f" ] && { echo "$f"; return 0; }
     done
@@ -132,6 +144,7 @@ KDEB=
 for f in "$CACHE"/linux-image-*-cloud-amd64-unsigned_*.deb; do [ -f "$f" ] && KDEB=$f; done
 if [ -z "$KDEB" ]; then
     KPKG=$(pick_kernel_pkg)
+    if [ -z "$KPKG" ] && apt_refresh; then KPKG=$(pick_kernel_pkg); fi
     [ -n "$KPKG" ] || die "cannot find a linux-image-*-cloud-amd64-unsigned package (apt-get update?)"
     KDEB=$(fetch_deb "$KPKG" "${KPKG}_*.deb")
 fi
@@ -458,8 +471,10 @@ extract_iso() { # deb, regex of the member, output name
     [ -n "$member" ] || die "$(basename "$1") ships no ISO matching $2"
     extract_member "$1" "$member" "$3"
 }
-extract_iso "$(fetch_deb ipxe 'ipxe_*.deb')" '/ipxe[.]iso$' ipxe.iso
-extract_iso "$(fetch_deb grub-rescue-pc 'grub-rescue-pc_*.deb')" '/grub-rescue-cdrom[.]iso$' grub-rescue-cdrom.iso
+IDEB=$(fetch_deb ipxe 'ipxe_*.deb')
+extract_iso "$IDEB" '/ipxe[.]iso$' ipxe.iso
+GDEB=$(fetch_deb grub-rescue-pc 'grub-rescue-pc_*.deb')
+extract_iso "$GDEB" '/grub-rescue-cdrom[.]iso$' grub-rescue-cdrom.iso
 MDEB=$(fetch_deb memtest86+ 'memtest86+_*.deb')
 MISO=$(deb_members "$MDEB" | grep -E '[.]iso$' | grep -E '(x64|64)[.]iso$' | head -1 || true)
 [ -n "$MISO" ] || MISO=$(deb_members "$MDEB" | grep -E '[.]iso$' | head -1 || true)
