@@ -12,6 +12,11 @@
 #   OUTDIR/debian/*.iso        foreign ISOs from Debian packages (ipxe, grub-rescue-pc, memtest86+)
 #   OUTDIR/cache/              downloaded .deb files (kept between runs)
 #
+# Reproducible (SOURCE_DATE_EPOCH=1700000000): tree/, install.img, efiboot.img,
+# BOOTX64.EFI, repodata and xorriso.iso are bit-identical between runs.
+# genisoimage.iso is not: its Rock Ridge TF entries carry the build machine's
+# atime/ctime and isohybrid picks random GPT GUIDs.
+#
 # Work is skipped when OUTDIR/.complete is newer than this script and mkcpio.py
 # (use --force or XISO_FIXTURES_FORCE=1 to rebuild).
 set -euo pipefail
@@ -73,8 +78,8 @@ if up_to_date; then
 fi
 
 # ---------------------------------------------------------------- tools
-need=(python3 cpio bzip2 busybox genisoimage xorriso isohybrid grub-mkstandalone
-      mformat mmd mcopy createrepo_c dpkg-deb apt-get apt-cache)
+need=(python3 cpio bzip2 busybox genisoimage xorriso isohybrid
+      mformat mmd mcopy createrepo_c grub-mkimage dpkg-deb apt-get apt-cache)
 missing=()
 for t in "${need[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
 for f in /usr/lib/ISOLINUX/isolinux.bin /usr/lib/ISOLINUX/isohdpfx.bin \
@@ -316,12 +321,33 @@ else
 fi
 configfile "($root)/EFI/xenserver/grub.cfg"
 EOF
+# Standalone image = grub-mkstandalone's recipe (core image with prefix
+# (memdisk)/boot/grub + a tar memdisk holding grub.cfg and the modules), done by
+# hand with grub-mkimage because grub-mkstandalone stamps the memdisk tar with
+# the current time (not reproducible, and faketime cannot reach file mtimes).
+GRUB_DIR=/usr/lib/grub/x86_64-efi
 GRUB_MODS="part_gpt part_msdos iso9660 fat normal linux configfile search search_fs_file echo serial terminal regexp test"
-GRUB_INSTALL_MODS="$GRUB_MODS search_fs_uuid search_label multiboot2 sleep ls cat"
-"${FAKETIME[@]}" grub-mkstandalone -O x86_64-efi \
-    --modules="$GRUB_MODS" --install-modules="$GRUB_INSTALL_MODS" \
-    --locales= --fonts= --themes= \
-    -o "$WORK/BOOTX64.EFI" "boot/grub/grub.cfg=$WORK/embedded.cfg"
+GRUB_MEMDISK_MODS="$GRUB_MODS search_fs_uuid search_label multiboot2 sleep ls cat"
+MD="$WORK/memdisk"
+mkdir -p "$MD/boot/grub/x86_64-efi"
+cp "$WORK/embedded.cfg" "$MD/boot/grub/grub.cfg"
+cp "$GRUB_DIR"/*.lst "$MD/boot/grub/x86_64-efi/"
+# the listed modules plus everything they depend on (moddep.lst)
+declare -A seen=()
+queue=($GRUB_MEMDISK_MODS)
+while [ ${#queue[@]} -gt 0 ]; do
+    m=${queue[0]}; queue=("${queue[@]:1}")
+    [ -n "${seen[$m]:-}" ] && continue
+    seen[$m]=1
+    [ -f "$GRUB_DIR/$m.mod" ] || die "grub module $m not found in $GRUB_DIR"
+    cp "$GRUB_DIR/$m.mod" "$MD/boot/grub/x86_64-efi/"
+    deps=$(awk -v m="$m:" '$1 == m { $1 = ""; print }' "$GRUB_DIR/moddep.lst")
+    for d in $deps; do queue+=("$d"); done
+done
+tar -C "$MD" --format=ustar --sort=name --mtime="@$SOURCE_DATE_EPOCH" \
+    --owner=0 --group=0 --numeric-owner -cf "$WORK/memdisk.tar" boot
+"${FAKETIME[@]}" grub-mkimage -O x86_64-efi -d "$GRUB_DIR" -p '(memdisk)/boot/grub' \
+    -m "$WORK/memdisk.tar" -o "$WORK/BOOTX64.EFI" memdisk tar $GRUB_MODS
 mkdir -p "$TREE/EFI/BOOT"
 cp "$WORK/BOOTX64.EFI" "$TREE/EFI/BOOT/BOOTX64.EFI"
 cp "$WORK/BOOTX64.EFI" "$TREE/EFI/xenserver/grubx64.efi"
