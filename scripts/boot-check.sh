@@ -91,8 +91,8 @@ probe_kvm() {
     [ -n "$OVMF_CODE" ] || return 1
     local err=$TMP/kvm-probe.err
     # OVMF trips "KVM internal error" within a second on hosts where nested KVM
-    # cannot emulate what the firmware does; a healthy KVM is still running at 4 s.
-    timeout 4 qemu-system-x86_64 -accel kvm -machine pc -m 128 -display none -nodefaults \
+    # cannot emulate what the firmware does; a healthy KVM is still running at 3 s.
+    timeout 3 qemu-system-x86_64 -accel kvm -machine pc -m 128 -display none -nodefaults \
         -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" -no-reboot \
         >/dev/null 2>"$err" && return 1
     [ $? -eq 124 ] || return 1
@@ -141,7 +141,8 @@ run_mode() {
     local secs=$((SECONDS - start))
     rm -f "$img" "$TMP/$mode.vars"
     local result=PASS why=
-    if ! grep -a -q -F "XISO-MARKER $MARKER" "$serial" 2>/dev/null; then
+    # whole-line match: "fixture-original" must not accept "fixture-original-2"
+    if ! tr -d '\r' < "$serial" 2>/dev/null | grep -a -q -x -F "XISO-MARKER $MARKER"; then
         result=FAIL
         if grep -a -q 'XISO-MARKER' "$serial" 2>/dev/null; then
             why="wrong marker: $(grep -a -m1 -o 'XISO-MARKER.*' "$serial" | tr -d '\r')"
