@@ -256,7 +256,6 @@ LABEL shell
 LABEL menu
 	KERNEL menu.c32
 EOF
-cp "$ISOL/isolinux.cfg" "$TREE/boot/pxelinux/pxelinux.cfg"
 # a placeholder hypervisor so the Xen entries reference existing files
 echo "xiso fixture: placeholder, not a hypervisor" | gzip -9n > "$TREE/boot/xen.gz"
 
