@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Boot an installer ISO in QEMU and check that its install.img printed the marker.
+#
+# Usage: scripts/boot-check.sh [options] ISO EXPECTED_MARKER [MODE...]
+#   MODE: bios-cd bios-hd uefi-cd uefi-hd (default: all four; "a,b" lists work too)
+# Options:
+#   --expect-cmdline WORD   also require WORD on the kernel command line (repeatable)
+#   --timeout SECONDS       per mode (default 120, env XISO_BOOT_TIMEOUT)
+#   --jobs N                modes run at once (default 2, env XISO_BOOT_JOBS)
+#   --accel tcg|kvm|auto    default env XISO_ACCEL or "auto" (KVM only if a probe
+#                           shows it can run OVMF, else TCG)
+#   --keep                  keep the log directory even when everything passes
+#
+# Pass = the serial log holds "XISO-MARKER <expected>". The input ISO is never
+# written: each mode boots a private copy (uefi-hd: a copy whose El Torito boot
+# record is renamed so the firmware must use the GPT/EFI partition).
+# Exit 0 only if every requested mode passes.
+set -euo pipefail
+
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+
+TIMEOUT=${XISO_BOOT_TIMEOUT:-120}
+JOBS=${XISO_BOOT_JOBS:-2}
+ACCEL=${XISO_ACCEL:-auto}
+KEEP=0
+WORDS=()
+POS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --expect-cmdline) WORDS+=("$2"); shift ;;
+        --expect-cmdline=*) WORDS+=("${1#*=}") ;;
+        --timeout) TIMEOUT=$2; shift ;;
+        --jobs) JOBS=$2; shift ;;
+        --accel) ACCEL=$2; shift ;;
+        --keep) KEEP=1 ;;
+        -h|--help) usage; exit 0 ;;
+        --) shift; POS+=("$@"); break ;;
+        -*) echo "boot-check: unknown option $1" >&2; usage >&2; exit 2 ;;
+        *) POS+=("$1") ;;
+    esac
+    shift
+done
+[ ${#POS[@]} -ge 2 ] || { usage >&2; exit 2; }
+ISO=${POS[0]}
+MARKER=${POS[1]}
+MODES=()
+for m in "${POS[@]:2}"; do
+    IFS=', ' read -r -a parts <<< "$m"
+    MODES+=("${parts[@]}")
+done
+[ ${#MODES[@]} -gt 0 ] || MODES=(bios-cd bios-hd uefi-cd uefi-hd)
+for m in "${MODES[@]}"; do
+    case "$m" in bios-cd|bios-hd|uefi-cd|uefi-hd) ;;
+        *) echo "boot-check: unknown mode '$m'" >&2; exit 2 ;; esac
+done
+[ -f "$ISO" ] || { echo "boot-check: no such ISO: $ISO" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null || { echo "boot-check: qemu-system-x86_64 missing (scripts/install-deps.sh)" >&2; exit 2; }
+
+OVMF_CODE= OVMF_VARS=
+for d in /usr/share/OVMF /usr/share/ovmf /usr/share/qemu; do
+    if [ -z "$OVMF_CODE" ] && [ -f "$d/OVMF_CODE_4M.fd" ] && [ -f "$d/OVMF_VARS_4M.fd" ]; then
+        OVMF_CODE=$d/OVMF_CODE_4M.fd OVMF_VARS=$d/OVMF_VARS_4M.fd
+    fi
+done
+for d in /usr/share/OVMF /usr/share/ovmf; do
+    if [ -z "$OVMF_CODE" ] && [ -f "$d/OVMF_CODE.fd" ] && [ -f "$d/OVMF_VARS.fd" ]; then
+        OVMF_CODE=$d/OVMF_CODE.fd OVMF_VARS=$d/OVMF_VARS.fd
+    fi
+done
+for m in "${MODES[@]}"; do
+    if [[ $m == uefi-* ]] && [ -z "$OVMF_CODE" ]; then
+        echo "boot-check: OVMF not found (package ovmf)" >&2; exit 2
+    fi
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/xiso-boot.XXXXXX")
+cleanup() {
+    local rc=$?
+    # never leave a QEMU behind
+    jobs -p | xargs -r kill 2>/dev/null || true
+    rm -f "$TMP"/*.iso "$TMP"/*.vars
+    if [ $rc -eq 0 ] && [ "$KEEP" = 0 ]; then rm -rf "$TMP"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------ acceleration
+probe_kvm() {
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+    [ -n "$OVMF_CODE" ] || return 1
+    local err=$TMP/kvm-probe.err
+    # OVMF trips "KVM internal error" within a second on hosts where nested KVM
+    # cannot emulate what the firmware does; a healthy KVM is still running at 3 s.
+    timeout 3 qemu-system-x86_64 -accel kvm -machine pc -m 128 -display none -nodefaults \
+        -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" -no-reboot \
+        >/dev/null 2>"$err" && return 1
+    [ $? -eq 124 ] || return 1
+    ! grep -q -i 'internal error\|emulation failure\|failed to initialize' "$err"
+}
+case "$ACCEL" in
+    tcg|kvm) ;;
+    auto) if probe_kvm; then ACCEL=kvm; else ACCEL=tcg; fi ;;
+    *) echo "boot-check: bad --accel $ACCEL" >&2; exit 2 ;;
+esac
+
+# ------------------------------------------------------------------ one mode
+run_mode() {
+    local mode=$1
+    local dir=$TMP/$mode
+    mkdir -p "$dir"
+    local img=$TMP/$mode.iso serial=$dir/serial.log debug=$dir/debugcon.log
+    cp --reflink=auto "$ISO" "$img"
+    chmod u+w "$img"
+    if [ "$mode" = uefi-hd ]; then
+        # EDK2 prefers El Torito even on disks: hide it so the hybrid GPT/EFI
+        # partition (and the grub.cfg inside efiboot.img) is what boots.
+        local off=$((17 * 2048 + 7))
+        if [ "$(dd if="$img" bs=1 skip=$off count=9 status=none)" = "EL TORITO" ]; then
+            printf 'X' | dd of="$img" bs=1 seek=$off conv=notrunc status=none
+            echo "renamed El Torito boot record (EL TORITO -> XL TORITO)" > "$dir/note"
+        fi
+    fi
+    local args=(-machine pc -accel "$ACCEL" -m 512 -smp 1 -no-reboot
+                -display none -monitor none -nodefaults -vga std
+                -serial "file:$serial"
+                -chardev "file,id=dbgcon,path=$debug"
+                -device isa-debugcon,iobase=0x402,chardev=dbgcon)
+    case "$mode" in
+        *-cd) args+=(-drive "file=$img,format=raw,if=ide,media=cdrom,readonly=on" -boot d) ;;
+        *-hd) args+=(-drive "file=$img,format=raw,if=ide,media=disk,snapshot=on" -boot c) ;;
+    esac
+    if [[ $mode == uefi-* ]]; then
+        cp "$OVMF_VARS" "$TMP/$mode.vars"
+        args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+               -drive "if=pflash,format=raw,unit=1,file=$TMP/$mode.vars")
+    fi
+    printf '%q ' qemu-system-x86_64 "${args[@]}" > "$dir/cmd"
+    local start=$SECONDS rc=0
+    timeout "$TIMEOUT" qemu-system-x86_64 "${args[@]}" > "$dir/qemu.out" 2>&1 || rc=$?
+    local secs=$((SECONDS - start))
+    rm -f "$img" "$TMP/$mode.vars"
+    local result=PASS why=
+    # whole-line match: "fixture-original" must not accept "fixture-original-2"
+    if ! tr -d '\r' < "$serial" 2>/dev/null | grep -a -q -x -F "XISO-MARKER $MARKER"; then
+        result=FAIL
+        if grep -a -q 'XISO-MARKER' "$serial" 2>/dev/null; then
+            why="wrong marker: $(grep -a -m1 -o 'XISO-MARKER.*' "$serial" | tr -d '\r')"
+        elif [ $rc -eq 124 ]; then
+            why="timeout after ${TIMEOUT}s, no marker"
+        else
+            why="qemu exited $rc, no marker"
+        fi
+    fi
+    local cmdline
+    cmdline=$(grep -a -m1 -o 'XISO-CMDLINE.*' "$serial" 2>/dev/null | tr -d '\r' || true)
+    if [ $result = PASS ]; then
+        local w
+        for w in "${WORDS[@]+"${WORDS[@]}"}"; do
+            if ! printf '%s\n' "${cmdline#XISO-CMDLINE }" | tr ' ' '\n' | grep -q -x -F -- "$w"; then
+                result=FAIL why="kernel command line lacks '$w'"
+            fi
+        done
+    fi
+    printf '%s\n%s\n%s\n%s\n' "$result" "$secs" "$why" "$cmdline" > "$dir/result"
+}
+
+# ------------------------------------------------------------------ run
+echo "boot-check: $ISO (accel $ACCEL, timeout ${TIMEOUT}s, $JOBS at once, logs in $TMP)"
+total_start=$SECONDS
+running=0
+for m in "${MODES[@]}"; do
+    if [ "$running" -ge "$JOBS" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    run_mode "$m" &
+    running=$((running + 1))
+done
+wait || true
+
+fail=0
+for m in "${MODES[@]}"; do
+    dir=$TMP/$m
+    if [ ! -f "$dir/result" ]; then
+        printf '%s: FAIL (no result)\n' "$m"; fail=1; continue
+    fi
+    { read -r result; read -r secs; read -r why; read -r cmdline; } < "$dir/result" || true
+    if [ "$result" = PASS ]; then
+        printf '%s: PASS (%s s)\n' "$m" "$secs"
+        [ -z "$cmdline" ] || printf '  %s\n' "$cmdline"
+    else
+        fail=1
+        printf '%s: FAIL (%s s) %s\n' "$m" "$secs" "$why"
+        [ -z "$cmdline" ] || printf '  %s\n' "$cmdline"
+        [ ! -f "$dir/note" ] || printf '  note: %s\n' "$(cat "$dir/note")"
+        printf '  command: %s\n' "$(cat "$dir/cmd")"
+        for f in serial.log debugcon.log qemu.out; do
+            printf '  ---- last 20 lines of %s\n' "$dir/$f"
+            if [ -s "$dir/$f" ]; then
+                tail -n 20 "$dir/$f" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/^/  | /'
+            else
+                echo "  | (empty)"
+            fi
+        done
+    fi
+done
+echo "boot-check: total $((SECONDS - total_start)) s, $([ $fail = 0 ] && echo "all ${#MODES[@]} passed" || echo "FAILED; logs kept in $TMP")"
+exit $fail

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests need (fixtures, oracles, QEMU boot checks).
+#
+# Usage: scripts/install-deps.sh [--check]
+#   As root: installs whatever is missing (apt-get update + install), quick no-op
+#   when everything is present. Not root (or --check): lists what is missing and
+#   exits 1 if anything is.
+set -euo pipefail
+
+PKGS=(
+    # ISO building and reading
+    xorriso genisoimage isolinux syslinux-common syslinux-utils pxelinux
+    libarchive-tools p7zip-full
+    # efiboot.img and UEFI boot loader
+    mtools dosfstools grub-efi-amd64-bin grub-common
+    # install.img
+    busybox-static cpio bzip2 zstd python3
+    # repository
+    createrepo-c rpm dnf
+    # reproducible timestamps for tools without SOURCE_DATE_EPOCH support
+    faketime
+    # boot checks
+    qemu-system-x86 ovmf
+    # make-fixtures downloads kernel/ipxe/grub-rescue/memtest .debs with these
+    apt dpkg coreutils
+)
+
+CHECK_ONLY=0
+[ "${1:-}" = "--check" ] && CHECK_ONLY=1
+
+missing_pkgs() {
+    local p st
+    for p in "${PKGS[@]}"; do
+        st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        [ "$st" = "install ok installed" ] || echo "$p"
+    done
+}
+
+mapfile -t MISSING < <(missing_pkgs)
+if [ ${#MISSING[@]} -eq 0 ]; then
+    echo "install-deps: all ${#PKGS[@]} packages present"
+    exit 0
+fi
+
+if [ "$CHECK_ONLY" = 1 ] || [ "$(id -u)" != 0 ]; then
+    {
+        echo "################################################################"
+        echo "install-deps: MISSING Debian packages (${#MISSING[@]}):"
+        printf '    %s\n' "${MISSING[@]}"
+        echo "install them as root:"
+        echo "    apt-get update && apt-get install -y --no-install-recommends ${MISSING[*]}"
+        echo "or run: sudo scripts/install-deps.sh"
+        echo "################################################################"
+    } >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${MISSING[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${MISSING[@]}"
+
+mapfile -t STILL < <(missing_pkgs)
+if [ ${#STILL[@]} -ne 0 ]; then
+    echo "install-deps: ERROR: still missing after apt-get install: ${STILL[*]}" >&2
+    exit 1
+fi
+echo "install-deps: done"

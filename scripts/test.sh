@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The project's test command (CI runs it through .ci/run).
+#   1. install Debian dependencies (when root; otherwise only check them)
+#   2. build the fixture ISOs (cached) into $XISO_FIXTURES (default <repo>/fixtures)
+#   3. cargo test --release (Rust tests read the fixtures through $XISO_FIXTURES)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+
+if [ "$(id -u)" = 0 ]; then
+    bash scripts/install-deps.sh
+else
+    bash scripts/install-deps.sh --check
+fi
+
+export XISO_FIXTURES=${XISO_FIXTURES:-$REPO/fixtures}
+mkdir -p "$XISO_FIXTURES"
+XISO_FIXTURES=$(cd "$XISO_FIXTURES" && pwd)
+export XISO_FIXTURES
+
+start=$SECONDS
+bash scripts/make-fixtures.sh "$XISO_FIXTURES"
+echo "test.sh: fixtures ready in $((SECONDS - start)) s"
+
+if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+cargo test --release
