@@ -13,6 +13,7 @@
 #   XISO_BENCH_DIR   where source ISOs and temp outputs live (default /tmp/xiso-bench)
 #   XISO_FIXTURES    fixture directory of scripts/make-fixtures.sh (default <repo>/fixtures)
 #   CARGO_TARGET_DIR respected when locating target/release/xiso
+#   XISO_BIN         benchmark this xiso binary instead (no cargo build), e.g. another worktree's
 #
 # The source ISO = the fixture tree (fixtures/tree/, from scripts/make-fixtures.sh; a small
 # isolinux + efiboot.img tree if that script is absent) + an install.img of ~20% of the size
@@ -53,7 +54,7 @@ while [ $# -gt 0 ]; do
         --quick) SIZES=100; RUNS=1 ;;
         --clean) CLEAN=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -110,14 +111,15 @@ cleanup() {
     if [ "$CLEAN" = 1 ]; then
         log "--clean: removing generated source ISOs in $BENCH"
         rm -f "$BENCH"/src-v*.iso
+        rm -rf "$BENCH/mini-tree"
         rmdir "$BENCH" 2>/dev/null || true
     fi
 }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- xiso binary
-XISO="${CARGO_TARGET_DIR:-$REPO/target}/release/xiso"
-if [ "$BUILD" = 1 ]; then
+XISO=${XISO_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/release/xiso}
+if [ "$BUILD" = 1 ] && [ -z "${XISO_BIN:-}" ]; then
     log "cargo build --release"
     (cd "$REPO" && cargo build --release --quiet) || die "cargo build --release failed"
 fi
