@@ -80,3 +80,66 @@ fn boot_genisoimage_fixture() {
 fn boot_xorriso_fixture() {
     boot_check(&fixture("xorriso.iso"), &[]);
 }
+
+/// `xiso unpack` → edit (a 200 MB file added, a file changed) → `xiso pack`; the
+/// boot images land on new LBAs, and the result must still boot four ways.
+fn boot_packed(name: &str) {
+    let src = fixture(name);
+    let tmp = std::env::temp_dir().join(format!("xiso-boot-pack-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let ws = tmp.join("ws");
+    let xiso = env!("CARGO_BIN_EXE_xiso");
+    let st = Command::new(xiso)
+        .arg("unpack")
+        .arg(&src)
+        .arg(&ws)
+        .status()
+        .unwrap();
+    assert!(st.success(), "xiso unpack failed");
+    std::fs::write(ws.join("iso/EULA"), "edited by the boot test\n").unwrap();
+    let filler = std::fs::File::create(ws.join("iso/0000-filler.bin")).unwrap();
+    filler.set_len(200 << 20).unwrap();
+    let out = tmp.join("packed.iso");
+    let st = Command::new(xiso)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("pack")
+        .arg(&ws)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success(), "xiso pack failed");
+    let lbas = |iso: &Path| -> Vec<u64> {
+        let o = Command::new(xiso)
+            .arg("inspect")
+            .arg("--json")
+            .arg(iso)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["el_torito"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["load_lba"].as_u64().unwrap())
+            .collect()
+    };
+    let (before, after) = (lbas(&src), lbas(&out));
+    assert_eq!(before.len(), after.len());
+    assert!(
+        before.iter().zip(&after).all(|(a, b)| a != b),
+        "boot images did not move: {before:?} -> {after:?}"
+    );
+    boot_check(&out, &[]);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn boot_packed_genisoimage_fixture() {
+    boot_packed("genisoimage.iso");
+}
+
+#[test]
+fn boot_packed_xorriso_fixture() {
+    boot_packed("xorriso.iso");
+}
