@@ -15,7 +15,8 @@
 //! | [`treeinfo`] | `.treeinfo` reading |
 //! | [`repo`] | `repodata/` summary |
 //! | [`inspect`] | the `xiso inspect` report |
-//! | [`workspace`] | `xiso unpack`: the on-disk workspace and its manifest |
+//! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay |
+//! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
 //!
 //! ```no_run
 //! use xiso::iso::IsoImage;
@@ -28,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod boot;
+pub mod demo;
 pub mod error;
 pub mod initrd;
 pub mod inspect;

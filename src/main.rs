@@ -71,6 +71,15 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the whole job on a built-in sample: build an XCP-ng-shaped ISO, inspect,
+    /// unpack, edit, pack as hybrid BIOS/UEFI, and show what changed.
+    ///
+    /// Needs nothing but xiso. The sample's boot binaries are placeholders (it shows
+    /// the structure; it does not boot). Example: xiso demo /tmp/xiso-demo
+    Demo {
+        /// Directory for sample.iso, workspace/ and remastered.iso.
+        outdir: PathBuf,
+    },
     /// Write a workspace back as a bootable hybrid BIOS/UEFI ISO.
     ///
     /// Untouched files are copied from the source image's extents, changed and new
@@ -195,6 +204,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 r.bytes,
                 dir.display()
             );
+        }
+        Command::Demo { outdir } => {
+            let r = xiso::demo::run(&outdir)?;
+            writeln!(out, "1. built the sample      {}", r.sample.display())?;
+            writeln!(out, "2. unpacked it into      {}", r.workspace.display())?;
+            writeln!(out, "3. edited the workspace  (isolinux.cfg: atexit=shell; REMASTER-NOTES.txt added; EULA removed)")?;
+            writeln!(out, "4. packed it as          {}", r.remastered.display())?;
+            writeln!(out, "\nWhat changed:")?;
+            for c in &r.changes {
+                writeln!(out, "  {c}")?;
+            }
+            writeln!(
+                out,
+                "\nxiso inspect {}:\n{}",
+                r.remastered.display(),
+                r.inspect
+            )?;
         }
         Command::Pack {
             dir,

@@ -1,0 +1,57 @@
+//! `xiso demo`: the README's first command works with nothing but xiso, and what it
+//! produces is read by independent tools without complaint.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn demo_runs_end_to_end_and_its_images_read_cleanly() {
+    let t = tempfile::tempdir().unwrap();
+    let out = run(xiso().arg("demo").arg(t.path()));
+    assert!(
+        out.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "added    /REMASTER-NOTES.txt",
+        "changed  /boot/isolinux/isolinux.cfg",
+        "removed  /EULA",
+        "boot info table: valid",
+    ] {
+        assert!(text.contains(want), "demo output lacks {want:?}:\n{text}");
+    }
+    let remastered = t.path().join("remastered.iso");
+    require_tool("xorriso");
+    let x = run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(&remastered)
+        .args(["-report_el_torito", "plain", "-find", "/", "-exec", "lsdl"]));
+    assert!(
+        x.status.success(),
+        "xorriso: {}",
+        String::from_utf8_lossy(&x.stderr)
+    );
+    let listing = String::from_utf8_lossy(&x.stdout);
+    assert!(
+        listing.contains("REMASTER-NOTES.txt") && !listing.contains("'/EULA'"),
+        "{listing}"
+    );
+    require_tool("bsdtar");
+    let b = run(Command::new("bsdtar")
+        .arg("-xOf")
+        .arg(&remastered)
+        .arg("boot/isolinux/isolinux.cfg"));
+    assert!(String::from_utf8_lossy(&b.stdout).contains("atexit=shell"));
+    // Running it again replaces the previous demo output.
+    let again = run(xiso().arg("demo").arg(t.path()));
+    assert!(
+        again.status.success(),
+        "second demo run failed: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
