@@ -494,3 +494,54 @@ fn failures_leave_no_output() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A source that was neither hybrid nor UEFI-bootable becomes both with
+/// `--mbr-template` and `--uefi` (boot/efiboot.img present in the tree).
+#[test]
+fn mbr_template_and_uefi_make_a_plain_iso_hybrid() {
+    require_tool("genisoimage");
+    require_tool("mkfs.fat");
+    let t = tempfile::tempdir().unwrap();
+    let src = small_iso(t.path());
+    let ws = t.path().join("ws");
+    unpack(&src, &ws);
+    let efi = ws.join("iso/boot/efiboot.img");
+    let o = run(Command::new("mkfs.fat").arg("-C").arg(&efi).arg("1440"));
+    assert!(
+        o.status.success(),
+        "mkfs.fat: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Without a template a plain source stays plain.
+    let plain = t.path().join("plain.iso");
+    pack(&ws, &plain, &[]);
+    assert!(read_system_area(&Source::open(&plain).unwrap())
+        .unwrap()
+        .mbr
+        .is_none());
+    let out = t.path().join("hybrid.iso");
+    pack(
+        &ws,
+        &out,
+        &["--uefi", "--mbr-template", "/usr/lib/ISOLINUX/isohdpfx.bin"],
+    );
+    let x = XorrisoReport::of(&out);
+    let platforms: Vec<&str> = x.boot_images.iter().map(|b| b.platform.as_str()).collect();
+    assert_eq!(platforms, ["BIOS", "UEFI"]);
+    assert_eq!(x.boot_images[1].path.as_deref(), Some("/boot/efiboot.img"));
+    assert!(x.gpt_present);
+    assert_eq!(
+        x.system_area_summary
+            .as_deref()
+            .map(|s| s.contains("isohybrid")),
+        Some(true)
+    );
+    let template = fs::read("/usr/lib/ISOLINUX/isohdpfx.bin").unwrap();
+    assert_eq!(
+        &fs::read(&out).unwrap()[..432],
+        &template[..432],
+        "boot code must come from the template"
+    );
+    let types: Vec<u8> = x.mbr_partitions.iter().map(|p| p.partition_type).collect();
+    assert_eq!(types, [0x00, 0xEF]);
+}
