@@ -85,31 +85,6 @@ pub fn boot_record(catalog_lba: u32) -> [u8; SECTOR as usize] {
     s
 }
 
-/// Patch the boot info table (bytes 8..64, genisoimage `-boot-info-table`):
-/// PVD LBA, the file's LBA, its length, and the sum of its little-endian
-/// 32-bit words from byte 64 to the end (a short last word zero-padded).
-pub fn patch_boot_info_table(image: &mut [u8], pvd_lba: u32, file_lba: u32) -> Result<()> {
-    if image.len() < 64 {
-        return Err(Error::invalid(format!(
-            "boot image is {} bytes; a boot info table needs at least 64",
-            image.len()
-        )));
-    }
-    let len = u32::try_from(image.len())
-        .map_err(|_| Error::invalid("boot image with info table larger than 4 GiB"))?;
-    let sum = image[64..].chunks(4).fold(0u32, |acc, w| {
-        let mut b = [0u8; 4];
-        b[..w.len()].copy_from_slice(w);
-        acc.wrapping_add(u32::from_le_bytes(b))
-    });
-    image[8..12].copy_from_slice(&pvd_lba.to_le_bytes());
-    image[12..16].copy_from_slice(&file_lba.to_le_bytes());
-    image[16..20].copy_from_slice(&len.to_le_bytes());
-    image[20..24].copy_from_slice(&sum.to_le_bytes());
-    image[24..64].fill(0);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

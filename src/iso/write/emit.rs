@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 
-use super::catalog::{boot_record, catalog_sector, patch_boot_info_table};
+use super::catalog::{boot_record, catalog_sector};
 use super::dirrec::{encode, RECORD_HEADER};
 use super::hierarchy::Hierarchy;
 use super::items::{ItemKind, Payload};
@@ -259,7 +259,7 @@ pub(crate) fn emit(
             }
             Payload::Data(data) if layout.info_table_items.contains(&i) => {
                 let mut bytes = read_small(data, size, source, &item.path)?;
-                patch_boot_info_table(&mut bytes, PVD_LBA, lba)
+                crate::boot::info_table::patch(&mut bytes, PVD_LBA, lba)
                     .map_err(|e| e.in_path(&item.path))?;
                 sink.write_all(&bytes).map_err(io_err)?;
             }
