@@ -92,6 +92,50 @@ impl Source {
         Ok(buf)
     }
 
+    /// Copy `len` bytes from `offset` into the regular file `out` at its current
+    /// position, letting the kernel move the data (`copy_file_range`) where it can.
+    pub fn copy_range_to_file(
+        &self,
+        offset: u64,
+        len: u64,
+        out: &mut File,
+        what: &str,
+    ) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        if offset.saturating_add(len) > self.len {
+            return Err(Error::corrupt(
+                offset,
+                format!(
+                    "{what} ({len} bytes) runs past the end of the file ({} bytes)",
+                    self.len
+                ),
+            )
+            .in_file(&self.path));
+        }
+        let mut f = self
+            .file
+            .try_clone()
+            .map_err(|e| Error::io(e, "cannot reopen").in_file(&self.path))?;
+        f.seek(SeekFrom::Start(offset)).map_err(|e| {
+            Error::io(e, format!("seeking to {what}"))
+                .at(offset)
+                .in_file(&self.path)
+        })?;
+        let copied = std::io::copy(&mut Read::take(&mut f, len), out).map_err(|e| {
+            Error::io(e, format!("copying {what}"))
+                .at(offset)
+                .in_file(&self.path)
+        })?;
+        if copied != len {
+            return Err(Error::corrupt(
+                offset,
+                format!("{what}: file ended after {copied} of {len} bytes"),
+            )
+            .in_file(&self.path));
+        }
+        Ok(())
+    }
+
     /// Stream `len` bytes from `offset` into `out` with a bounded buffer.
     pub fn copy_range(&self, offset: u64, len: u64, out: &mut dyn Write, what: &str) -> Result<()> {
         let end = offset.saturating_add(len);

@@ -1,7 +1,7 @@
 //! `xiso unpack ISO DIR`.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -210,12 +210,11 @@ fn write_workspace(
                 dir_times.push((target, e.mtime));
             }
             EntryKind::File => {
-                let f = fs::File::create(&target).map_err(io_at(&target))?;
-                let mut w = BufWriter::with_capacity(1 << 20, f);
-                iso.copy_file(e, &mut w)?;
-                let f = w
-                    .into_inner()
-                    .map_err(|e| Error::io(e.into_error(), "cannot write").in_file(&target))?;
+                let mut f = fs::File::create(&target).map_err(io_at(&target))?;
+                for x in &e.extents {
+                    iso.source()
+                        .copy_range_to_file(x.offset(), x.len, &mut f, &e.path)?;
+                }
                 // Keep the recorded permissions but always let the owner edit: the
                 // manifest holds the real mode for pack.
                 let perm = (e.mode & 0o7777) | 0o600;

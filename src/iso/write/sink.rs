@@ -93,18 +93,29 @@ impl Write for Sink<'_> {
         match &mut self.target {
             Target::Plain(w) => w.write_all(buf)?,
             Target::Sparse { file, hole } => {
+                // Runs of non-zero blocks go out in one write (fewer syscalls);
+                // all-zero blocks become a seek, so the file stays sparse.
+                let mut run_start: Option<usize> = None;
+                let mut at = 0usize;
                 for chunk in buf.chunks(HOLE_BLOCK) {
                     if all_zero(chunk) {
+                        if let Some(start) = run_start.take() {
+                            file.write_all(&buf[start..at])?;
+                        }
                         *hole += chunk.len() as u64;
-                        continue;
+                    } else if run_start.is_none() {
+                        if *hole > 0 {
+                            let h = i64::try_from(*hole)
+                                .map_err(|_| io::Error::other("hole larger than i64"))?;
+                            file.seek(SeekFrom::Current(h))?;
+                            *hole = 0;
+                        }
+                        run_start = Some(at);
                     }
-                    if *hole > 0 {
-                        let h = i64::try_from(*hole)
-                            .map_err(|_| io::Error::other("hole larger than i64"))?;
-                        file.seek(SeekFrom::Current(h))?;
-                        *hole = 0;
-                    }
-                    file.write_all(chunk)?;
+                    at += chunk.len();
+                }
+                if let Some(start) = run_start {
+                    file.write_all(&buf[start..])?;
                 }
             }
         }
