@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::boot::hybrid::{self, EfiBootImage, HybridParams};
+use crate::boot::hybrid;
 use crate::error::{Error, Result};
 use crate::iso::write::{BootEntrySpec, BootSpec, FileData, IsoTree, Layout, Meta, WriteOptions};
 use crate::iso::IsoImage;
@@ -161,43 +161,17 @@ pub fn write_sample(out: &Path) -> Result<()> {
             BootEntrySpec::efi("boot/efiboot.img"),
         ],
     });
-    let first = Layout::new(&tree, &opts)?;
-    let r = first.report().clone();
-    drop(first);
-    let bios = r
-        .boot_entries
-        .iter()
-        .find(|b| b.platform_id == 0)
-        .expect("BIOS entry was asked for");
-    let efi = r
-        .boot_entries
-        .iter()
-        .find(|b| b.platform_id == 0xEF)
-        .expect("EFI entry was asked for");
     // Placeholder MBR boot code (a real image reuses its source's isohdpfx code).
     let mut code = [0u8; hybrid::MBR_BOOT_CODE_LEN];
     code.copy_from_slice(&placeholder("isohdpfx", hybrid::MBR_BOOT_CODE_LEN));
-    let volume_len = u64::from(r.volume_sectors) * 2048;
-    let h = hybrid::isohybrid_uefi(&HybridParams {
-        boot_code: code,
-        iso_sectors: u64::from(r.volume_sectors),
-        image_len: volume_len,
-        bios_boot_lba: bios.lba,
-        efi_image: Some(EfiBootImage {
-            lba: efi.lba,
-            sectors: efi.sector_count,
-        }),
-        ids: hybrid::ids_from_seed(b"xiso demo sample"),
-        mac: false,
-    })?;
-    let mut tail = vec![0u8; (h.padded_len - volume_len) as usize];
-    let at = (h.tail_offset - volume_len) as usize;
-    tail[at..at + h.tail.len()].copy_from_slice(&h.tail);
+    let parts = workspace::isohybrid_parts(&tree, &opts, code, |_| b"xiso demo sample".to_vec())?
+        .expect("the sample has a BIOS boot entry");
+    let (system_area, tail) = (parts.system_area, parts.tail);
     opts.tail_len = tail.len() as u64;
     let layout = Layout::new(&tree, &opts)?;
     let (tmp, mut f) = workspace::temp_output(out)?;
     layout
-        .write_file(None, &h.system_area, &tail, &mut f)
+        .write_file(None, &system_area, &tail, &mut f)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })?;

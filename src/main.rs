@@ -274,7 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn ls_line(e: &xiso::iso::Entry) -> String {
     let mut line = format!(
         "{} {:>3} {:>5} {:>5} {:>12} {} {}",
-        mode_string(e.mode),
+        e.mode_string(),
         e.nlink,
         e.uid,
         e.gid,
@@ -289,21 +289,4 @@ fn ls_line(e: &xiso::iso::Entry) -> String {
         line.push_str(target);
     }
     line
-}
-
-fn mode_string(mode: u32) -> String {
-    let t = match mode & 0o170000 {
-        0o040000 => 'd',
-        0o120000 => 'l',
-        0o020000 => 'c',
-        0o060000 => 'b',
-        0o010000 => 'p',
-        0o140000 => 's',
-        _ => '-',
-    };
-    let mut s = String::from(t);
-    for (i, c) in "rwxrwxrwx".chars().enumerate() {
-        s.push(if mode & (1 << (8 - i)) != 0 { c } else { '-' });
-    }
-    s
 }

@@ -49,15 +49,7 @@ fn assert_rejected(bad: &Path, expect_in_msg: &str) {
             "nothing may be written on failure ({} exists)",
             dir.display()
         );
-        let leftovers: Vec<_> = fs::read_dir(bad.parent().unwrap())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().contains("xiso-tmp"))
-            .collect();
-        assert!(
-            leftovers.is_empty(),
-            "temporary files left behind: {leftovers:?}"
-        );
+        assert_no_temp_files(bad.parent().unwrap());
     }
     assert_eq!(sha256(bad), before, "input must be left untouched");
 }

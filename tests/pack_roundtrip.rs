@@ -318,39 +318,7 @@ fn hybrid_tables_match_isohybrid_uefi() {
     let tree = t.path().join("ws/iso");
     // genisoimage wants to patch isolinux.bin in place and rewrites boot.cat.
     let reference = t.path().join("ref.iso");
-    let o = run(Command::new("genisoimage")
-        .args([
-            "-quiet",
-            "-r",
-            "-J",
-            "--joliet-long",
-            "-V",
-            "XCP-ng 8.3.0",
-            "-c",
-            "boot/isolinux/boot.cat",
-        ])
-        .args([
-            "-b",
-            "boot/isolinux/isolinux.bin",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-boot-info-table",
-        ])
-        .args([
-            "-eltorito-alt-boot",
-            "-e",
-            "boot/efiboot.img",
-            "-no-emul-boot",
-            "-o",
-        ])
-        .arg(&reference)
-        .arg(&tree));
-    assert!(
-        o.status.success(),
-        "genisoimage: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    genisoimage(&tree, &reference, "XCP-ng 8.3.0", true);
     let o = run(Command::new("isohybrid").arg("--uefi").arg(&reference));
     assert!(
         o.status.success(),
@@ -487,12 +455,7 @@ fn failures_leave_no_output() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("manifest"));
     assert!(!out.exists());
-    let leftovers: Vec<_> = fs::read_dir(t.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("xiso-tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temp_files(t.path());
 }
 
 /// A source that was neither hybrid nor UEFI-bootable becomes both with

@@ -64,22 +64,6 @@ fn bsdtar_listing(iso: &Path) -> BTreeMap<String, Row> {
     rows
 }
 
-fn mode_string(mode: u32) -> String {
-    let t = match mode & 0o170000 {
-        0o040000 => 'd',
-        0o120000 => 'l',
-        0o020000 => 'c',
-        0o060000 => 'b',
-        0o010000 => 'p',
-        _ => '-',
-    };
-    let mut s = String::from(t);
-    for (i, c) in "rwxrwxrwx".chars().enumerate() {
-        s.push(if mode & (1 << (8 - i)) != 0 { c } else { '-' });
-    }
-    s
-}
-
 /// Unpack with xiso and describe the workspace: names and types from the disk,
 /// sizes from the disk, symlink targets from the disk, modes from the manifest.
 fn xiso_unpack_listing(iso: &Path) -> BTreeMap<String, Row> {
@@ -126,7 +110,7 @@ fn xiso_unpack_listing(iso: &Path) -> BTreeMap<String, Row> {
         rows.insert(
             e.path.clone(),
             Row {
-                mode: mode_string(e.mode),
+                mode: xiso::iso::mode_string(e.mode),
                 size,
                 target,
             },

@@ -122,6 +122,26 @@ pub struct HybridLayout {
 }
 
 impl HybridLayout {
+    /// Everything that follows a volume of `volume_len` bytes: zero padding up to
+    /// `padded_len` with the backup GPT at its end (the writer's "tail").
+    pub fn bytes_after(&self, volume_len: u64) -> Result<Vec<u8>> {
+        let total = self.padded_len.checked_sub(volume_len);
+        let at = self.tail_offset.checked_sub(volume_len);
+        let (Some(total), Some(at)) = (total, at) else {
+            return Err(Error::invalid(format!(
+                "hybrid layout starts its padding before the end of the {volume_len}-byte volume"
+            )));
+        };
+        let mut out = vec![
+            0u8;
+            usize::try_from(total)
+                .map_err(|_| Error::invalid("hybrid padding too large"))?
+        ];
+        let at = at as usize;
+        out[at..at + self.tail.len()].copy_from_slice(&self.tail);
+        Ok(out)
+    }
+
     /// Make an unpadded image file hybrid: overlay the system area, pad with zeros to
     /// [`padded_len`](Self::padded_len) and write the backup GPT. Equivalent to running
     /// isohybrid on it.

@@ -109,6 +109,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// `ls -l` style type and permission string, e.g. `-r--r--r--`.
+    pub fn mode_string(&self) -> String {
+        mode_string(self.mode)
+    }
+
     /// True for a directory.
     pub fn is_dir(&self) -> bool {
         self.kind == EntryKind::Directory
@@ -130,6 +135,24 @@ pub struct IsoImage {
     sp_skip: usize,
     /// Rock Ridge attributes of the root directory's "." record.
     root_rr: Option<rockridge::RrInfo>,
+}
+
+/// `ls -l` style type and permission string of a POSIX `st_mode`.
+pub fn mode_string(mode: u32) -> String {
+    let t = match mode & 0o170000 {
+        0o040000 => 'd',
+        0o120000 => 'l',
+        0o020000 => 'c',
+        0o060000 => 'b',
+        0o010000 => 'p',
+        0o140000 => 's',
+        _ => '-',
+    };
+    let mut s = String::from(t);
+    for (i, c) in "rwxrwxrwx".chars().enumerate() {
+        s.push(if mode & (1 << (8 - i)) != 0 { c } else { '-' });
+    }
+    s
 }
 
 /// One parsed directory record.
@@ -222,6 +245,11 @@ impl IsoImage {
     /// The underlying file.
     pub fn source(&self) -> &Source {
         &self.src
+    }
+
+    /// Give up the parsed image and keep the open file.
+    pub fn into_source(self) -> Source {
+        self.src
     }
 
     /// Volume descriptors.

@@ -19,6 +19,8 @@ mod pack_tree;
 mod unpack;
 
 pub use manifest::Manifest;
-pub use pack::{pack, resolve_date, temp_output, PackOptions, PackReport};
+pub use pack::{
+    isohybrid_parts, pack, resolve_date, temp_output, IsohybridParts, PackOptions, PackReport,
+};
 pub use pack_tree::TreeStats;
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};

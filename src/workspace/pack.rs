@@ -16,7 +16,7 @@ use super::pack_tree::{build_tree, open_source, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
 use crate::iso::write::{
-    BootEntrySpec, BootSpec, Layout, VolumeDate, VolumeDates, WriteOptions, WriteReport,
+    BootEntrySpec, BootSpec, IsoTree, Layout, VolumeDate, VolumeDates, WriteOptions, WriteReport,
 };
 use crate::iso::VolumeDescriptor;
 
@@ -206,6 +206,54 @@ fn id_seed(report: &WriteReport, volume_id: &str, date: Option<i64>) -> Vec<u8> 
     h.finalize().to_vec()
 }
 
+/// The hybrid system area and the bytes after the volume for `tree` laid out with `wopts`.
+pub struct IsohybridParts {
+    /// Bytes for the start of the system area (MBR, GPT header and entries).
+    pub system_area: Vec<u8>,
+    /// Padding to the cylinder boundary with the backup GPT at its end; the writer's tail.
+    pub tail: Vec<u8>,
+    /// Whether partition 2 covers an EFI image.
+    pub efi_partition: bool,
+}
+
+/// Lay `tree` out once (without a tail) to learn the boot images' final LBAs, then
+/// build the `isohybrid --uefi` system area for them. `seed` derives the ids from the
+/// layout. `None` when there is no BIOS boot entry to point the MBR at. The caller sets
+/// `tail_len` to `tail.len()` and lays out again: the tail does not move any LBA.
+pub fn isohybrid_parts(
+    tree: &IsoTree,
+    wopts: &WriteOptions,
+    boot_code: [u8; MBR_BOOT_CODE_LEN],
+    seed: impl FnOnce(&WriteReport) -> Vec<u8>,
+) -> Result<Option<IsohybridParts>> {
+    let mut plain = wopts.clone();
+    plain.tail_len = 0;
+    let layout = Layout::new(tree, &plain)?;
+    let report = layout.report();
+    let Some(bios) = report.boot_entries.iter().find(|b| b.platform_id == 0) else {
+        return Ok(None);
+    };
+    let efi = report.boot_entries.iter().find(|b| b.platform_id == 0xEF);
+    let volume_len = u64::from(report.volume_sectors) * 2048;
+    let h = hybrid::isohybrid_uefi(&HybridParams {
+        boot_code,
+        iso_sectors: u64::from(report.volume_sectors),
+        image_len: volume_len,
+        bios_boot_lba: bios.lba,
+        efi_image: efi.map(|e| EfiBootImage {
+            lba: e.lba,
+            sectors: e.sector_count,
+        }),
+        ids: hybrid::ids_from_seed(&seed(report)),
+        mac: false,
+    })?;
+    Ok(Some(IsohybridParts {
+        tail: h.bytes_after(volume_len)?,
+        system_area: h.system_area,
+        efi_partition: efi.is_some(),
+    }))
+}
+
 /// The time to stamp: `--date`, else `SOURCE_DATE_EPOCH`, else now.
 pub fn resolve_date(explicit: Option<i64>) -> Result<(i64, Option<i64>)> {
     let fixed = match explicit {
@@ -249,45 +297,22 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
     let mut wopts = volume_options(&m, &pvd, opts, now);
     wopts.boot = boot;
 
-    // Phase 1: lay out without a tail to learn the final LBAs.
-    let first = Layout::new(&tree, &wopts)?;
-    let report = first.report().clone();
-    drop(first);
     let code = if opts.no_hybrid {
         None
     } else {
         boot_code(dir, opts)?
     };
-    let bios = report.boot_entries.iter().find(|b| b.platform_id == 0);
-    let efi = report.boot_entries.iter().find(|b| b.platform_id == 0xEF);
-    let (system_area, tail, hybrid, efi_partition) = match (code, bios) {
-        (Some(code), Some(bios)) => {
-            let volume_len = u64::from(report.volume_sectors) * 2048;
-            let params = HybridParams {
-                boot_code: code,
-                iso_sectors: u64::from(report.volume_sectors),
-                image_len: volume_len,
-                bios_boot_lba: bios.lba,
-                efi_image: efi.map(|e| EfiBootImage {
-                    lba: e.lba,
-                    sectors: e.sector_count,
-                }),
-                ids: hybrid::ids_from_seed(&id_seed(&report, &wopts.volume_id, fixed)),
-                mac: false,
-            };
-            let h = hybrid::isohybrid_uefi(&params)?;
-            // Everything after the volume: zero padding to the cylinder boundary
-            // with the backup GPT at its end.
-            let mut tail = vec![0u8; (h.padded_len - volume_len) as usize];
-            let at = (h.tail_offset - volume_len) as usize;
-            tail[at..at + h.tail.len()].copy_from_slice(&h.tail);
-            (h.system_area, tail, true, efi.is_some())
+    let (system_area, tail, hybrid, efi_partition) = match code {
+        None => (Vec::new(), Vec::new(), false, false),
+        Some(code) => {
+            match isohybrid_parts(&tree, &wopts, code, |r| id_seed(r, &wopts.volume_id, fixed))? {
+                Some(p) => (p.system_area, p.tail, true, p.efi_partition),
+                None => {
+                    warnings.push("no BIOS El Torito entry: hybrid MBR not written".into());
+                    (Vec::new(), Vec::new(), false, false)
+                }
+            }
         }
-        (Some(_), None) => {
-            warnings.push("no BIOS El Torito entry: hybrid MBR not written".into());
-            (Vec::new(), Vec::new(), false, false)
-        }
-        (None, _) => (Vec::new(), Vec::new(), false, false),
     };
     wopts.tail_len = tail.len() as u64;
     let layout = Layout::new(&tree, &wopts)?;

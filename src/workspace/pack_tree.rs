@@ -28,13 +28,9 @@ pub struct TreeStats {
 
 /// The source image, when it is still the one the workspace was unpacked from.
 pub fn open_source(m: &Manifest) -> Option<Source> {
-    let src = Source::open(&m.source.path).ok()?;
-    if src.len() != m.source.size {
-        return None;
-    }
     let iso = crate::iso::IsoImage::open(&m.source.path).ok()?;
     let id = super::unpack::source_identity(&iso).ok()?;
-    (id == m.source).then_some(src)
+    (id == m.source).then(|| iso.into_source())
 }
 
 fn mtime_of(meta: &fs::Metadata) -> i64 {

@@ -61,33 +61,7 @@ pub fn small_iso(dir: &Path) -> PathBuf {
     std::fs::write(tree.join("docs/deep/er/file.txt"), vec![b'x'; 5000]).unwrap();
     std::os::unix::fs::symlink("deep/er/file.txt", tree.join("docs/link")).unwrap();
     let iso = dir.join("small.iso");
-    let out = run(Command::new("genisoimage")
-        .args([
-            "-quiet",
-            "-r",
-            "-J",
-            "--joliet-long",
-            "-V",
-            "SMALL",
-            "-c",
-            "boot/isolinux/boot.cat",
-        ])
-        .args([
-            "-b",
-            "boot/isolinux/isolinux.bin",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "4",
-            "-boot-info-table",
-            "-o",
-        ])
-        .arg(&iso)
-        .arg(&tree));
-    assert!(
-        out.status.success(),
-        "genisoimage failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    genisoimage(&tree, &iso, "SMALL", false);
     iso
 }
 
@@ -99,4 +73,57 @@ pub fn sha256(path: &Path) -> String {
         .next()
         .unwrap_or("")
         .to_string()
+}
+
+/// `genisoimage -r -J --joliet-long` with XCP-ng's El Torito flags (BIOS isolinux with a
+/// boot info table, plus the UEFI `boot/efiboot.img` entry when `efi`); panics on failure.
+pub fn genisoimage(tree: &Path, out: &Path, volid: &str, efi: bool) {
+    require_tool("genisoimage");
+    let mut cmd = Command::new("genisoimage");
+    cmd.args([
+        "-quiet",
+        "-r",
+        "-J",
+        "--joliet-long",
+        "-V",
+        volid,
+        "-c",
+        "boot/isolinux/boot.cat",
+    ])
+    .args([
+        "-b",
+        "boot/isolinux/isolinux.bin",
+        "-no-emul-boot",
+        "-boot-load-size",
+        "4",
+        "-boot-info-table",
+    ]);
+    if efi {
+        cmd.args([
+            "-eltorito-alt-boot",
+            "-e",
+            "boot/efiboot.img",
+            "-no-emul-boot",
+        ]);
+    }
+    let o = run(cmd.arg("-o").arg(out).arg(tree));
+    assert!(
+        o.status.success(),
+        "genisoimage failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Fail if an `xiso` temporary file (`*.xiso-tmp-*`) was left in `dir`.
+pub fn assert_no_temp_files(dir: &Path) {
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("xiso-tmp"))
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary files left behind: {leftovers:?}"
+    );
 }
