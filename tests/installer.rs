@@ -471,3 +471,61 @@ fn corrupt_and_oversized_images_are_refused() {
     assert!(err.contains("expands beyond"), "{err}");
     assert!(!t.path().join("ws").exists());
 }
+
+/// The point of the tool: all of it as an ordinary user. Under CI (root) the
+/// commands run as `nobody` through setpriv; as a normal user they run directly.
+#[test]
+fn works_as_an_ordinary_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::Builder::new()
+        .prefix("xiso-nobody-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    fs::set_permissions(t.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let bin = t.path().join("xiso");
+    fs::copy(env!("CARGO_BIN_EXE_xiso"), &bin).unwrap();
+    let src = t.path().join("src.iso");
+    fs::copy(fixture("genisoimage.iso"), &src).unwrap();
+    fs::set_permissions(&src, fs::Permissions::from_mode(0o644)).unwrap();
+    let root = run(Command::new("id").arg("-u"));
+    let as_root = String::from_utf8_lossy(&root.stdout).trim() == "0";
+    if as_root {
+        require_tool("setpriv");
+    }
+    let script = "set -e; cd \"$1\"; id -u; ./xiso unpack src.iso ws; mkdir -p ov/etc; \
+                  echo user-marker > ov/etc/xiso-marker; ./xiso patch-installer ws ov; \
+                  ./xiso pack ws out.iso";
+    let mut cmd = if as_root {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "bash",
+            "-c",
+        ]);
+        c
+    } else {
+        let mut c = Command::new("bash");
+        c.arg("-c");
+        c
+    };
+    let out = ok(cmd.arg(script).arg("bash").arg(t.path()));
+    assert_ne!(out.lines().next(), Some("0"), "did not drop root");
+    let (a, b) = (t.path().join("a.img"), t.path().join("b.img"));
+    extract_image(&src, &a);
+    extract_image(&t.path().join("out.iso"), &b);
+    let (before, after) = (cpio_listing(&a), cpio_listing(&b));
+    let strip = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.ends_with(" etc/xiso-marker"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        strip(&before),
+        strip(&after),
+        "owners/modes/devices lost as an ordinary user"
+    );
+    assert_eq!(cpio_cat(&b, "etc/xiso-marker"), "user-marker\n");
+}
