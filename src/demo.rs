@@ -221,13 +221,17 @@ pub fn write_sample(out: &Path) -> Result<()> {
     opts.tail_len = tail.len() as u64;
     let layout = Layout::new(&tree, &opts)?;
     let (tmp, mut f) = workspace::temp_output(out)?;
-    layout
+    let written = layout
         .write_file(None, &system_area, &tail, &mut f)
-        .inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
-        })?;
-    fs::rename(&tmp, out)
-        .map_err(|e| Error::io(e, "cannot move the sample into place").in_file(out))
+        .and_then(|_| {
+            fs::rename(&tmp, out)
+                .map_err(|e| Error::io(e, "cannot move the sample into place").in_file(out))
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    crate::cleanup::forget(&tmp);
+    written
 }
 
 fn fingerprint(iso: &IsoImage) -> Result<std::collections::BTreeMap<String, String>> {

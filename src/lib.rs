@@ -11,12 +11,13 @@
 //! | [`source`] | random-access reading of the input file |
 //! | [`iso`] | ISO 9660 volume descriptors, directory tree, Rock Ridge, Joliet, El Torito catalog |
 //! | [`boot`] | boot info table, hybrid system area (MBR + GPT) |
-//! | [`initrd`] | `install.img`: compression detection |
+//! | [`initrd`] | `install.img`: compression codecs, cpio newc |
 //! | [`treeinfo`] | `.treeinfo` reading |
 //! | [`repo`] | `repodata/` summary |
 //! | [`inspect`] | the `xiso inspect` report |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
+//! | [`cleanup`] | temporaries to delete when interrupted |
 //!
 //! ```no_run
 //! use xiso::iso::IsoImage;
@@ -29,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod boot;
+pub mod cleanup;
 pub mod demo;
 pub mod error;
 pub mod initrd;

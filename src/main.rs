@@ -179,6 +179,12 @@ fn parse_owner(s: &str) -> Result<(u32, u32), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C / SIGTERM: delete the temporary outputs (never a partial ISO), exit 130.
+    let _ = ctrlc::set_handler(|| {
+        xiso::cleanup::remove_all();
+        eprintln!("xiso: interrupted; temporary files removed");
+        std::process::exit(130);
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -338,13 +338,16 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
         });
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
+        crate::cleanup::forget(&tmp);
         return Err(e.in_file(&tmp));
     }
     drop(file);
-    fs::rename(&tmp, out).map_err(|e| {
+    let renamed = fs::rename(&tmp, out);
+    if renamed.is_err() {
         let _ = fs::remove_file(&tmp);
-        Error::io(e, "cannot move the new image into place").in_file(out)
-    })?;
+    }
+    crate::cleanup::forget(&tmp);
+    renamed.map_err(|e| Error::io(e, "cannot move the new image into place").in_file(out))?;
     let final_report = layout.report();
     Ok(PackReport {
         output: out.to_path_buf(),
@@ -397,6 +400,7 @@ pub fn temp_output(out: &Path) -> Result<(PathBuf, fs::File)> {
         .truncate(true)
         .open(&tmp)
         .map_err(|e| Error::io(e, "cannot create the output file").in_file(&tmp))?;
+    crate::cleanup::register(&tmp);
     Ok((tmp, file))
 }
 
@@ -406,6 +410,7 @@ struct TempFile(PathBuf);
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
+        crate::cleanup::forget(&self.0);
     }
 }
 

@@ -161,6 +161,9 @@ pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<Unpack
     } else {
         (dir.to_path_buf(), false)
     };
+    if staged {
+        crate::cleanup::register(&work);
+    }
     let result = write_workspace(iso, &entries, &manifest, &work).and_then(|mut report| {
         if !opts.skip_installer {
             if let Some(img) = entries
@@ -185,6 +188,19 @@ pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<Unpack
         }
         Ok(report)
     });
+    let result = finish_staging(result, &work, dir, staged);
+    if staged {
+        crate::cleanup::forget(&work);
+    }
+    result
+}
+
+fn finish_staging(
+    result: Result<UnpackReport>,
+    work: &Path,
+    dir: &Path,
+    staged: bool,
+) -> Result<UnpackReport> {
     match result {
         Ok(report) if staged => {
             if dir.exists() {
@@ -192,8 +208,8 @@ pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<Unpack
                     Error::io(e, "cannot replace the empty target directory").in_file(dir)
                 })?;
             }
-            fs::rename(&work, dir).map_err(|e| {
-                let _ = fs::remove_dir_all(&work);
+            fs::rename(work, dir).map_err(|e| {
+                let _ = fs::remove_dir_all(work);
                 Error::io(e, "cannot move the unpacked workspace into place").in_file(dir)
             })?;
             Ok(report)
@@ -201,7 +217,7 @@ pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<Unpack
         Ok(report) => Ok(report),
         Err(e) => {
             if staged {
-                let _ = fs::remove_dir_all(&work);
+                let _ = fs::remove_dir_all(work);
             }
             Err(e)
         }

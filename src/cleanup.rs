@@ -1,0 +1,40 @@
+//! Temporary outputs to delete when the process is interrupted.
+//!
+//! Every output is written to a temporary file (or directory) next to its
+//! destination and renamed into place at the end. The paths are registered here
+//! while they exist, so a Ctrl-C handler (the CLI installs one) can delete them before
+//! exiting: an interrupted run leaves neither a partial output nor a temporary. After
+//! a `SIGKILL` nothing can run; the next run removes temporaries whose process is gone.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Remember `path` as a temporary to delete on interruption.
+pub fn register(path: &Path) {
+    let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    p.push(path.to_path_buf());
+}
+
+/// Forget `path` (it was renamed into place or removed).
+pub fn forget(path: &Path) {
+    let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    p.retain(|x| x != path);
+}
+
+/// Delete every registered temporary (files and directories). For signal handlers.
+pub fn remove_all() {
+    let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    for path in p.drain(..) {
+        match std::fs::symlink_metadata(&path) {
+            Ok(md) if md.is_dir() => {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(_) => {}
+        }
+    }
+}
