@@ -307,13 +307,15 @@ fn check_extent(e: &IndexEntry, store: &[u8]) -> Result<(), String> {
 /// (rpm takes name, version and arch from the main header).
 pub fn read_lead(reader: &mut dyn Read) -> Result<()> {
     let mut lead = [0u8; LEAD_SIZE as usize];
-    read_exact(reader, &mut lead, 0, "lead")?;
+    // The magic first, so that a short file that is not an RPM says so.
+    read_exact(reader, &mut lead[..4], 0, "lead")?;
     if lead[..4] != LEAD_MAGIC {
         return Err(Error::corrupt(
             0,
             "not an RPM file (no lead magic ED AB EE DB)",
         ));
     }
+    read_exact(reader, &mut lead[4..], 4, "lead")?;
     let sigtype = u16::from_be_bytes([lead[78], lead[79]]);
     if sigtype != SIGTYPE_HEADERSIG {
         return Err(Error::unsupported(format!(

@@ -106,12 +106,36 @@ impl Package {
         self.text(tag::main::ARCH)
     }
 
-    /// Whether this is a source package (`RPMTAG_SOURCEPACKAGE` set).
+    /// Whether this is a source package, as rpm 4 decides when it reads one
+    /// (`applyRetrofits` in `lib/package.c`): `SOURCEPACKAGE` set; or, when
+    /// neither it nor `SOURCERPM` is present, a file list whose only directory
+    /// is the empty one (source packages list bare file names).
     pub fn is_source(&self) -> Result<bool> {
-        Ok(self
-            .header
-            .number(tag::main::SOURCEPACKAGE)?
-            .is_some_and(|v| v != 0))
+        let h = &self.header;
+        if let Some(v) = h.number(tag::main::SOURCEPACKAGE)? {
+            return Ok(v != 0);
+        }
+        if h.has(tag::main::SOURCERPM) {
+            return Ok(false);
+        }
+        if let Some(dirs) = h.strings(tag::main::DIRNAMES)? {
+            return Ok(dirs.len() == 1 && dirs[0].is_empty());
+        }
+        Ok(match h.strings(tag::main::OLDFILENAMES)? {
+            Some(names) => !names.is_empty() && names.iter().all(|n| !n.contains(&b'/')),
+            None => false,
+        })
+    }
+
+    /// The `SOURCERPM` string; rpm 4 sets `(none)` on binary packages without one.
+    pub fn source_rpm(&self) -> Result<Vec<u8>> {
+        match self.header.string(tag::main::SOURCERPM)? {
+            Some(s) => Ok(s.to_vec()),
+            None if self.header.has(tag::main::SOURCEPACKAGE) || self.is_source()? => {
+                Ok(Vec::new())
+            }
+            None => Ok(b"(none)".to_vec()),
+        }
     }
 
     /// Installed size (`LONGSIZE`, else `SIZE`), as rpm's `RPMTAG_LONGSIZE` extension reads it.
