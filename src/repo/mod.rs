@@ -7,7 +7,8 @@
 //! [`PackageEntry`] is one package as primary.xml, filelists.xml and other.xml
 //! describe it, built from an [`rpm::Package`](crate::rpm::Package) by
 //! createrepo_c's rules ([`entry`]) and written as createrepo_c writes it
-//! ([`primary`], [`filelists`], [`other`]):
+//! ([`primary`], [`filelists`], [`other`]); [`write`](mod@write) writes the gzip metadata
+//! files and repomd.xml for a set of entries:
 //!
 //! ```no_run
 //! use xiso::repo::PackageEntry;
@@ -23,6 +24,7 @@ pub mod filelists;
 pub mod other;
 pub mod primary;
 pub mod repomd;
+pub mod write;
 pub mod xml;
 
 use std::io::{BufRead, BufReader, Read};
@@ -39,6 +41,7 @@ pub use entry::{
     DEFAULT_CHANGELOG_LIMIT,
 };
 pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
+pub use write::{entries_for_dir, repomd_xml, write_metadata, MetadataOptions};
 
 /// One line of the repository summary: a metadata file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
