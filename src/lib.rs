@@ -13,7 +13,8 @@
 //! | [`boot`] | boot info table, hybrid system area (MBR + GPT) |
 //! | [`initrd`] | `install.img`: compression codecs, cpio newc |
 //! | [`treeinfo`] | `.treeinfo` reading |
-//! | [`repo`] | `repodata/` summary |
+//! | [`rpm`] | RPM headers and version comparison |
+//! | [`repo`] | `repodata/`: summary, package entries as createrepo_c writes them |
 //! | [`inspect`] | the `xiso inspect` report |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
@@ -37,6 +38,7 @@ pub mod initrd;
 pub mod inspect;
 pub mod iso;
 pub mod repo;
+pub mod rpm;
 pub mod source;
 pub mod treeinfo;
 pub mod workspace;

@@ -3,8 +3,29 @@
 //! [`repomd::Repomd`] reads the index; [`summarize`] builds the report `xiso inspect`
 //! prints, counting the packages of `primary.xml.gz` as a stream (a primary file
 //! can be tens of megabytes once decompressed; it is never held in memory).
+//!
+//! [`PackageEntry`] is one package as primary.xml, filelists.xml and other.xml
+//! describe it, built from an [`rpm::Package`](crate::rpm::Package) by
+//! createrepo_c's rules ([`entry`]) and written as createrepo_c writes it
+//! ([`primary`], [`filelists`], [`other`]); [`write`](mod@write) writes the gzip metadata
+//! files and repomd.xml for a set of entries:
+//!
+//! ```no_run
+//! use xiso::repo::PackageEntry;
+//! use xiso::rpm::Package;
+//! let pkg = Package::open("Packages/foo-1.0-1.x86_64.rpm")?;
+//! let entry = PackageEntry::from_package(&pkg, "Packages/foo-1.0-1.x86_64.rpm")?;
+//! entry.write_primary(&mut std::io::stdout())?;
+//! # Ok::<(), xiso::Error>(())
+//! ```
 
+pub mod entry;
+pub mod filelists;
+pub mod other;
+pub mod primary;
 pub mod repomd;
+pub mod write;
+pub mod xml;
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -15,7 +36,12 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::initrd::codec::{detect, Codec};
+pub use entry::{
+    is_primary_file, ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile,
+    DEFAULT_CHANGELOG_LIMIT,
+};
 pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
+pub use write::{entries_for_dir, repomd_xml, write_metadata, MetadataOptions};
 
 /// One line of the repository summary: a metadata file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

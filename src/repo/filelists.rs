@@ -1,0 +1,43 @@
+//! A package's `<package>` element of filelists.xml, as createrepo_c writes it
+//! (`src/xml_dump_filelists.c`): every file, with directory and ghost marks.
+
+use std::io::Write;
+
+use super::entry::PackageEntry;
+use super::primary::write_files;
+use super::xml::XmlOut;
+use crate::error::{Error, Result};
+
+impl PackageEntry {
+    /// The `<package pkgid name arch>` element, formatted and ending in a newline.
+    pub fn filelists_xml(&self) -> String {
+        let mut x = XmlOut::new();
+        x.start(
+            0,
+            "package",
+            &[
+                ("pkgid", &self.pkgid),
+                ("name", &self.name),
+                ("arch", &self.arch),
+            ],
+        );
+        x.empty(
+            1,
+            "version",
+            &[
+                ("epoch", &self.epoch),
+                ("ver", &self.version),
+                ("rel", &self.release),
+            ],
+        );
+        write_files(&mut x, 1, self.files.iter());
+        x.end(0, "package");
+        x.buf
+    }
+
+    /// Write [`filelists_xml`](Self::filelists_xml) to `out`.
+    pub fn write_filelists(&self, out: &mut dyn Write) -> Result<()> {
+        out.write_all(self.filelists_xml().as_bytes())
+            .map_err(|e| Error::io(e, "writing filelists.xml"))
+    }
+}

@@ -1,0 +1,295 @@
+//! Writing a repository's metadata: primary, filelists and other as gzip
+//! (the installer's EL7 yum reads nothing else), and the repomd.xml index.
+//!
+//! The layout is createrepo_c's (`cr_xml_dump_*`, `cr_repomd_xml_dump`):
+//! SHA-256 checksums of the compressed and the open file, sizes, and
+//! `<timestamp>`/`<revision>` from one caller-given time (`SOURCE_DATE_EPOCH`
+//! when set), so two runs over the same packages give the same bytes. With
+//! unique metadata file names (createrepo_c's default) each file is named
+//! `<sha256>-primary.xml.gz` and so on.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+
+use super::entry::PackageEntry;
+use super::repomd::{Checksum, Repomd, RepomdRecord};
+use super::xml::{escape_attr, escape_text};
+use crate::error::{Error, Result, ResultExt};
+use crate::rpm::Package;
+
+/// How metadata is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataOptions {
+    /// `<revision>` and every `<timestamp>`, seconds since the epoch.
+    pub timestamp: u64,
+    /// Name files `<sha256>-<type>.xml.gz` (createrepo_c's default) rather than `<type>.xml.gz`.
+    pub unique_md_filenames: bool,
+}
+
+impl MetadataOptions {
+    /// Unique file names, the time from `SOURCE_DATE_EPOCH` when it is set, else now.
+    pub fn from_env() -> Result<MetadataOptions> {
+        let timestamp = match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(v) => v.trim().parse().map_err(|_| {
+                Error::invalid(format!(
+                    "SOURCE_DATE_EPOCH={v:?} is not a number of seconds"
+                ))
+            })?,
+            Err(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        Ok(MetadataOptions {
+            timestamp,
+            unique_md_filenames: true,
+        })
+    }
+}
+
+/// Entries for every `*.rpm` below `root` (the repository root; `repodata/`
+/// is skipped), each with its href relative to `root`, sorted by href.
+pub fn entries_for_dir(root: &Path) -> Result<Vec<PackageEntry>> {
+    let mut hrefs = Vec::new();
+    for item in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let item = item.map_err(|e| {
+            let path = e.path().map(Path::to_path_buf);
+            Error::io(io::Error::other(e.to_string()), "listing packages")
+                .in_file(path.unwrap_or_else(|| root.to_path_buf()))
+        })?;
+        let rel = item
+            .path()
+            .strip_prefix(root)
+            .expect("walkdir yields paths under its root");
+        if rel.starts_with("repodata") || !item.file_type().is_file() {
+            continue;
+        }
+        if rel.extension().is_some_and(|e| e == "rpm") {
+            let href = rel
+                .iter()
+                .map(|c| {
+                    c.to_str().ok_or_else(|| {
+                        Error::unsupported("package path is not UTF-8").in_file(item.path())
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?
+                .join("/");
+            hrefs.push((href, item.path().to_path_buf()));
+        }
+    }
+    hrefs.sort();
+    hrefs
+        .into_iter()
+        .map(|(href, path)| {
+            let pkg = Package::open(&path)?;
+            PackageEntry::from_package(&pkg, &href).in_file(&path)
+        })
+        .collect()
+}
+
+/// Write primary, filelists and other `.xml.gz` for `entries` into
+/// `repodata_dir` (created if missing) and return the index describing them;
+/// [`repomd_xml`] renders it. Files of earlier runs are left alone: the caller
+/// decides what else the directory keeps.
+pub fn write_metadata(
+    repodata_dir: &Path,
+    entries: &[PackageEntry],
+    opts: &MetadataOptions,
+) -> Result<Repomd> {
+    fs::create_dir_all(repodata_dir)
+        .map_err(|e| Error::io(e, "creating the repodata directory"))
+        .in_file(repodata_dir)?;
+    let n = entries.len();
+    let kinds: [(&str, String, &str, RenderFn); 3] = [
+        (
+            "primary",
+            format!("<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"{n}\">\n"),
+            "</metadata>",
+            PackageEntry::primary_xml,
+        ),
+        (
+            "filelists",
+            format!("<filelists xmlns=\"http://linux.duke.edu/metadata/filelists\" packages=\"{n}\">\n"),
+            "</filelists>",
+            PackageEntry::filelists_xml,
+        ),
+        (
+            "other",
+            format!("<otherdata xmlns=\"http://linux.duke.edu/metadata/other\" packages=\"{n}\">\n"),
+            "</otherdata>",
+            PackageEntry::other_xml,
+        ),
+    ];
+    let mut records = Vec::new();
+    for (data_type, open, close, render) in kinds {
+        let tmp = repodata_dir.join(format!(".{data_type}.xml.gz.xiso-tmp"));
+        let written = write_gz(&tmp, |w| {
+            w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+            w.write_all(open.as_bytes())?;
+            for e in entries {
+                w.write_all(render(e).as_bytes())?;
+            }
+            w.write_all(close.as_bytes())
+        })
+        .in_file(&tmp)?;
+        let name = if opts.unique_md_filenames {
+            format!("{}-{data_type}.xml.gz", written.sha256)
+        } else {
+            format!("{data_type}.xml.gz")
+        };
+        let dest = repodata_dir.join(&name);
+        fs::rename(&tmp, &dest)
+            .map_err(|e| Error::io(e, "renaming the metadata file into place"))
+            .in_file(&dest)?;
+        records.push(RepomdRecord {
+            data_type: data_type.to_string(),
+            location_href: format!("repodata/{name}"),
+            location_base: None,
+            checksum: Some(sha256(written.sha256)),
+            open_checksum: Some(sha256(written.open_sha256)),
+            header_checksum: None,
+            size: Some(written.size),
+            open_size: Some(written.open_size),
+            header_size: None,
+            timestamp: Some(opts.timestamp),
+            database_version: None,
+            offset: 0,
+        });
+    }
+    Ok(Repomd {
+        revision: Some(opts.timestamp.to_string()),
+        records,
+    })
+}
+
+/// Renders one package's element of one metadata file.
+type RenderFn = fn(&PackageEntry) -> String;
+
+fn sha256(value: String) -> Checksum {
+    Checksum {
+        algorithm: "sha256".to_string(),
+        value,
+    }
+}
+
+/// repomd.xml for `repomd`, in createrepo_c's layout and record element order.
+pub fn repomd_xml(repomd: &Repomd) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\">\n",
+    );
+    if let Some(rev) = &repomd.revision {
+        s.push_str("  <revision>");
+        escape_text(rev, &mut s);
+        s.push_str("</revision>\n");
+    }
+    let checksum = |s: &mut String, tag: &str, c: &Option<Checksum>| {
+        if let Some(c) = c {
+            s.push_str(&format!("    <{tag} type=\""));
+            escape_attr(&c.algorithm, s);
+            s.push_str("\">");
+            escape_text(&c.value, s);
+            s.push_str(&format!("</{tag}>\n"));
+        }
+    };
+    let number = |s: &mut String, tag: &str, n: Option<u64>| {
+        if let Some(n) = n {
+            s.push_str(&format!("    <{tag}>{n}</{tag}>\n"));
+        }
+    };
+    for r in &repomd.records {
+        s.push_str("  <data type=\"");
+        escape_attr(&r.data_type, &mut s);
+        s.push_str("\">\n");
+        checksum(&mut s, "checksum", &r.checksum);
+        checksum(&mut s, "open-checksum", &r.open_checksum);
+        checksum(&mut s, "header-checksum", &r.header_checksum);
+        s.push_str("    <location");
+        if let Some(base) = &r.location_base {
+            s.push_str(" xml:base=\"");
+            escape_attr(base, &mut s);
+            s.push('"');
+        }
+        s.push_str(" href=\"");
+        escape_attr(&r.location_href, &mut s);
+        s.push_str("\"/>\n");
+        number(&mut s, "timestamp", r.timestamp);
+        number(&mut s, "size", r.size);
+        number(&mut s, "open-size", r.open_size);
+        number(&mut s, "header-size", r.header_size);
+        number(&mut s, "database_version", r.database_version);
+        s.push_str("  </data>\n");
+    }
+    s.push_str("</repomd>\n");
+    s
+}
+
+/// What [`write_gz`] measured.
+struct Written {
+    sha256: String,
+    size: u64,
+    open_sha256: String,
+    open_size: u64,
+}
+
+/// Write a gzip file through `fill`, measuring both the open and the stored bytes.
+fn write_gz(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<Written> {
+    let file = File::create(path).map_err(|e| Error::io(e, "creating a metadata file"))?;
+    let stored = Measure::new(BufWriter::new(file));
+    // GzEncoder writes mtime 0 and no file name: the bytes depend only on the XML.
+    let mut gz = Measure::new(GzEncoder::new(stored, Compression::default()));
+    fill(&mut gz).map_err(|e| Error::io(e, "writing a metadata file"))?;
+    let (open_sha256, open_size, encoder) = gz.finish();
+    let stored = encoder
+        .finish()
+        .map_err(|e| Error::io(e, "finishing the gzip stream"))?;
+    let (sha256, size, mut buffered) = stored.finish();
+    buffered
+        .flush()
+        .map_err(|e| Error::io(e, "writing a metadata file"))?;
+    Ok(Written {
+        sha256,
+        size,
+        open_sha256,
+        open_size,
+    })
+}
+
+/// A writer that hashes and counts what passes through.
+struct Measure<W> {
+    inner: W,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<W: Write> Measure<W> {
+    fn new(inner: W) -> Self {
+        Measure {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
+    }
+
+    fn finish(self) -> (String, u64, W) {
+        let digest = self.hasher.finalize();
+        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (hex, self.count, self.inner)
+    }
+}
+
+impl<W: Write> Write for Measure<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
