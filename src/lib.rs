@@ -11,6 +11,7 @@
 //! | [`source`] | random-access reading of the input file |
 //! | [`iso`] | ISO 9660 volume descriptors, directory tree, Rock Ridge, Joliet, El Torito catalog |
 //! | [`boot`] | boot info table, hybrid system area (MBR + GPT) |
+//! | [`bootcfg`] | `isolinux.cfg` and `grub.cfg`: kernel-argument edits that keep every other byte |
 //! | [`initrd`] | `install.img`: compression detection |
 //! | [`treeinfo`] | `.treeinfo` reading |
 //! | [`repo`] | `repodata/` summary |
@@ -29,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod boot;
+pub mod bootcfg;
 pub mod demo;
 pub mod error;
 pub mod initrd;
