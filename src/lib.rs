@@ -10,7 +10,7 @@
 //! | --- | --- |
 //! | [`source`] | random-access reading of the input file |
 //! | [`iso`] | ISO 9660 volume descriptors, directory tree, Rock Ridge, Joliet, El Torito catalog |
-//! | [`boot`] | boot info table, hybrid system area (MBR + GPT) |
+//! | [`boot`] | boot info table, hybrid system area (MBR + GPT), `efiboot.img` edits |
 //! | [`bootcfg`] | `isolinux.cfg` and `grub.cfg`: kernel-argument edits that keep every other byte |
 //! | [`initrd`] | `install.img`: compression detection |
 //! | [`treeinfo`] | `.treeinfo` reading |
