@@ -10,7 +10,8 @@
 //! | --- | --- |
 //! | [`source`] | random-access reading of the input file |
 //! | [`iso`] | ISO 9660 volume descriptors, directory tree, Rock Ridge, Joliet, El Torito catalog |
-//! | [`boot`] | boot info table, hybrid system area (MBR + GPT) |
+//! | [`boot`] | boot info table, hybrid system area (MBR + GPT), `efiboot.img` edits |
+//! | [`bootcfg`] | `isolinux.cfg` and `grub.cfg`: kernel-argument edits that keep every other byte |
 //! | [`initrd`] | `install.img`: compression codecs, cpio newc |
 //! | [`treeinfo`] | `.treeinfo` reading |
 //! | [`rpm`] | RPM headers and version comparison |
@@ -31,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod boot;
+pub mod bootcfg;
 pub mod cleanup;
 pub mod demo;
 pub mod error;

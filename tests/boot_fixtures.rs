@@ -86,9 +86,11 @@ fn boot_xorriso_fixture() {
 }
 
 /// `xiso unpack` → edit (a 200 MB file added, a file changed, `/etc/xiso-marker`
-/// patched in the installer root) → `xiso pack` (install.img rebuilt, or with
-/// `--installer-append` one archive appended); the boot images land on new LBAs, and
-/// the result must boot four ways and print the new marker from the installer.
+/// patched in the installer root, `xiso boot-args --add xiso.test=1`) → `xiso pack`
+/// (install.img rebuilt, or with `--installer-append` one archive appended); the boot
+/// images land on new LBAs, and the result must boot four ways, print the new marker
+/// from the installer and show `xiso.test=1` on the kernel command line (uefi-hd
+/// boots the EFI partition, so it proves the grub.cfg inside efiboot.img was edited).
 fn boot_packed(name: &str, append: bool) {
     let src = fixture(name);
     let tmp = std::env::temp_dir().join(format!("xiso-boot-pack-{}-{name}", std::process::id()));
@@ -119,6 +121,14 @@ fn boot_packed(name: &str, append: bool) {
         .status()
         .unwrap();
     assert!(st.success(), "xiso patch-installer failed");
+    let st = Command::new(xiso)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("boot-args")
+        .arg(&ws)
+        .args(["--add", "xiso.test=1"])
+        .status()
+        .unwrap();
+    assert!(st.success(), "xiso boot-args failed");
     let filler = std::fs::File::create(ws.join("iso/0000-filler.bin")).unwrap();
     filler.set_len(200 << 20).unwrap();
     let out = tmp.join("packed.iso");
@@ -152,7 +162,7 @@ fn boot_packed(name: &str, append: bool) {
         before.iter().zip(&after).all(|(a, b)| a != b),
         "boot images did not move: {before:?} -> {after:?}"
     );
-    boot_check_marker(&out, &[], marker);
+    boot_check_marker(&out, &["--expect-cmdline", "xiso.test=1"], marker);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

@@ -1,6 +1,8 @@
-//! Boot structures outside the file tree: the isolinux boot info table and the
-//! hybrid system area (MBR partition table + GPT) that lets the image boot from USB.
+//! Boot structures outside the file tree: the isolinux boot info table, the
+//! hybrid system area (MBR partition table + GPT) that lets the image boot from USB,
+//! and the FAT image `boot/efiboot.img` behind the UEFI entry.
 
+pub mod efiboot;
 pub mod hybrid;
 pub mod info_table;
 pub mod sysarea;

@@ -17,6 +17,7 @@
 //! device nodes, read-only modes that would block edits), so the manifest keeps the
 //! truth and the files on disk are the editable copy.
 
+mod boot_args;
 pub mod installer;
 mod installer_pack;
 mod installer_unpack;
@@ -26,6 +27,9 @@ mod pack_tree;
 mod patch;
 mod unpack;
 
+pub use boot_args::{
+    boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
+};
 pub use installer::InstallerManifest;
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};

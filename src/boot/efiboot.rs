@@ -1,0 +1,312 @@
+//! `boot/efiboot.img`: the FAT image behind the UEFI El Torito entry and the
+//! isohybrid EFI partition. A USB stick booted in UEFI mode reads the
+//! `EFI/*/grub.cfg` INSIDE this image, not the one in the ISO tree (DESIGN §1), so
+//! a boot-menu edit must reach it too.
+//!
+//! The image is edited in memory with `fatfs` over a cursor on a fixed-size byte
+//! slice: the file system cannot grow the image (its size is part of the El Torito
+//! entry and the EFI partition), a failed edit leaves the image as it was (edits
+//! run on a copy), and the only metadata written is the changed file's directory
+//! entry and FAT chain. Its modification time is an explicit parameter, so the
+//! result is reproducible.
+
+use std::cell::Cell;
+use std::io::{self, Cursor, Read, Write};
+
+use fatfs::{Date, DateTime, FileSystem, FsOptions, Time, TimeProvider};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::iso::time::civil_from_days;
+
+/// An `efiboot.img` held in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EfiBootImage {
+    data: Vec<u8>,
+}
+
+thread_local! {
+    /// The time fatfs stamps on what it writes, in Unix seconds. fatfs wants a
+    /// `&'static` clock and runs synchronously on the caller's thread, so the time of
+    /// the current edit is handed over here (see [`StampGuard`]).
+    static FAT_NOW: Cell<i64> = const { Cell::new(0) };
+}
+
+/// fatfs's clock: the time set for the edit running on this thread (1980 outside one).
+#[derive(Debug)]
+struct EditClock;
+
+impl TimeProvider for EditClock {
+    fn get_current_date(&self) -> Date {
+        self.get_current_date_time().date
+    }
+    fn get_current_date_time(&self) -> DateTime {
+        dos_date_time(FAT_NOW.with(Cell::get))
+    }
+}
+
+static EDIT_CLOCK: EditClock = EditClock;
+
+/// Sets this thread's fatfs time for its lifetime.
+struct StampGuard(i64);
+
+impl StampGuard {
+    fn new(unix: i64) -> StampGuard {
+        StampGuard(FAT_NOW.with(|c| c.replace(unix)))
+    }
+}
+
+impl Drop for StampGuard {
+    fn drop(&mut self) {
+        FAT_NOW.with(|c| c.set(self.0));
+    }
+}
+
+/// A FAT timestamp (UTC, 2-second resolution) for Unix seconds, clamped to the
+/// range FAT can hold (1980-01-01 .. 2107-12-31).
+pub fn dos_date_time(unix: i64) -> DateTime {
+    const MIN: i64 = 315_532_800; // 1980-01-01T00:00:00Z
+    const MAX: i64 = 4_354_819_199; // 2107-12-31T23:59:59Z
+    let t = unix.clamp(MIN, MAX);
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    // Bounded by the clamp above: year 1980..=2107, secs < 86 400.
+    DateTime {
+        date: Date {
+            year: year as u16,
+            month: month as u16,
+            day: day as u16,
+        },
+        time: Time {
+            hour: (secs / 3600) as u16,
+            min: (secs / 60 % 60) as u16,
+            sec: (secs % 60) as u16,
+            millis: 0,
+        },
+    }
+}
+
+fn fat_error(e: io::Error, what: &str, path: &str) -> Error {
+    match e.kind() {
+        io::ErrorKind::NotFound => {
+            Error::new(ErrorKind::NotFound, format!("{what}: {e}")).in_path(path.to_string())
+        }
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+            Error::new(ErrorKind::Corrupt, format!("{what}: {e}")).in_path(path.to_string())
+        }
+        _ => Error::io(e, what).in_path(path.to_string()),
+    }
+}
+
+fn mount(data: &mut [u8]) -> Result<FileSystem<Cursor<&mut [u8]>>> {
+    let opts = FsOptions::new()
+        .update_accessed_date(false)
+        .time_provider(&EDIT_CLOCK);
+    FileSystem::new(Cursor::new(data), opts).map_err(|e| {
+        Error::new(
+            ErrorKind::Corrupt,
+            format!("not a FAT file system xiso can read: {e}"),
+        )
+    })
+}
+
+impl EfiBootImage {
+    /// Take the bytes of an image; refused unless they hold a FAT file system.
+    pub fn new(mut data: Vec<u8>) -> Result<EfiBootImage> {
+        mount(&mut data)?;
+        Ok(EfiBootImage { data })
+    }
+
+    /// The image bytes (same length as given to [`EfiBootImage::new`]).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The image bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.data
+    }
+
+    /// Paths of the GRUB configs in the image: `EFI/<dir>/grub*.cfg`, sorted, with
+    /// the names as the file system spells them.
+    pub fn grub_configs(&self) -> Result<Vec<String>> {
+        let mut data = self.data.clone();
+        let fs = mount(&mut data)?;
+        let efi = match fs.root_dir().open_dir("EFI") {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(fat_error(e, "cannot open the directory", "EFI")),
+        };
+        let mut out = Vec::new();
+        for d in efi.iter() {
+            let d = d.map_err(|e| fat_error(e, "cannot read the directory", "EFI"))?;
+            let dname = d.file_name();
+            if !d.is_dir() || dname == "." || dname == ".." {
+                continue;
+            }
+            let sub = d.to_dir();
+            for f in sub.iter() {
+                let f = f.map_err(|e| {
+                    fat_error(e, "cannot read the directory", &format!("EFI/{dname}"))
+                })?;
+                let name = f.file_name();
+                let lower = name.to_ascii_lowercase();
+                if f.is_file() && lower.starts_with("grub") && lower.ends_with(".cfg") {
+                    out.push(format!("EFI/{dname}/{name}"));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The contents of the file at `path` (names compared without case, as FAT does).
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        let mut data = self.data.clone();
+        let fs = mount(&mut data)?;
+        let mut f = fs
+            .root_dir()
+            .open_file(path)
+            .map_err(|e| fat_error(e, "cannot open", path))?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)
+            .map_err(|e| fat_error(e, "cannot read", path))?;
+        Ok(out)
+    }
+
+    /// Replace the contents of the existing file `path` and stamp it with `mtime`
+    /// (Unix seconds). Identical contents leave the image untouched. On error
+    /// (e.g. no free clusters left) the image is unchanged.
+    pub fn replace_file(&mut self, path: &str, contents: &[u8], mtime: i64) -> Result<()> {
+        if self.read_file(path)? == contents {
+            return Ok(());
+        }
+        let mut data = self.data.clone();
+        {
+            let _stamp = StampGuard::new(mtime);
+            let fs = mount(&mut data)?;
+            let mut f = fs
+                .root_dir()
+                .open_file(path)
+                .map_err(|e| fat_error(e, "cannot open", path))?;
+            f.truncate()
+                .and_then(|_| f.write_all(contents))
+                .map_err(|e| fat_error(e, "cannot write", path))?;
+            f.flush().map_err(|e| fat_error(e, "cannot write", path))?;
+            drop(f);
+            fs.unmount()
+                .map_err(|e| fat_error(e, "cannot finish writing", path))?;
+        }
+        self.data = data;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fatfs::{format_volume, FormatVolumeOptions};
+
+    /// A 1.44 MB FAT12 image with EFI/BOOT/BOOTX64.EFI and EFI/xenserver/grub.cfg.
+    fn image() -> Vec<u8> {
+        let mut data = vec![0u8; 1_474_560];
+        format_volume(
+            Cursor::new(&mut data[..]),
+            FormatVolumeOptions::new().fat_type(fatfs::FatType::Fat12),
+        )
+        .unwrap();
+        {
+            let fs = mount(&mut data).unwrap();
+            let efi = fs.root_dir().create_dir("EFI").unwrap();
+            efi.create_dir("BOOT")
+                .unwrap()
+                .create_file("BOOTX64.EFI")
+                .unwrap()
+                .write_all(&[0xAA; 5000])
+                .unwrap();
+            efi.create_dir("xenserver")
+                .unwrap()
+                .create_file("grub.cfg")
+                .unwrap()
+                .write_all(b"menuentry \"install\" {\n}\n")
+                .unwrap();
+            drop(efi);
+            fs.unmount().unwrap();
+        }
+        data
+    }
+
+    #[test]
+    fn replace_grows_the_file_and_keeps_the_size_and_others() {
+        let orig = image();
+        let mut img = EfiBootImage::new(orig.clone()).unwrap();
+        assert_eq!(img.grub_configs().unwrap(), ["EFI/xenserver/grub.cfg"]);
+        let big: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        img.replace_file("EFI/xenserver/grub.cfg", &big, 1_700_000_000)
+            .unwrap();
+        assert_eq!(img.as_bytes().len(), orig.len());
+        assert_eq!(img.read_file("EFI/xenserver/GRUB.CFG").unwrap(), big);
+        assert_eq!(
+            img.read_file("EFI/BOOT/BOOTX64.EFI").unwrap(),
+            vec![0xAA; 5000]
+        );
+        // Stamped with the given time, not the clock's.
+        let mut data = img.as_bytes().to_vec();
+        let fs = mount(&mut data).unwrap();
+        let entry = fs
+            .root_dir()
+            .open_dir("EFI/xenserver")
+            .unwrap()
+            .iter()
+            .map(Result::unwrap)
+            .find(|e| e.file_name() == "grub.cfg")
+            .unwrap();
+        assert_eq!(entry.modified(), dos_date_time(1_700_000_000));
+        drop(entry);
+        drop(fs);
+        // Same input, same time: same bytes.
+        let mut again = EfiBootImage::new(orig).unwrap();
+        again
+            .replace_file("EFI/xenserver/grub.cfg", &big, 1_700_000_000)
+            .unwrap();
+        assert_eq!(again, img);
+    }
+
+    #[test]
+    fn identical_contents_change_nothing() {
+        let orig = image();
+        let mut img = EfiBootImage::new(orig.clone()).unwrap();
+        img.replace_file("EFI/xenserver/grub.cfg", b"menuentry \"install\" {\n}\n", 0)
+            .unwrap();
+        assert_eq!(img.into_bytes(), orig);
+    }
+
+    #[test]
+    fn no_space_leaves_the_image_unchanged() {
+        let orig = image();
+        let mut img = EfiBootImage::new(orig.clone()).unwrap();
+        let huge = vec![b'x'; 2_000_000];
+        let e = img
+            .replace_file("EFI/xenserver/grub.cfg", &huge, 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("grub.cfg"), "{e}");
+        assert_eq!(img.into_bytes(), orig);
+    }
+
+    #[test]
+    fn missing_file_and_bad_image() {
+        let img = EfiBootImage::new(image()).unwrap();
+        let e = img.read_file("EFI/xenserver/nope.cfg").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        let e = EfiBootImage::new(vec![0u8; 4096]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+    }
+
+    #[test]
+    fn dos_times() {
+        let t = dos_date_time(1_700_000_000); // 2023-11-14T22:13:20Z
+        assert_eq!((t.date.year, t.date.month, t.date.day), (2023, 11, 14));
+        assert_eq!((t.time.hour, t.time.min, t.time.sec), (22, 13, 20));
+        assert_eq!(dos_date_time(0).date.year, 1980);
+        assert_eq!(dos_date_time(i64::MAX).date.year, 2107);
+    }
+}
