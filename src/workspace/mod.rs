@@ -17,6 +17,7 @@
 //! device nodes, read-only modes that would block edits), so the manifest keeps the
 //! truth and the files on disk are the editable copy.
 
+mod add_rpm;
 pub mod installer;
 mod installer_pack;
 mod installer_unpack;
@@ -26,6 +27,7 @@ mod pack_tree;
 mod patch;
 mod unpack;
 
+pub use add_rpm::{add_rpms, remove_rpms, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES};
 pub use installer::InstallerManifest;
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
