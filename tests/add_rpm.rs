@@ -64,22 +64,31 @@ fn xiso_rpm(args: &[&std::ffi::OsStr]) -> Output {
     run(xiso().env("SOURCE_DATE_EPOCH", EPOCH).args(args))
 }
 
-/// Build `xiso-test-<version>-1.noarch.rpm` (requiring `requires` when given) with rpmbuild.
-fn build_rpm(dir: &Path, version: &str, requires: Option<&str>) -> PathBuf {
+/// Build `xiso-test-<version>-1.noarch.rpm` with rpmbuild.
+fn build_rpm(dir: &Path, version: &str) -> PathBuf {
+    build_named_rpm(dir, "xiso-test", version, &[])
+}
+
+/// Build `<name>-<version>-1.noarch.rpm` owning `/usr/bin/<name>` and
+/// `/usr/share/<name>/version`, with these `Requires:`.
+fn build_named_rpm(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
     require_tool("rpmbuild");
-    let top = dir.join(format!("rpmbuild-{version}"));
+    let top = dir.join(format!("rpmbuild-{name}-{version}"));
     std::fs::create_dir_all(top.join("SPECS")).unwrap();
-    let spec = top.join("SPECS/xiso-test.spec");
-    let req = requires.map_or(String::new(), |r| format!("Requires: {r}\n"));
+    let spec = top.join(format!("SPECS/{name}.spec"));
+    let req: String = requires
+        .iter()
+        .map(|r| format!("Requires: {r}\n"))
+        .collect();
     std::fs::write(
         &spec,
         format!(
-            "Name: xiso-test\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
+            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
              License: MIT\nBuildArch: noarch\n{req}\n%description\nA package built by tests/add_rpm.rs.\n\n\
-             %install\nmkdir -p %{{buildroot}}/usr/share/xiso-test %{{buildroot}}/usr/bin\n\
-             echo {version} > %{{buildroot}}/usr/share/xiso-test/version\n\
-             printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/xiso-test\n\n\
-             %files\n/usr/share/xiso-test/version\n%attr(0755,root,root) /usr/bin/xiso-test\n\n\
+             %install\nmkdir -p %{{buildroot}}/usr/share/{name} %{{buildroot}}/usr/bin\n\
+             echo {version} > %{{buildroot}}/usr/share/{name}/version\n\
+             printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/{name}\n\n\
+             %files\n/usr/share/{name}/version\n%attr(0755,root,root) /usr/bin/{name}\n\n\
              %changelog\n* Tue Nov 14 2023 Test <test@example.com> - {version}-1\n- version {version}\n"
         ),
     )
@@ -95,7 +104,7 @@ fn build_rpm(dir: &Path, version: &str, requires: Option<&str>) -> PathBuf {
         "rpmbuild failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rpm = top.join(format!("RPMS/noarch/xiso-test-{version}-1.noarch.rpm"));
+    let rpm = top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"));
     assert!(rpm.is_file(), "rpmbuild wrote no {}", rpm.display());
     rpm
 }
@@ -237,8 +246,8 @@ fn add_replace_refuse_and_remove() {
     require_tool("createrepo_c");
     let tmp = tempfile::tempdir().unwrap();
     let ws = workspace(tmp.path());
-    let v1 = build_rpm(tmp.path(), "1.0", None);
-    let v2 = build_rpm(tmp.path(), "2.0", None);
+    let v1 = build_rpm(tmp.path(), "1.0");
+    let v2 = build_rpm(tmp.path(), "2.0");
     let before_fixture = nevras_on_disk(&ws);
 
     // Add a testdata package and v1.
@@ -551,4 +560,75 @@ fn group_record_is_carried_sqlite_dropped_signature_removed_and_pack_sees_it() {
         .as_array()
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn dnf_resolves_dependencies_from_the_generated_metadata() {
+    require_tool("dnf");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = workspace(tmp.path());
+    // xiso-app needs xiso-lib by versioned name and by a file of its primary list.
+    let lib = build_named_rpm(tmp.path(), "xiso-lib", "1.2", &[]);
+    let app = build_named_rpm(
+        tmp.path(),
+        "xiso-app",
+        "1.0",
+        &["xiso-lib >= 1.1", "/usr/bin/xiso-lib"],
+    );
+    let out = xiso_rpm(&[
+        "add-rpm".as_ref(),
+        ws.as_os_str(),
+        app.as_os_str(),
+        lib.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dest = tmp.path().join("downloads");
+    let out = run(Command::new("dnf")
+        .args([
+            "-q",
+            "-y",
+            "--releasever=1",
+            "--disableplugin=*",
+            "--nogpgcheck",
+        ])
+        .arg(format!(
+            "--setopt=cachedir={}",
+            tmp.path().join("cache").display()
+        ))
+        .arg("--setopt=reposdir=/dev/null")
+        .arg("--setopt=install_weak_deps=0")
+        .arg(format!(
+            "--installroot={}",
+            tmp.path().join("root").display()
+        ))
+        .arg(format!("--repofrompath=t,{}", ws.join("iso").display()))
+        .args(["--repo", "t", "install", "--downloadonly"])
+        .arg(format!("--destdir={}", dest.display()))
+        .arg("xiso-app"));
+    assert!(
+        out.status.success(),
+        "dnf could not resolve xiso-app: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["xiso-app-1.0-1.noarch.rpm", "xiso-lib-1.2-1.noarch.rpm"]
+    );
+    for f in &got {
+        assert_eq!(
+            sha256(&dest.join(f)),
+            sha256(&ws.join("iso/Packages").join(f)),
+            "dnf downloaded {f} with the checksum primary.xml states"
+        );
+    }
 }
