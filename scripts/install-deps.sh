@@ -15,7 +15,7 @@ PKGS=(
     mtools dosfstools grub-efi-amd64-bin grub-common
     # install.img
     busybox-static cpio gzip bzip2 xz-utils zstd python3
-    # repository
+    # repository (the Debian package rpm also provides rpmbuild, used by tests/add_rpm.rs)
     createrepo-c rpm dnf
     # reproducible timestamps for tools without SOURCE_DATE_EPOCH support
     faketime

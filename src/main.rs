@@ -145,6 +145,53 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add or update RPMs in the ISO repository of a workspace (DIR/iso/Packages/)
+    /// and regenerate DIR/iso/repodata/.
+    ///
+    /// Each package replaces the packages of the same name and arch, which must be
+    /// older (rpm's epoch:version-release order). Every package is read and checked
+    /// first: a damaged or truncated package, a downgrade, a source package or a
+    /// foreign arch is an error (exit 2) and nothing changes. The metadata is gzip +
+    /// sha256 as the installer needs; entries of unchanged packages are reused from
+    /// the old metadata; group (comps), updateinfo and other records are carried over;
+    /// sqlite databases are dropped. Timestamps come from SOURCE_DATE_EPOCH when set.
+    /// A repomd.xml.asc signature is removed: the repository must be signed again.
+    ///
+    /// Example: xiso unpack xcp-ng.iso work/ && xiso add-rpm work/ xen-hypervisor-4.17.5-2.x86_64.rpm && xiso pack work/ custom.iso
+    AddRpm {
+        /// The workspace made by `xiso unpack`.
+        dir: PathBuf,
+        /// The packages to add.
+        #[arg(required = true, value_name = "PKG.rpm")]
+        packages: Vec<PathBuf>,
+        /// Replace a newer package, or the same version with different bytes.
+        #[arg(long)]
+        allow_downgrade: bool,
+        /// Accept source packages.
+        #[arg(long)]
+        allow_src: bool,
+        /// Accept packages built for ARCH (besides x86_64, noarch and the repository's arches).
+        #[arg(long, value_name = "ARCH")]
+        allow_arch: Vec<String>,
+        /// Print a JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove RPMs by NAME or NAME.ARCH from the ISO repository of a workspace and
+    /// regenerate DIR/iso/repodata/ (as add-rpm does).
+    ///
+    /// Every NAME must match a package, or nothing changes (exit 2).
+    /// Example: xiso rm-rpm work/ xcp-ng-pv-tools vendor-tool.noarch
+    RmRpm {
+        /// The workspace made by `xiso unpack`.
+        dir: PathBuf,
+        /// Package names, optionally with .ARCH.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Print a JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the whole job on a built-in sample: build an XCP-ng-shaped ISO, inspect,
     /// unpack, edit, pack as hybrid BIOS/UEFI, and show what changed.
     ///
@@ -401,6 +448,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::AddRpm {
+            dir,
+            packages,
+            allow_downgrade,
+            allow_src,
+            allow_arch,
+            json,
+        } => {
+            let opts = xiso::workspace::AddRpmOptions {
+                allow_downgrade,
+                allow_src,
+                allow_arch,
+                metadata: xiso::repo::MetadataOptions::from_env()?,
+            };
+            let r = xiso::workspace::add_rpms(&dir, &packages, &opts)?;
+            print_rpm_change(&mut out, &r, json)?;
+        }
+        Command::RmRpm { dir, names, json } => {
+            let metadata = xiso::repo::MetadataOptions::from_env()?;
+            let r = xiso::workspace::remove_rpms(&dir, &names, &metadata)?;
+            print_rpm_change(&mut out, &r, json)?;
+        }
         Command::Demo { outdir } => {
             let r = xiso::demo::run(&outdir)?;
             writeln!(out, "1. built the sample      {}", r.sample.display())?;
@@ -512,4 +581,56 @@ fn ls_line(e: &xiso::iso::Entry) -> String {
         line.push_str(target);
     }
     line
+}
+
+/// Report of add-rpm / rm-rpm: warnings on stderr always, then JSON on stdout or a summary on stderr.
+fn print_rpm_change(
+    out: &mut dyn Write,
+    r: &xiso::workspace::RpmChangeReport,
+    json: bool,
+) -> anyhow::Result<()> {
+    for w in &r.repodata.warnings {
+        eprintln!("xiso: warning: {w}");
+    }
+    if r.repodata.signature_removed {
+        eprintln!("xiso: warning: repodata/repomd.xml.asc was removed: the repository signature is no longer valid; re-sign the repository (`xiso sign`, coming) or disable the installer's repository check");
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut *out, r)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for a in &r.added {
+        eprintln!("added    {}-{}.{} ({})", a.name, a.evr, a.arch, a.href);
+    }
+    for d in &r.removed {
+        eprintln!("removed  {}-{}.{} ({})", d.name, d.evr, d.arch, d.href);
+    }
+    for u in &r.unchanged {
+        eprintln!(
+            "present  {}-{}.{} (already in the repository)",
+            u.name, u.evr, u.arch
+        );
+    }
+    if r.added.is_empty() && r.removed.is_empty() {
+        eprintln!("repository unchanged");
+    } else {
+        eprintln!(
+            "repodata: {} packages ({} entries reused, {} read); carried: {}; dropped: {}",
+            r.repodata.packages,
+            r.reused_entries,
+            r.read_entries,
+            if r.repodata.carried.is_empty() {
+                "-".to_string()
+            } else {
+                r.repodata.carried.join(", ")
+            },
+            if r.repodata.dropped.is_empty() {
+                "-".to_string()
+            } else {
+                r.repodata.dropped.join(", ")
+            },
+        );
+    }
+    Ok(())
 }

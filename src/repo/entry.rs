@@ -338,7 +338,7 @@ impl PackageEntry {
         }
     }
 
-    fn dependencies_mut(&mut self, kind: DepKind) -> &mut Vec<Dependency> {
+    pub(crate) fn dependencies_mut(&mut self, kind: DepKind) -> &mut Vec<Dependency> {
         match kind {
             DepKind::Provides => &mut self.provides,
             DepKind::Conflicts => &mut self.conflicts,

@@ -8,7 +8,9 @@
 //! describe it, built from an [`rpm::Package`](crate::rpm::Package) by
 //! createrepo_c's rules ([`entry`]) and written as createrepo_c writes it
 //! ([`primary`], [`filelists`], [`other`]); [`write`](mod@write) writes the gzip metadata
-//! files and repomd.xml for a set of entries:
+//! files and repomd.xml for a set of entries; [`read`](mod@read) reads them back, and
+//! [`update`](mod@update) regenerates an existing repository, reusing the entries
+//! of unchanged packages:
 //!
 //! ```no_run
 //! use xiso::repo::PackageEntry;
@@ -23,7 +25,9 @@ pub mod entry;
 pub mod filelists;
 pub mod other;
 pub mod primary;
+pub mod read;
 pub mod repomd;
+pub mod update;
 pub mod write;
 pub mod xml;
 
@@ -40,8 +44,10 @@ pub use entry::{
     is_primary_file, ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile,
     DEFAULT_CHANGELOG_LIMIT,
 };
+pub use read::read_entries;
 pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
-pub use write::{entries_for_dir, repomd_xml, write_metadata, MetadataOptions};
+pub use update::{replace_repodata, scan, OldRepo, RepodataReport, Scan};
+pub use write::{entries_for_dir, package_files, repomd_xml, write_metadata, MetadataOptions};
 
 /// One line of the repository summary: a metadata file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

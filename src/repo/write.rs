@@ -10,7 +10,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -54,6 +54,18 @@ impl MetadataOptions {
 /// Entries for every `*.rpm` below `root` (the repository root; `repodata/`
 /// is skipped), each with its href relative to `root`, sorted by href.
 pub fn entries_for_dir(root: &Path) -> Result<Vec<PackageEntry>> {
+    package_files(root)?
+        .into_iter()
+        .map(|(href, path)| {
+            let pkg = Package::open(&path)?;
+            PackageEntry::from_package(&pkg, &href).in_file(&path)
+        })
+        .collect()
+}
+
+/// Every `*.rpm` file below `root` (the repository root; `repodata/` is
+/// skipped) as `(href relative to root, path)`, sorted by href.
+pub fn package_files(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut hrefs = Vec::new();
     for item in walkdir::WalkDir::new(root).sort_by_file_name() {
         let item = item.map_err(|e| {
@@ -82,13 +94,7 @@ pub fn entries_for_dir(root: &Path) -> Result<Vec<PackageEntry>> {
         }
     }
     hrefs.sort();
-    hrefs
-        .into_iter()
-        .map(|(href, path)| {
-            let pkg = Package::open(&path)?;
-            PackageEntry::from_package(&pkg, &href).in_file(&path)
-        })
-        .collect()
+    Ok(hrefs)
 }
 
 /// Write primary, filelists and other `.xml.gz` for `entries` into

@@ -79,6 +79,32 @@ impl Package {
         (self.header.start(), self.header.end())
     }
 
+    /// Check that the file is as long as its signature header says: `LONGSIZE`
+    /// or `SIZE` count the main header and the payload (rpm's `rpmpkgRead`
+    /// fails on a shorter payload only when it unpacks it; the repository must
+    /// not list a truncated package). Packages that state neither pass.
+    pub fn check_size(&self) -> Result<()> {
+        let stated = match self.signature.number(tag::sig::LONGSIZE)? {
+            Some(n) => Some(n),
+            None => self.signature.number(tag::sig::SIZE)?,
+        };
+        let Some(stated) = stated else {
+            return Ok(());
+        };
+        let expected = self.header.start().checked_add(stated);
+        if expected != Some(self.file_size) {
+            return Err(Error::corrupt(
+                self.file_size,
+                format!(
+                    "the package is {} bytes but its signature header says {} (truncated or damaged)",
+                    self.file_size,
+                    expected.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The SHA-256 of the file as lower-case hex (the repository's `pkgid`).
     pub fn sha256_hex(&self) -> String {
         self.sha256.iter().map(|b| format!("{b:02x}")).collect()

@@ -17,6 +17,7 @@
 //! device nodes, read-only modes that would block edits), so the manifest keeps the
 //! truth and the files on disk are the editable copy.
 
+mod add_rpm;
 mod boot_args;
 pub mod installer;
 mod installer_pack;
@@ -27,6 +28,7 @@ mod pack_tree;
 mod patch;
 mod unpack;
 
+pub use add_rpm::{add_rpms, remove_rpms, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES};
 pub use boot_args::{
     boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
 };

@@ -1,0 +1,404 @@
+//! Reading an existing repository's primary, filelists and other metadata
+//! back into [`PackageEntry`] values, so that a regeneration can keep the
+//! entries of unchanged packages without re-reading their RPMs.
+//!
+//! The three files list the same packages in the same order (createrepo_c
+//! writes them from one package list); filelists and other are paired with
+//! primary by position and checked by `pkgid`, name and arch. An entry read
+//! back writes the same XML as the one it was read from: what primary.xml
+//! omits (dependency versions without flags) is not needed to write it again.
+
+use std::io::{BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::entry::{ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile};
+use crate::error::{Error, ErrorKind, Result};
+use crate::initrd::codec::{detect, Codec};
+
+/// One parsed element: qualified name, attributes, text, children.
+#[derive(Debug, Default)]
+struct Node {
+    name: String,
+    attrs: Vec<(String, String)>,
+    text: String,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn attr(&self, key: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+}
+
+/// Read the entries of a repository from its gzip-compressed primary,
+/// filelists and other files.
+///
+/// Errors are [`ErrorKind::Corrupt`] (with the offset in the decompressed XML
+/// and the file named by `what`) for malformed XML, a missing required
+/// element or attribute, or files that do not describe the same packages.
+pub fn read_entries(
+    primary_gz: &mut dyn Read,
+    filelists_gz: &mut dyn Read,
+    other_gz: &mut dyn Read,
+) -> Result<Vec<PackageEntry>> {
+    let mut entries = Vec::new();
+    for_each_package(primary_gz, "primary.xml", &mut |node, pos| {
+        entries.push(primary_entry(&node).map_err(|e| e.at(pos))?);
+        Ok(())
+    })?;
+    let mut index = 0usize;
+    for_each_package(filelists_gz, "filelists.xml", &mut |node, pos| {
+        let entry = paired(&mut entries, &mut index, &node, pos, "filelists.xml")?;
+        entry.files = node
+            .children
+            .iter()
+            .filter(|c| c.name == "file")
+            .map(file_of)
+            .collect::<Result<_>>()
+            .map_err(|e| e.at(pos))?;
+        Ok(())
+    })?;
+    check_count(&entries, index, "filelists.xml")?;
+    let mut index = 0usize;
+    for_each_package(other_gz, "other.xml", &mut |node, pos| {
+        let entry = paired(&mut entries, &mut index, &node, pos, "other.xml")?;
+        entry.changelogs = node
+            .children
+            .iter()
+            .filter(|c| c.name == "changelog")
+            .map(|c| {
+                Ok(ChangelogEntry {
+                    author: c.attr("author").unwrap_or_default().to_string(),
+                    date: number(c.attr("date"), "changelog date")?,
+                    text: c.text.clone(),
+                })
+            })
+            .collect::<Result<_>>()
+            .map_err(|e| e.at(pos))?;
+        Ok(())
+    })?;
+    check_count(&entries, index, "other.xml")?;
+    Ok(entries)
+}
+
+/// The entry at `index` of primary, checked against a filelists/other package.
+fn paired<'a>(
+    entries: &'a mut [PackageEntry],
+    index: &mut usize,
+    node: &Node,
+    pos: u64,
+    what: &str,
+) -> Result<&'a mut PackageEntry> {
+    let i = *index;
+    *index += 1;
+    let entry = entries.get_mut(i).ok_or_else(|| {
+        Error::corrupt(pos, format!("{what}: more packages than primary.xml lists"))
+    })?;
+    if node.attr("pkgid") != Some(entry.pkgid.as_str())
+        || node.attr("name") != Some(entry.name.as_str())
+        || node.attr("arch") != Some(entry.arch.as_str())
+    {
+        return Err(Error::corrupt(
+            pos,
+            format!(
+                "{what}: package {} is {:?} {:?}, but primary.xml lists {} {} there",
+                i + 1,
+                node.attr("name").unwrap_or_default(),
+                node.attr("pkgid").unwrap_or_default(),
+                entry.name,
+                entry.pkgid
+            ),
+        ));
+    }
+    Ok(entry)
+}
+
+fn check_count(entries: &[PackageEntry], seen: usize, what: &str) -> Result<()> {
+    if seen != entries.len() {
+        return Err(Error::new(
+            ErrorKind::Corrupt,
+            format!(
+                "{what} lists {seen} packages but primary.xml lists {}",
+                entries.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn missing(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Corrupt,
+        format!("primary.xml: package without {what}"),
+    )
+}
+
+fn number<T: std::str::FromStr>(v: Option<&str>, what: &str) -> Result<T> {
+    v.and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| Error::new(ErrorKind::Corrupt, format!("{what} is not a number")))
+}
+
+fn file_of(node: &Node) -> Result<PackageFile> {
+    let kind = match node.attr("type") {
+        None | Some("file") => FileKind::File,
+        Some("dir") => FileKind::Dir,
+        Some("ghost") => FileKind::Ghost,
+        Some(other) => {
+            return Err(Error::new(
+                ErrorKind::Corrupt,
+                format!("<file type={other:?}> is not file, dir or ghost"),
+            ))
+        }
+    };
+    Ok(PackageFile {
+        path: node.text.clone(),
+        kind,
+    })
+}
+
+fn primary_entry(p: &Node) -> Result<PackageEntry> {
+    let text = |name: &str| p.child(name).map(|c| c.text.clone());
+    let version = p.child("version").ok_or_else(|| missing("<version>"))?;
+    let checksum = p.child("checksum").ok_or_else(|| missing("<checksum>"))?;
+    let time = p.child("time").ok_or_else(|| missing("<time>"))?;
+    let size = p.child("size").ok_or_else(|| missing("<size>"))?;
+    let location = p.child("location").ok_or_else(|| missing("<location>"))?;
+    let format = p.child("format").ok_or_else(|| missing("<format>"))?;
+    let ftext = |name: &str| {
+        format
+            .child(name)
+            .map(|c| c.text.clone())
+            .unwrap_or_default()
+    };
+    let range = format.child("rpm:header-range");
+    let mut entry = PackageEntry {
+        name: text("name").ok_or_else(|| missing("<name>"))?,
+        arch: text("arch").ok_or_else(|| missing("<arch>"))?,
+        epoch: version.attr("epoch").unwrap_or("0").to_string(),
+        version: version.attr("ver").unwrap_or_default().to_string(),
+        release: version.attr("rel").unwrap_or_default().to_string(),
+        checksum_type: checksum.attr("type").unwrap_or_default().to_string(),
+        pkgid: checksum.text.clone(),
+        summary: text("summary").unwrap_or_default(),
+        description: text("description").unwrap_or_default(),
+        packager: text("packager").unwrap_or_default(),
+        url: text("url").unwrap_or_default(),
+        time_file: number(time.attr("file"), "<time file>")?,
+        time_build: number(time.attr("build"), "<time build>")?,
+        size_package: number(size.attr("package"), "<size package>")?,
+        size_installed: number(size.attr("installed"), "<size installed>")?,
+        size_archive: number(size.attr("archive"), "<size archive>")?,
+        location_href: location
+            .attr("href")
+            .ok_or_else(|| missing("<location href>"))?
+            .to_string(),
+        location_base: location.attr("xml:base").map(str::to_string),
+        license: ftext("rpm:license"),
+        vendor: ftext("rpm:vendor"),
+        group: ftext("rpm:group"),
+        buildhost: ftext("rpm:buildhost"),
+        sourcerpm: ftext("rpm:sourcerpm"),
+        header_start: number(
+            range.and_then(|r| r.attr("start")),
+            "<rpm:header-range start>",
+        )?,
+        header_end: number(range.and_then(|r| r.attr("end")), "<rpm:header-range end>")?,
+        provides: Vec::new(),
+        requires: Vec::new(),
+        conflicts: Vec::new(),
+        obsoletes: Vec::new(),
+        suggests: Vec::new(),
+        enhances: Vec::new(),
+        recommends: Vec::new(),
+        supplements: Vec::new(),
+        files: Vec::new(),
+        changelogs: Vec::new(),
+    };
+    for kind in [
+        DepKind::Provides,
+        DepKind::Requires,
+        DepKind::Conflicts,
+        DepKind::Obsoletes,
+        DepKind::Suggests,
+        DepKind::Enhances,
+        DepKind::Recommends,
+        DepKind::Supplements,
+    ] {
+        let Some(list) = format.child(kind.element()) else {
+            continue;
+        };
+        let deps: Vec<Dependency> = list
+            .children
+            .iter()
+            .filter(|c| c.name == "rpm:entry")
+            .map(|c| {
+                let s = |k: &str| c.attr(k).map(str::to_string);
+                Dependency {
+                    name: s("name").unwrap_or_default(),
+                    flags: s("flags"),
+                    epoch: s("epoch"),
+                    version: s("ver"),
+                    release: s("rel"),
+                    pre: matches!(c.attr("pre"), Some("1" | "true")),
+                }
+            })
+            .collect();
+        *entry.dependencies_mut(kind) = deps;
+    }
+    // Primary lists only the primary files; filelists replaces them with all.
+    entry.files = format
+        .children
+        .iter()
+        .filter(|c| c.name == "file")
+        .map(file_of)
+        .collect::<Result<_>>()?;
+    Ok(entry)
+}
+
+/// Call `f` with every `<package>` child of the root element of a gzip XML
+/// file, and the offset of its start tag in the decompressed XML.
+fn for_each_package(
+    gz: &mut dyn Read,
+    what: &str,
+    f: &mut dyn FnMut(Node, u64) -> Result<()>,
+) -> Result<()> {
+    let mut compressed = BufReader::new(gz);
+    let head = compressed
+        .fill_buf()
+        .map_err(|e| Error::io(e, format!("reading {what}.gz")))?;
+    if detect(head) != Codec::Gzip {
+        return Err(Error::unsupported(format!(
+            "{what} is not gzip-compressed; xiso reads and writes gzip metadata only"
+        )));
+    }
+    let mut reader = Reader::from_reader(BufReader::new(MultiGzDecoder::new(compressed)));
+    let mut buf = Vec::new();
+    // The open elements below the root; the package being read is stack[0].
+    let mut stack: Vec<Node> = Vec::new();
+    let mut depth = 0usize;
+    let mut package_pos = 0u64;
+    loop {
+        buf.clear();
+        let pos = reader.buffer_position();
+        let event = reader.read_event_into(&mut buf).map_err(|e| match e {
+            quick_xml::Error::Io(io) => Error::new(
+                ErrorKind::Corrupt,
+                format!("{what}.gz: gzip stream is damaged: {io}"),
+            ),
+            other => Error::corrupt(
+                reader.error_position(),
+                format!("{what} (offset in the decompressed XML): {other}"),
+            ),
+        })?;
+        let corrupt = |m: String| Error::corrupt(pos, format!("{what}: {m}"));
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                if depth >= 1 {
+                    if depth == 1 {
+                        package_pos = pos;
+                    }
+                    stack.push(node_of(&reader, e).map_err(corrupt)?);
+                }
+                depth += 1;
+                if empty {
+                    depth -= 1;
+                    close(&mut stack, depth, package_pos, f)?;
+                }
+            }
+            Event::End(_) => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| corrupt("end tag without start tag".to_string()))?;
+                close(&mut stack, depth, package_pos, f)?;
+            }
+            Event::Text(t) => {
+                if let Some(n) = stack.last_mut() {
+                    let s = t.xml10_content().map_err(|e| corrupt(e.to_string()))?;
+                    n.text.push_str(&s);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(n) = stack.last_mut() {
+                    let s = t.decode().map_err(|e| corrupt(e.to_string()))?;
+                    n.text.push_str(&s);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c.to_string()),
+                    Ok(None) => r.decode().ok().and_then(|n| {
+                        quick_xml::escape::resolve_predefined_entity(&n).map(str::to_string)
+                    }),
+                    Err(_) => None,
+                };
+                let resolved =
+                    resolved.ok_or_else(|| corrupt("unknown entity reference".to_string()))?;
+                if let Some(n) = stack.last_mut() {
+                    n.text.push_str(&resolved);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if depth != 0 || !stack.is_empty() {
+        return Err(Error::corrupt(
+            reader.buffer_position(),
+            format!("{what}: unexpected end inside an element"),
+        ));
+    }
+    Ok(())
+}
+
+/// An element ended at `depth` (0 = root): attach it to its parent, or hand a
+/// whole package to `f`.
+fn close(
+    stack: &mut Vec<Node>,
+    depth: usize,
+    package_pos: u64,
+    f: &mut dyn FnMut(Node, u64) -> Result<()>,
+) -> Result<()> {
+    if depth == 0 {
+        return Ok(());
+    }
+    let node = stack
+        .pop()
+        .expect("one node per open element below the root");
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(node),
+        None if node.name == "package" => f(node, package_pos)?,
+        None => {}
+    }
+    Ok(())
+}
+
+fn node_of<R>(reader: &Reader<R>, e: &BytesStart<'_>) -> std::result::Result<Node, String> {
+    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+        let v = a
+            .decoded_and_normalized_value(quick_xml::XmlVersion::Implicit1_0, reader.decoder())
+            .map_err(|err| format!("bad attribute: {err}"))?;
+        attrs.push((
+            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+            v.into_owned(),
+        ));
+    }
+    Ok(Node {
+        name,
+        attrs,
+        ..Node::default()
+    })
+}

@@ -1,0 +1,351 @@
+//! Regenerating an existing repository's metadata after its packages changed.
+//!
+//! [`OldRepo::load`] reads what `repodata/` says now; [`scan`] lists the
+//! packages on disk, reusing the old entry of every package that did not
+//! change; [`replace_repodata`] writes the new metadata into a temporary
+//! directory next to `repodata/` and swaps it in with renames.
+//!
+//! The reuse rule (createrepo_c `--update` decides on mtime and size alone;
+//! xiso is stricter): an old entry is reused for the file at its
+//! `<location href>` when its checksum type is sha256 and the file's size
+//! equals `<size package>`; if the file's mtime also equals `<time file>` the
+//! entry is taken as it is, otherwise the file is hashed and the entry is
+//! reused only if the hash equals the `pkgid` (with `<time file>` set to the
+//! new mtime, as createrepo_c would write it). Any other file is read as an RPM.
+//!
+//! Records of the old repomd.xml other than primary, filelists and other are
+//! carried with their files unchanged (group/comps, updateinfo, modules…),
+//! except the sqlite `*_db` and zchunk `*_zck` variants, which would describe
+//! the old package set (EL7 yum falls back to the XML). Files in `repodata/`
+//! that no record names are dropped, and so is `repomd.xml.asc`: the old
+//! signature does not sign the new repomd.xml.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::entry::PackageEntry;
+use super::read::read_entries;
+use super::repomd::{Repomd, RepomdRecord};
+use super::write::{package_files, repomd_xml, write_metadata, MetadataOptions};
+use crate::error::{Error, Result, ResultExt};
+use crate::rpm::Package;
+
+/// The metadata a repository has before a change.
+#[derive(Debug, Clone, Default)]
+pub struct OldRepo {
+    /// The parsed repomd.xml (`None`: the repository had no metadata).
+    pub repomd: Option<Repomd>,
+    /// The entries read from primary/filelists/other, by location href.
+    pub entries: HashMap<String, PackageEntry>,
+    /// Whether `repodata/repomd.xml.asc` exists.
+    pub signed: bool,
+    /// Why old entries could not be read, when they could not (every package is then read again).
+    pub unreadable: Option<String>,
+}
+
+impl OldRepo {
+    /// Read `root/repodata/`. A missing repomd.xml is an empty repository; a
+    /// repomd.xml that does not parse is an error; primary, filelists or other
+    /// that cannot be read only cost the reuse of entries (see `unreadable`).
+    pub fn load(root: &Path) -> Result<OldRepo> {
+        let repodata = root.join("repodata");
+        let repomd_path = repodata.join("repomd.xml");
+        let signed = repodata.join("repomd.xml.asc").exists();
+        let bytes = match fs::read(&repomd_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(OldRepo {
+                    signed,
+                    ..OldRepo::default()
+                })
+            }
+            Err(e) => return Err(Error::io(e, "reading repomd.xml").in_file(&repomd_path)),
+        };
+        let repomd = Repomd::parse(&bytes).in_file(&repomd_path)?;
+        let (entries, unreadable) = match read_old_entries(root, &repomd) {
+            Ok(list) => (
+                list.into_iter()
+                    .map(|e| (e.location_href.clone(), e))
+                    .collect(),
+                None,
+            ),
+            Err(e) => (HashMap::new(), Some(e.to_string())),
+        };
+        Ok(OldRepo {
+            repomd: Some(repomd),
+            entries,
+            signed,
+            unreadable,
+        })
+    }
+
+    /// Whether the old metadata files were named `<checksum>-<type>.xml.gz`
+    /// (`None` when there was no primary record to tell).
+    pub fn unique_md_filenames(&self) -> Option<bool> {
+        let primary = self.repomd.as_ref()?.record("primary")?;
+        let name = primary.location_href.rsplit('/').next().unwrap_or("");
+        let prefix = name.split('-').next().unwrap_or("");
+        Some(
+            name.contains('-')
+                && prefix.len() >= 32
+                && prefix.bytes().all(|b| b.is_ascii_hexdigit()),
+        )
+    }
+}
+
+fn read_old_entries(root: &Path, repomd: &Repomd) -> Result<Vec<PackageEntry>> {
+    let open = |data_type: &str| -> Result<(PathBuf, File)> {
+        let rec = repomd
+            .record(data_type)
+            .ok_or_else(|| Error::invalid(format!("repomd.xml has no {data_type} record")))?;
+        let path = root.join(&rec.location_href);
+        let f = File::open(&path)
+            .map_err(|e| Error::io(e, format!("opening the {data_type} metadata")))
+            .in_file(&path)?;
+        Ok((path, f))
+    };
+    let (pp, p) = open("primary")?;
+    let (_, f) = open("filelists")?;
+    let (_, o) = open("other")?;
+    read_entries(
+        &mut BufReader::new(p),
+        &mut BufReader::new(f),
+        &mut BufReader::new(o),
+    )
+    .in_file(pp)
+}
+
+/// The packages on disk and how their entries were obtained.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// One entry per `*.rpm` below the root, sorted by href.
+    pub entries: Vec<PackageEntry>,
+    /// Entries taken from the old metadata.
+    pub reused: usize,
+    /// Of those, how many needed the file hashed (the mtime did not settle it).
+    pub hashed: usize,
+    /// Entries built by reading the RPM (new, changed, or not in the old metadata).
+    pub read: usize,
+}
+
+/// The entries of every package below `root` (see the module docs for the
+/// reuse rule). `known` holds entries the caller already built (packages it
+/// just read), by href; they are used as they are.
+pub fn scan(root: &Path, old: &OldRepo, known: &HashMap<String, PackageEntry>) -> Result<Scan> {
+    let mut scan = Scan {
+        entries: Vec::new(),
+        reused: 0,
+        hashed: 0,
+        read: 0,
+    };
+    for (href, path) in package_files(root)? {
+        if let Some(e) = known.get(&href) {
+            scan.entries.push(e.clone());
+            scan.read += 1;
+            continue;
+        }
+        if let Some(e) = reusable(&path, old.entries.get(&href), &mut scan.hashed)? {
+            scan.entries.push(e);
+            scan.reused += 1;
+            continue;
+        }
+        let pkg = Package::open(&path)?;
+        scan.entries
+            .push(PackageEntry::from_package(&pkg, &href).in_file(&path)?);
+        scan.read += 1;
+    }
+    Ok(scan)
+}
+
+fn reusable(
+    path: &Path,
+    old: Option<&PackageEntry>,
+    hashed: &mut usize,
+) -> Result<Option<PackageEntry>> {
+    let Some(old) = old.filter(|e| e.checksum_type == "sha256") else {
+        return Ok(None);
+    };
+    let meta = fs::metadata(path)
+        .map_err(|e| Error::io(e, "reading the package's metadata"))
+        .in_file(path)?;
+    if meta.len() != old.size_package {
+        return Ok(None);
+    }
+    let mtime = mtime_seconds(&meta);
+    if mtime == old.time_file {
+        return Ok(Some(old.clone()));
+    }
+    *hashed += 1;
+    if file_sha256(path)? != old.pkgid.to_ascii_lowercase() {
+        return Ok(None);
+    }
+    let mut e = old.clone();
+    e.time_file = mtime;
+    Ok(Some(e))
+}
+
+fn mtime_seconds(meta: &fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime()
+}
+
+/// SHA-256 of a file as lower-case hex.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let mut f = File::open(path)
+        .map_err(|e| Error::io(e, "opening the package"))
+        .in_file(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| Error::io(e, "reading the package"))
+            .in_file(path)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What [`replace_repodata`] wrote and dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RepodataReport {
+    /// Packages listed.
+    pub packages: usize,
+    /// `<revision>` written.
+    pub revision: String,
+    /// Data types of the old records carried over with their files.
+    pub carried: Vec<String>,
+    /// Data types of the old records dropped (`*_db`, `*_zck`).
+    pub dropped: Vec<String>,
+    /// Whether an old `repomd.xml.asc` was removed (the repository must be signed again).
+    pub signature_removed: bool,
+    /// Problems that did not stop the update (a carried record whose file is missing).
+    pub warnings: Vec<String>,
+}
+
+/// Whether an old record is rewritten (`primary` …), dropped (`*_db`, `*_zck`) or carried.
+fn regenerated(data_type: &str) -> bool {
+    matches!(data_type, "primary" | "filelists" | "other")
+}
+
+fn stale(data_type: &str) -> bool {
+    data_type.ends_with("_db") || data_type.ends_with("_zck")
+}
+
+/// Write metadata for `entries` as `root/repodata/`, carrying the old
+/// records that are neither regenerated nor stale, and swap it in: the new
+/// directory is built as `root/.repodata.xiso-tmp` and renamed over the old one,
+/// so a failure leaves the old `repodata/` as it was.
+///
+/// `opts.unique_md_filenames` is overridden by what the old repository used.
+pub fn replace_repodata(
+    root: &Path,
+    entries: &[PackageEntry],
+    old: &OldRepo,
+    opts: &MetadataOptions,
+) -> Result<RepodataReport> {
+    let tmp = root.join(".repodata.xiso-tmp");
+    let retired = root.join(".repodata.xiso-old");
+    for stale_dir in [&tmp, &retired] {
+        if stale_dir.exists() {
+            fs::remove_dir_all(stale_dir)
+                .map_err(|e| Error::io(e, "removing an earlier run's leftovers"))
+                .in_file(stale_dir)?;
+        }
+    }
+    crate::cleanup::register(&tmp);
+    let result = build(root, &tmp, entries, old, opts);
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            crate::cleanup::forget(&tmp);
+            return Err(e);
+        }
+    };
+    let repodata = root.join("repodata");
+    let had_old = repodata.exists();
+    if had_old {
+        fs::rename(&repodata, &retired)
+            .map_err(|e| Error::io(e, "moving the old repodata aside"))
+            .in_file(&repodata)?;
+    }
+    if let Err(e) = fs::rename(&tmp, &repodata) {
+        if had_old {
+            let _ = fs::rename(&retired, &repodata);
+        }
+        return Err(Error::io(e, "moving the new repodata into place").in_file(&repodata));
+    }
+    crate::cleanup::forget(&tmp);
+    if had_old {
+        fs::remove_dir_all(&retired)
+            .map_err(|e| Error::io(e, "removing the old repodata"))
+            .in_file(&retired)?;
+    }
+    Ok(report)
+}
+
+fn build(
+    root: &Path,
+    tmp: &Path,
+    entries: &[PackageEntry],
+    old: &OldRepo,
+    opts: &MetadataOptions,
+) -> Result<RepodataReport> {
+    let mut opts = opts.clone();
+    if let Some(unique) = old.unique_md_filenames() {
+        opts.unique_md_filenames = unique;
+    }
+    let mut repomd = write_metadata(tmp, entries, &opts)?;
+    let mut report = RepodataReport {
+        packages: entries.len(),
+        revision: repomd.revision.clone().unwrap_or_default(),
+        signature_removed: old.signed,
+        ..RepodataReport::default()
+    };
+    let old_records: &[RepomdRecord] = old.repomd.as_ref().map_or(&[], |r| &r.records);
+    for rec in old_records {
+        if regenerated(&rec.data_type) {
+            continue;
+        }
+        if stale(&rec.data_type) {
+            report.dropped.push(rec.data_type.clone());
+            continue;
+        }
+        if let Some(inside) = rec.location_href.strip_prefix("repodata/") {
+            let from = root.join(&rec.location_href);
+            let to = tmp.join(inside);
+            if !from.is_file() {
+                report.warnings.push(format!(
+                    "repomd.xml record {:?} names {}, which does not exist: dropped",
+                    rec.data_type, rec.location_href
+                ));
+                continue;
+            }
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent)
+                    .map_err(|e| Error::io(e, "creating a metadata directory"))
+                    .in_file(parent)?;
+            }
+            fs::copy(&from, &to)
+                .map_err(|e| Error::io(e, "copying a carried metadata file"))
+                .in_file(&from)?;
+        }
+        // A record whose file lives outside repodata/ keeps pointing at it.
+        report.carried.push(rec.data_type.clone());
+        repomd.records.push(rec.clone());
+    }
+    let path = tmp.join("repomd.xml");
+    fs::write(&path, repomd_xml(&repomd))
+        .map_err(|e| Error::io(e, "writing repomd.xml"))
+        .in_file(&path)?;
+    Ok(report)
+}

@@ -1,0 +1,383 @@
+//! `xiso add-rpm` / `xiso rm-rpm`: change the packages of the ISO repository in
+//! a workspace (`DIR/iso/Packages/`) and regenerate `DIR/iso/repodata/`.
+//!
+//! Every package is read and every rule checked before anything is written,
+//! so a bad package, a downgrade or a foreign arch leaves `Packages/` and
+//! `repodata/` as they were. The rules (DESIGN.md §2 "RPMs"):
+//! * a package replaces the packages of the same name and arch; it must be
+//!   newer (rpm's EVR comparison) unless `allow_downgrade`, which also allows
+//!   replacing the same version by different bytes; the same file again is a no-op;
+//! * source packages are refused unless `allow_src`; arches other than
+//!   `x86_64`, `noarch`, those already in the repository and `allow_arch` are refused;
+//! * a package whose file is shorter than its signature header says is refused.
+//!
+//! The new files are copied next to their final names first, the repodata is
+//! swapped in ([`crate::repo::replace_repodata`]), then the copies are renamed
+//! into place and the replaced packages deleted.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::repo::{replace_repodata, scan, MetadataOptions, OldRepo, PackageEntry, RepodataReport};
+use crate::rpm::{Evr, Package};
+
+/// Arches the XCP-ng installer installs from its repository.
+pub const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
+
+/// What `add-rpm` may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRpmOptions {
+    /// Replace a newer (or equally versioned, different) package by the given one.
+    pub allow_downgrade: bool,
+    /// Accept source packages (`arch` `src`).
+    pub allow_src: bool,
+    /// Accept these arches besides x86_64, noarch and the repository's own.
+    pub allow_arch: Vec<String>,
+    /// Revision, timestamps and file naming of the new metadata.
+    pub metadata: MetadataOptions,
+}
+
+/// One package of the repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RpmRef {
+    /// Name.
+    pub name: String,
+    /// Arch (`src` for source packages).
+    pub arch: String,
+    /// `epoch:version-release` (epoch omitted when 0).
+    pub evr: String,
+    /// The file, relative to the ISO root (`Packages/…`).
+    pub href: String,
+}
+
+impl RpmRef {
+    fn of(e: &PackageEntry) -> RpmRef {
+        let evr = if e.epoch == "0" || e.epoch.is_empty() {
+            format!("{}-{}", e.version, e.release)
+        } else {
+            format!("{}:{}-{}", e.epoch, e.version, e.release)
+        };
+        RpmRef {
+            name: e.name.clone(),
+            arch: e.arch.clone(),
+            evr,
+            href: e.location_href.clone(),
+        }
+    }
+}
+
+/// What `add-rpm` or `rm-rpm` changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RpmChangeReport {
+    /// Packages added (new name.arch, or replacing the ones in `replaced`).
+    pub added: Vec<RpmRef>,
+    /// Packages replaced by an added one, or removed by rm-rpm.
+    pub removed: Vec<RpmRef>,
+    /// Packages given that were already in the repository, byte for byte.
+    pub unchanged: Vec<RpmRef>,
+    /// Entries taken from the old metadata without reading the RPM.
+    pub reused_entries: usize,
+    /// Of those, entries whose file had to be hashed (mtime changed).
+    pub hashed_entries: usize,
+    /// Entries built by reading an RPM.
+    pub read_entries: usize,
+    /// The new repodata.
+    pub repodata: RepodataReport,
+}
+
+/// The ISO root of a workspace, checked.
+fn iso_root(dir: &Path) -> Result<PathBuf> {
+    let root = dir.join("iso");
+    if !root.is_dir() {
+        return Err(Error::invalid(format!(
+            "{} is not a workspace made by `xiso unpack` (no iso/ directory)",
+            dir.display()
+        )));
+    }
+    Ok(root)
+}
+
+fn evr_of(e: &PackageEntry) -> Evr {
+    Evr::new(
+        e.epoch.parse().unwrap_or(0),
+        e.version.clone(),
+        e.release.clone(),
+    )
+}
+
+/// A package given on the command line, read and checked.
+struct Incoming {
+    source: PathBuf,
+    entry: PackageEntry,
+    mtime: i64,
+}
+
+fn read_incoming(path: &Path) -> Result<Incoming> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| n.ends_with(".rpm"))
+        .ok_or_else(|| {
+            Error::invalid("a package file name must be UTF-8 and end in .rpm").in_file(path)
+        })?;
+    let pkg = Package::open(path)?;
+    pkg.check_size().in_file(path)?;
+    let entry = PackageEntry::from_package(&pkg, &format!("Packages/{name}")).in_file(path)?;
+    Ok(Incoming {
+        source: path.to_path_buf(),
+        entry,
+        mtime: pkg.file_mtime,
+    })
+}
+
+/// Add `packages` to the workspace's ISO repository (see the module docs).
+pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Result<RpmChangeReport> {
+    if packages.is_empty() {
+        return Err(Error::invalid("no packages to add"));
+    }
+    let root = iso_root(dir)?;
+    let incoming = packages
+        .iter()
+        .map(|p| read_incoming(p))
+        .collect::<Result<Vec<_>>>()?;
+    let old = OldRepo::load(&root)?;
+    let current = scan(&root, &old, &HashMap::new())?;
+
+    let mut arches: HashSet<&str> = DEFAULT_ARCHES.into_iter().collect();
+    arches.extend(current.entries.iter().map(|e| e.arch.as_str()));
+    arches.extend(opts.allow_arch.iter().map(String::as_str));
+    arches.remove("src");
+    let mut seen: HashMap<(&str, &str), &Path> = HashMap::new();
+    let mut new_hrefs: HashMap<&str, &Path> = HashMap::new();
+    for inc in &incoming {
+        let e = &inc.entry;
+        let refuse = |msg: String| Err(Error::invalid(msg).in_file(&inc.source));
+        if e.arch == "src" {
+            if !opts.allow_src {
+                return refuse(format!(
+                    "{} is a source package; the installer cannot use it (--allow-src to add it anyway)",
+                    e.name
+                ));
+            }
+        } else if !arches.contains(e.arch.as_str()) {
+            return refuse(format!(
+                "{} is built for {}, not x86_64, noarch or an arch already in the repository (--allow-arch {} to add it anyway)",
+                e.name, e.arch, e.arch
+            ));
+        }
+        if let Some(other) = seen.insert((&e.name, &e.arch), &inc.source) {
+            return refuse(format!(
+                "{}.{} is given twice (also {})",
+                e.name,
+                e.arch,
+                other.display()
+            ));
+        }
+        if let Some(other) = new_hrefs.insert(&e.location_href, &inc.source) {
+            return refuse(format!(
+                "the file name is given twice (also {})",
+                other.display()
+            ));
+        }
+    }
+
+    let mut report = RpmChangeReport {
+        added: Vec::new(),
+        removed: Vec::new(),
+        unchanged: Vec::new(),
+        reused_entries: current.reused,
+        hashed_entries: current.hashed,
+        read_entries: current.read,
+        repodata: RepodataReport::default(),
+    };
+    let mut removed_hrefs: HashSet<String> = HashSet::new();
+    let mut to_copy: Vec<&Incoming> = Vec::new();
+    for inc in &incoming {
+        let e = &inc.entry;
+        if let Some(same) = current
+            .entries
+            .iter()
+            .find(|c| c.location_href == e.location_href && c.pkgid == e.pkgid)
+        {
+            report.unchanged.push(RpmRef::of(same));
+            continue;
+        }
+        for c in &current.entries {
+            let same_package = c.name == e.name && c.arch == e.arch;
+            if !same_package {
+                if c.location_href == e.location_href {
+                    return Err(Error::invalid(format!(
+                        "{} would overwrite {} of the different package {}.{}",
+                        e.location_href, c.location_href, c.name, c.arch
+                    ))
+                    .in_file(&inc.source));
+                }
+                continue;
+            }
+            let order = evr_of(e).compare(&evr_of(c));
+            if order != std::cmp::Ordering::Greater && !opts.allow_downgrade {
+                let what = if order.is_eq() {
+                    "replace the same version of"
+                } else {
+                    "downgrade"
+                };
+                let (new, old) = (RpmRef::of(e), RpmRef::of(c));
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "{}-{}.{} would {what} {}-{}.{} ({}); --allow-downgrade to do it anyway",
+                        new.name, new.evr, new.arch, old.name, old.evr, old.arch, old.href
+                    ),
+                )
+                .in_file(&inc.source));
+            }
+            if removed_hrefs.insert(c.location_href.clone()) {
+                report.removed.push(RpmRef::of(c));
+            }
+        }
+        report.added.push(RpmRef::of(e));
+        to_copy.push(inc);
+    }
+    if to_copy.is_empty() {
+        report.repodata.packages = current.entries.len();
+        return Ok(report);
+    }
+
+    // Copy next to the final names first: nothing visible changes until repodata is ready.
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let stage = |staged: &mut Vec<(PathBuf, PathBuf)>| -> Result<()> {
+        let packages_dir = root.join("Packages");
+        fs::create_dir_all(&packages_dir)
+            .map_err(|e| Error::io(e, "creating Packages/"))
+            .in_file(&packages_dir)?;
+        for inc in &to_copy {
+            let dest = root.join(&inc.entry.location_href);
+            let name = dest.file_name().expect("href ends in a file name");
+            let tmp = dest.with_file_name(format!(".{}.xiso-tmp", name.to_string_lossy()));
+            crate::cleanup::register(&tmp);
+            staged.push((tmp.clone(), dest));
+            fs::copy(&inc.source, &tmp)
+                .map_err(|e| Error::io(e, "copying the package into Packages/"))
+                .in_file(&tmp)?;
+            let f = fs::File::options()
+                .write(true)
+                .open(&tmp)
+                .map_err(|e| Error::io(e, "opening the copied package"))
+                .in_file(&tmp)?;
+            // Keep the source's mtime: the entry (time file) was built from it.
+            f.set_modified(unix_time(inc.mtime))
+                .map_err(|e| Error::io(e, "setting the copied package's mtime"))
+                .in_file(&tmp)?;
+        }
+        Ok(())
+    };
+    let unstage = |staged: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = fs::remove_file(tmp);
+            crate::cleanup::forget(tmp);
+        }
+    };
+    if let Err(e) = stage(&mut staged) {
+        unstage(&staged);
+        return Err(e);
+    }
+
+    let new_entries: HashMap<&str, &PackageEntry> = to_copy
+        .iter()
+        .map(|i| (i.entry.location_href.as_str(), &i.entry))
+        .collect();
+    let mut entries: Vec<PackageEntry> = current
+        .entries
+        .iter()
+        .filter(|c| {
+            !removed_hrefs.contains(&c.location_href)
+                && !new_entries.contains_key(c.location_href.as_str())
+        })
+        .cloned()
+        .collect();
+    entries.extend(new_entries.values().map(|e| (*e).clone()));
+    entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
+    report.read_entries += to_copy.len();
+
+    report.repodata = match replace_repodata(&root, &entries, &old, &opts.metadata) {
+        Ok(r) => r,
+        Err(e) => {
+            unstage(&staged);
+            return Err(e);
+        }
+    };
+    for (tmp, dest) in &staged {
+        fs::rename(tmp, dest)
+            .map_err(|e| Error::io(e, "moving the package into place"))
+            .in_file(dest)?;
+        crate::cleanup::forget(tmp);
+    }
+    for href in &removed_hrefs {
+        if new_entries.contains_key(href.as_str()) {
+            continue;
+        }
+        let path = root.join(href);
+        fs::remove_file(&path)
+            .map_err(|e| Error::io(e, "removing the replaced package"))
+            .in_file(&path)?;
+    }
+    Ok(report)
+}
+
+/// Remove packages by `name` or `name.arch` from the workspace's ISO
+/// repository and regenerate its metadata. Every argument must match a
+/// package; otherwise nothing changes.
+pub fn remove_rpms(
+    dir: &Path,
+    names: &[String],
+    metadata: &MetadataOptions,
+) -> Result<RpmChangeReport> {
+    if names.is_empty() {
+        return Err(Error::invalid("no packages to remove"));
+    }
+    let root = iso_root(dir)?;
+    let old = OldRepo::load(&root)?;
+    let current = scan(&root, &old, &HashMap::new())?;
+    let matches = |e: &PackageEntry, n: &str| e.name == n || format!("{}.{}", e.name, e.arch) == n;
+    for n in names {
+        if !current.entries.iter().any(|e| matches(e, n)) {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no package {n:?} in {}", root.display()),
+            ));
+        }
+    }
+    let (gone, kept): (Vec<PackageEntry>, Vec<PackageEntry>) = current
+        .entries
+        .into_iter()
+        .partition(|e| names.iter().any(|n| matches(e, n)));
+    let repodata = replace_repodata(&root, &kept, &old, metadata)?;
+    for e in &gone {
+        let path = root.join(&e.location_href);
+        fs::remove_file(&path)
+            .map_err(|err| Error::io(err, "removing the package"))
+            .in_file(&path)?;
+    }
+    Ok(RpmChangeReport {
+        added: Vec::new(),
+        removed: gone.iter().map(RpmRef::of).collect(),
+        unchanged: Vec::new(),
+        reused_entries: current.reused,
+        hashed_entries: current.hashed,
+        read_entries: current.read,
+        repodata,
+    })
+}
+
+fn unix_time(t: i64) -> std::time::SystemTime {
+    let d = std::time::Duration::from_secs(t.unsigned_abs());
+    if t >= 0 {
+        std::time::UNIX_EPOCH + d
+    } else {
+        std::time::UNIX_EPOCH - d
+    }
+}
