@@ -17,6 +17,7 @@
 //! | [`rpm`] | RPM headers and version comparison |
 //! | [`repo`] | `repodata/`: summary, package entries as createrepo_c writes them |
 //! | [`inspect`] | the `xiso inspect` report |
+//! | [`verify`] | the `xiso verify` checks: boot records, hybrid tables, `.treeinfo`, repodata, packages |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
 //! | [`cleanup`] | temporaries to delete when interrupted |
@@ -43,6 +44,7 @@ pub mod repo;
 pub mod rpm;
 pub mod source;
 pub mod treeinfo;
+pub mod verify;
 pub mod workspace;
 
 pub use error::{Error, ErrorKind, Result};

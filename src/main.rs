@@ -32,6 +32,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check an ISO: boot records, hybrid MBR/GPT, efiboot.img, .treeinfo, repodata, packages.
+    ///
+    /// Exit 0 when clean, 1 with a list of findings (check id, severity, message naming the
+    /// file, LBA or offset), 2 when the ISO cannot be read.
+    /// Example: xiso verify remastered.iso --json
+    Verify {
+        /// The ISO image.
+        iso: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// List files (Rock Ridge names, modes, owners, sizes, symlink targets).
     ///
     /// Lists the whole tree below PATH (default: the root), hidden files included.
@@ -302,6 +314,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 write!(out, "{}", report.to_text())?;
+            }
+        }
+        Command::Verify { iso, json } => {
+            let img = IsoImage::open(&iso)?;
+            let report = xiso::verify::verify(&img)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", report.to_text())?;
+            }
+            out.flush()?;
+            if !report.is_clean() {
+                return Ok(ExitCode::from(1));
             }
         }
         Command::Ls {

@@ -23,6 +23,7 @@
 
 pub mod entry;
 pub mod filelists;
+pub mod listing;
 pub mod other;
 pub mod primary;
 pub mod read;

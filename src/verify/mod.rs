@@ -1,0 +1,204 @@
+//! `xiso verify`: catch a broken installer ISO before it reaches a server room.
+//!
+//! Every check is a small function that reads the image through [`IsoImage`]
+//! (file data streams from the ISO; nothing is extracted) and appends
+//! [`Finding`]s. A finding names its check ([`check`]), a severity, and the file,
+//! LBA or byte offset at fault. Only an image that cannot be read at all (not an
+//! ISO, truncated volume, I/O error) is an `Err`; everything else is a finding.
+//!
+//! | area | checks |
+//! | --- | --- |
+//! | boot ([`boot`](self)) | El Torito catalog and entries; the BIOS image's boot info table; the isohybrid MBR boot pointer, EFI partition, GPT CRCs and backup, padded file size; `efiboot.img` a FAT holding `EFI/BOOT/BOOTX64.EFI`, its grub.cfg the same kernel lines as the tree's |
+//! | media | `.treeinfo` present and readable; its `[keys]` files present |
+//! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing |
+//!
+//! Not checked yet, and said so in [`VerifyReport::notes`]: the OpenPGP signature
+//! `repodata/repomd.xml.asc` (its presence is reported) and the dependency closure of
+//! the install target.
+
+mod boot;
+mod media;
+mod packages;
+mod repodata;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::iso::{Entry, IsoImage};
+
+/// Check identifiers: stable names a finding carries (and scripts can match).
+pub mod check {
+    /// El Torito: boot record and catalog readable, validation entry checksum right.
+    pub const ELTORITO_CATALOG: &str = "eltorito.catalog";
+    /// El Torito: an entry that does not point at a file of the tree inside the volume,
+    /// or a BIOS/UEFI entry missing.
+    pub const ELTORITO_ENTRY: &str = "eltorito.entry";
+    /// The BIOS boot image's boot info table (absent, unpatched or stale).
+    pub const BOOT_INFO_TABLE: &str = "boot.info-table";
+    /// The isohybrid MBR's boot pointer is not the BIOS boot image's LBA × 4.
+    pub const HYBRID_BOOT_POINTER: &str = "hybrid.mbr-boot-pointer";
+    /// The MBR/GPT EFI partition does not cover the catalog's EFI image.
+    pub const HYBRID_EFI_PARTITION: &str = "hybrid.efi-partition";
+    /// GPT header or entry CRCs wrong, backup GPT missing or not at the end of the file.
+    pub const HYBRID_GPT: &str = "hybrid.gpt";
+    /// The file is not padded as isohybrid pads it, or a partition runs past its end.
+    pub const HYBRID_SIZE: &str = "hybrid.size";
+    /// `efiboot.img` missing, not a FAT file system, or without `EFI/BOOT/BOOTX64.EFI`.
+    pub const EFIBOOT_FAT: &str = "efiboot.fat";
+    /// A grub.cfg inside `efiboot.img` differs in its kernel lines from the tree's.
+    pub const EFIBOOT_GRUB_CFG: &str = "efiboot.grub-cfg";
+    /// `/.treeinfo` missing or unreadable, or without a section layout the installer reads.
+    pub const TREEINFO: &str = "treeinfo";
+    /// A `.treeinfo` `[keys]` entry names a file that is not on the media.
+    pub const TREEINFO_KEY_FILE: &str = "treeinfo.key-file";
+    /// `repodata/repomd.xml` missing or unreadable.
+    pub const REPOMD: &str = "repodata.repomd";
+    /// A repomd.xml record whose file is missing or has the wrong size or checksum.
+    pub const REPOMD_RECORD: &str = "repodata.record";
+    /// A listed package whose size or checksum is wrong, or that is not an RPM.
+    pub const PACKAGE_CHECKSUM: &str = "packages.checksum";
+    /// A `Packages/*.rpm` that primary.xml does not list.
+    pub const PACKAGE_UNLISTED: &str = "packages.unlisted";
+    /// A package primary.xml lists that is not on the media.
+    pub const PACKAGE_MISSING: &str = "packages.missing";
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The ISO will not boot or install in some mode.
+    Error,
+    /// Suspicious, probably harmless (e.g. a table in an unusual but readable form).
+    Warning,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The check that found it (a [`check`] constant).
+    pub check: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The file in the ISO it is about (absolute path), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Byte offset in the ISO file, when the problem has a place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// What is wrong, naming file, LBA or offset.
+    pub message: String,
+}
+
+/// What `xiso verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// The ISO file.
+    pub file: String,
+    /// Every problem, in check order. Empty: the ISO is clean.
+    pub findings: Vec<Finding>,
+    /// What was not checked, and why (signature, dependency closure, non-hybrid image).
+    pub notes: Vec<String>,
+}
+
+impl VerifyReport {
+    /// True when nothing was found.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// Human-readable rendering: one line per finding, then the notes.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for f in &self.findings {
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            s.push_str(&format!("{sev}[{}]: {}\n", f.check, f.message));
+        }
+        for n in &self.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+        if self.is_clean() {
+            s.push_str(&format!("{}: ok\n", self.file));
+        } else {
+            s.push_str(&format!(
+                "{}: {} finding{}\n",
+                self.file,
+                self.findings.len(),
+                if self.findings.len() == 1 { "" } else { "s" }
+            ));
+        }
+        s
+    }
+}
+
+/// The image, its walked tree and the findings so far, handed to every check.
+struct Ctx<'a> {
+    iso: &'a IsoImage,
+    files: HashMap<String, Entry>,
+    entries: Vec<Entry>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+impl Ctx<'_> {
+    /// The regular file at absolute `path`.
+    fn file(&self, path: &str) -> Option<&Entry> {
+        self.files.get(path)
+    }
+
+    fn push(
+        &mut self,
+        check: &'static str,
+        severity: Severity,
+        path: Option<&str>,
+        offset: Option<u64>,
+        message: String,
+    ) {
+        self.findings.push(Finding {
+            check,
+            severity,
+            path: path.map(str::to_string),
+            offset,
+            message,
+        });
+    }
+
+    fn error(&mut self, check: &'static str, path: Option<&str>, offset: Option<u64>, m: String) {
+        self.push(check, Severity::Error, path, offset, m);
+    }
+}
+
+/// Run every check on `iso`.
+///
+/// `Err` only when the image cannot be read (its tree cannot be walked, or reading
+/// file data fails); problems in what was read are findings.
+pub fn verify(iso: &IsoImage) -> Result<VerifyReport> {
+    let entries = iso.walk()?;
+    let files = entries
+        .iter()
+        .filter(|e| e.is_file())
+        .map(|e| (e.path.clone(), e.clone()))
+        .collect();
+    let mut ctx = Ctx {
+        iso,
+        files,
+        entries,
+        findings: Vec::new(),
+        notes: Vec::new(),
+    };
+    boot::check(&mut ctx)?;
+    media::check(&mut ctx)?;
+    repodata::check(&mut ctx)?;
+    ctx.notes
+        .push("dependency closure of the install target: not checked yet".to_string());
+    Ok(VerifyReport {
+        file: iso.source().path().display().to_string(),
+        findings: ctx.findings,
+        notes: ctx.notes,
+    })
+}
