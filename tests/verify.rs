@@ -113,6 +113,18 @@ fn unpack_pack_is_clean() {
 }
 
 #[test]
+fn add_rpm_then_pack_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = unpack(dir.path());
+    let out = run(xiso()
+        .arg("add-rpm")
+        .arg(&ws)
+        .arg("/work/shared/testdata/rpms/rpm-rs/v4_rpm-basic-2.3.4-5.el9.noarch.rpm"));
+    assert!(out.status.success(), "{out:?}");
+    assert_clean(&pack(&ws, dir.path()));
+}
+
+#[test]
 fn text_output_names_the_check() {
     let dir = tempfile::tempdir().unwrap();
     let ws = unpack(dir.path());
