@@ -16,10 +16,12 @@
 #   XISO_BIN         benchmark this xiso binary instead (no cargo build), e.g. another worktree's
 #
 # The source ISO = the fixture tree (fixtures/tree/, from scripts/make-fixtures.sh; a small
-# isolinux + efiboot.img tree if that script is absent) + an install.img of ~20% of the size
-# (a real bzip2 cpio newc archive, content compressing ~2:1) + 1-4 MiB incompressible
-# Packages/filler-*.rpm files for the rest, made with genisoimage + isohybrid --uefi exactly as
-# XCP-ng does. Content is deterministic (seeded), so the same ISO is rebuilt everywhere.
+# isolinux + efiboot.img tree if that script is absent) + an install.img (`bench-gen.py
+# installer`: ONE cpio newc archive of 8/13 of the ISO size, 400 MB at 650, a few thousand
+# files of text/ELF-like/compressed/sparse content, in ONE `bzip2 -9` stream compressing ~3:1,
+# so ~20% of the ISO) + 1-4 MiB incompressible Packages/filler-*.rpm files for the rest, made
+# with genisoimage + isohybrid --uefi exactly as XCP-ng does. Content is deterministic
+# (seeded), so the same ISO is rebuilt everywhere; SRC.iso.info records its numbers.
 #
 # Measured, each --runs times after one warm-up read of the ISO (warm page cache, no root
 # cache tricks; `sync` between commands, untimed, so one run's writeback does not land in
@@ -34,7 +36,7 @@ set -euo pipefail
 
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPTS/.." && pwd)
-GEN_VERSION=1 # bump when the generated ISO's recipe changes (invalidates cached ISOs)
+GEN_VERSION=2 # bump when the generated ISO's recipe changes (invalidates cached ISOs)
 VOLID="XCP-ng 8.3.0"
 BOOTARGS=(-c boot/isolinux/boot.cat -b boot/isolinux/isolinux.bin -no-emul-boot
     -boot-load-size 4 -boot-info-table -eltorito-alt-boot -e boot/efiboot.img -no-emul-boot)
@@ -110,7 +112,7 @@ cleanup() {
     rmtree "$WORK"
     if [ "$CLEAN" = 1 ]; then
         log "--clean: removing generated source ISOs in $BENCH"
-        rm -f "$BENCH"/src-v*.iso
+        rm -f "$BENCH"/src-v*.iso "$BENCH"/src-v*.iso.info
         rm -rf "$BENCH/mini-tree"
         rmdir "$BENCH" 2>/dev/null || true
     fi
@@ -192,28 +194,38 @@ make_iso() { # SIZE_MB -> path of the (cached) source ISO
         echo "$iso"
         return
     fi
-    local t="$BENCH/build-$mb" total img_bytes pkg_bytes raw n
+    local t="$BENCH/build-$mb" total img_bytes pkg_bytes raw n start t_img t_all ents
     rmtree "$t"
     mkdir -p "$t"
     log "building a ${mb} MB source ISO from $TREE_KIND tree (once; cached in $BENCH)"
+    start=$(date +%s.%N)
     cp -a "$BASE_TREE" "$t/tree"
-    rm -f "$t/tree/.complete" "$t/tree/boot/isolinux/boot.cat"
+    rm -f "$t/tree/.complete" "$t/tree/boot/isolinux/boot.cat" "$t/tree/install.img"
     mkdir -p "$t/tree/Packages"
     total=$((mb * 1000 * 1000))
-    img_bytes=$((total / 5))                       # install.img ~20% (130 MB at 650)
+    raw=$((total / 13 * 8))                        # installer root: 400 MB at 650 MB
+    # install.img first (the generator and bzip2 -9 take both cores), then the packages
+    # fill the ISO to its size
+    log "  install.img: $((raw / 1000000)) MB cpio | bzip2 -9 (about 4 s per 10 MB here)"
+    (set -o pipefail
+     python3 "$SCRIPTS/bench-gen.py" installer "$raw" "$mb" 2>"$t/entries" | bzip2 -9 > "$t/install.img") \
+        || die "install.img generation failed"
+    t_img=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    img_bytes=$(stat -c %s "$t/install.img")
     pkg_bytes=$((total - img_bytes - $(du -sb "$t/tree" | cut -f1)))
     [ "$pkg_bytes" -gt 0 ] || pkg_bytes=1
-    raw=$((img_bytes * 2))                         # hex content bzip2s ~2:1
-    # install.img (bzip2 is single-threaded: run it next to the package generator)
-    python3 "$SCRIPTS/bench-gen.py" cpio "$raw" "$mb" | bzip2 -9 > "$t/tree/install.img" &
-    local bz=$!
     n=$(python3 "$SCRIPTS/bench-gen.py" packages "$t/tree/Packages" "$pkg_bytes" "$mb")
-    wait "$bz" || die "install.img generation failed"
+    mv "$t/install.img" "$t/tree/install.img"
     find "$t/tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-    log "  $n filler rpms ($((pkg_bytes / 1000000)) MB), install.img $(( $(stat -c %s "$t/tree/install.img") / 1000000 )) MB"
+    ents=$(cat "$t/entries")
+    log "  $n filler rpms ($((pkg_bytes / 1000000)) MB), install.img $((img_bytes / 1000000)) MB ($ents, $((raw / 1000000)) MB raw) in ${t_img} s"
     genisoimage -quiet -r -J --joliet-long -V "$VOLID" -input-charset utf-8 \
         "${BOOTARGS[@]}" -o "$t/out.iso" "$t/tree" >&2
     isohybrid --uefi "$t/out.iso"
+    t_all=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    log "  generated in ${t_all} s (install.img ${t_img} s)"
+    printf 'img_raw=%s\nimg_bz2=%s\nimg_entries=%s\ngen_img_s=%s\ngen_total_s=%s\n' \
+        "$raw" "$img_bytes" "$ents" "$t_img" "$t_all" > "$iso.info"
     mv "$t/out.iso" "$iso"
     rmtree "$t"
     echo "$iso"
