@@ -14,7 +14,7 @@ PKGS=(
     # efiboot.img and UEFI boot loader
     mtools dosfstools grub-efi-amd64-bin grub-common
     # install.img
-    busybox-static cpio bzip2 zstd python3
+    busybox-static cpio gzip bzip2 xz-utils zstd python3
     # repository
     createrepo-c rpm dnf
     # reproducible timestamps for tools without SOURCE_DATE_EPOCH support
