@@ -206,6 +206,7 @@ nod  dev/ttyS0     0660 0 5 c 4 64
 nod  dev/sda       0660 0 6 b 8 0
 fifo dev/xiso-fifo 0600 0 0
 meta etc/shadow    0600 0 0
+meta bin/busybox   4755 0 0
 meta root          0700 0 0
 meta tmp           1777 0 0
 meta home/xisouser 0700 1000 1000

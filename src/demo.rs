@@ -58,6 +58,61 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().expect("writing to memory")
 }
 
+/// A small installer root as XCP-ng ships it: cpio newc, bzip2, with entries an
+/// ordinary user cannot create (a device node, a root-only file).
+fn sample_install_img() -> Result<Vec<u8>> {
+    use crate::initrd::cpio::{mode, CpioHeader, CpioWriter};
+    use crate::initrd::stream::{CompressSettings, Compression, Encoder};
+    let settings = CompressSettings::new(Compression::Bzip2, Some(9))?;
+    let mut cpio = CpioWriter::new(Encoder::new(&settings, Vec::new())?);
+    let init = b"#!/bin/sh\necho \"XISO-MARKER $(cat /etc/xiso-marker)\"\n".to_vec();
+    // (name, mode, uid, device numbers, data)
+    type Sample<'a> = (&'a str, u32, u32, (u32, u32), Vec<u8>);
+    let entries: [Sample; 8] = [
+        (".", mode::S_IFDIR | 0o755, 0, (0, 0), Vec::new()),
+        ("dev", mode::S_IFDIR | 0o755, 0, (0, 0), Vec::new()),
+        ("dev/console", mode::S_IFCHR | 0o600, 0, (5, 1), Vec::new()),
+        ("etc", mode::S_IFDIR | 0o755, 0, (0, 0), Vec::new()),
+        (
+            "etc/shadow",
+            mode::S_IFREG | 0o600,
+            0,
+            (0, 0),
+            b"root::19000:0:99999:7:::\n".to_vec(),
+        ),
+        (
+            "etc/xiso-marker",
+            mode::S_IFREG | 0o644,
+            0,
+            (0, 0),
+            b"demo-original\n".to_vec(),
+        ),
+        ("init", mode::S_IFREG | 0o755, 0, (0, 0), init),
+        ("opt", mode::S_IFDIR | 0o755, 0, (0, 0), Vec::new()),
+    ];
+    let werr = |e: std::io::Error| Error::io(e, "cannot build the sample install.img");
+    for (i, (name, m, uid, rdev, data)) in entries.iter().enumerate() {
+        let h = CpioHeader {
+            ino: i as u32 + 1,
+            mode: *m,
+            uid: *uid,
+            nlink: if m & mode::S_IFMT == mode::S_IFDIR {
+                2
+            } else {
+                1
+            },
+            mtime: SAMPLE_TIME as u32,
+            filesize: data.len() as u32,
+            rdevmajor: rdev.0,
+            rdevminor: rdev.1,
+            ..CpioHeader::default()
+        };
+        cpio.write_entry(name.as_bytes(), &h, &mut &data[..])
+            .map_err(werr)?;
+    }
+    cpio.finish().map_err(werr)?.finish().map_err(werr)
+}
+
 fn sample_tree() -> Result<IsoTree> {
     let t = SAMPLE_TIME;
     let mut tree = IsoTree::new(Meta::new(0o555, 0, 0, t));
@@ -115,11 +170,7 @@ fn sample_tree() -> Result<IsoTree> {
         file,
     )?;
     tree.add_file("EFI/xenserver/grub.cfg", bytes(GRUB_CFG), file)?;
-    tree.add_file(
-        "install.img",
-        FileData::Bytes(gzip(&placeholder("install.img", 200_000))),
-        file,
-    )?;
+    tree.add_file("install.img", FileData::Bytes(sample_install_img()?), file)?;
     tree.add_file(
         "Packages/demo-tools-1.0-1.x86_64.rpm",
         FileData::Bytes(placeholder("demo-tools.rpm", 4096)),
@@ -242,7 +293,14 @@ pub fn run(outdir: &Path) -> Result<DemoReport> {
     .map_err(|e| Error::io(e, "cannot write").in_file(&notes))?;
     let eula = ws.join("iso/EULA");
     fs::remove_file(&eula).map_err(|e| Error::io(e, "cannot remove").in_file(&eula))?;
-    workspace::pack(
+    // And one installer file, through an overlay as `xiso patch-installer` takes it.
+    let overlay = outdir.join("overlay");
+    let marker = overlay.join("etc/xiso-marker");
+    fs::create_dir_all(overlay.join("etc"))
+        .and_then(|_| fs::write(&marker, "demo-remastered\n"))
+        .map_err(|e| Error::io(e, "cannot write").in_file(&marker))?;
+    let patched = workspace::patch_installer(&ws, Some(&overlay), &Default::default())?;
+    let packed = workspace::pack(
         &ws,
         &remastered,
         &PackOptions {
@@ -264,6 +322,14 @@ pub fn run(outdir: &Path) -> Result<DemoReport> {
     }
     for p in before.keys().filter(|p| !after.contains_key(*p)) {
         changes.push(format!("removed  {p}"));
+    }
+    if let Some(i) = &packed.installer {
+        for p in &patched.replaced {
+            changes.push(format!(
+                "changed  /install.img:/{p} ({} as one bzip2 stream)",
+                i.action
+            ));
+        }
     }
     let inspect = crate::inspect::inspect(&after_iso)?.to_text();
     Ok(DemoReport {

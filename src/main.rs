@@ -58,10 +58,17 @@ enum Command {
         /// File inside the image.
         path: String,
     },
-    /// Unpack an ISO into a workspace: DIR/iso/ (the tree) and DIR/.xiso/manifest.
+    /// Unpack an ISO into a workspace: DIR/iso/ (the tree), DIR/installer/ (the files
+    /// of install.img) and DIR/.xiso/ (what pack needs to rebuild both exactly).
     ///
     /// The whole image is checked before anything is written. DIR must be absent or
-    /// empty unless --force. Example: xiso unpack xcp-ng.iso work/
+    /// empty unless --force. install.img (gzip, bzip2, xz, zstd or plain cpio) is
+    /// extracted as an ordinary user: owners, modes, device nodes and hard links are
+    /// recorded in DIR/.xiso/installer; device nodes and FIFOs become empty
+    /// placeholder files. Entries with absolute paths, `..`, or a path through a
+    /// symlink are refused.
+    ///
+    /// Example: xiso unpack xcp-ng.iso work/
     Unpack {
         /// The ISO image.
         iso: PathBuf,
@@ -70,6 +77,39 @@ enum Command {
         /// Unpack into a non-empty directory.
         #[arg(long)]
         force: bool,
+        /// Do not extract install.img into DIR/installer/ (it is then copied as is).
+        #[arg(long)]
+        no_installer: bool,
+        /// Refuse an install.img that expands beyond this many bytes (default 16 GiB).
+        #[arg(long, value_name = "BYTES")]
+        max_installer_bytes: Option<u64>,
+        /// Print a JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy an overlay directory into the installer root (DIR/installer/) and delete paths.
+    ///
+    /// New files become root:root (or --owner) with the overlay's modes; files that
+    /// replace existing ones keep their recorded owner and mode. Nothing is written if
+    /// any path would go through a symlink or replace a directory by a file.
+    /// `xiso pack` then rebuilds install.img (or appends the changes with
+    /// --installer-append).
+    ///
+    /// Example: xiso patch-installer work/ my-overlay/ --remove /etc/motd
+    PatchInstaller {
+        /// The workspace made by `xiso unpack`.
+        dir: PathBuf,
+        /// Directory whose contents are copied over the installer root (optional with --remove).
+        overlay: Option<PathBuf>,
+        /// Delete this installer path (repeatable; a directory goes with its contents).
+        #[arg(long, value_name = "PATH")]
+        remove: Vec<String>,
+        /// Owner of the files the overlay adds or replaces, as UID:GID.
+        #[arg(long, value_name = "UID:GID", value_parser = parse_owner)]
+        owner: Option<(u32, u32)>,
+        /// Print a JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the whole job on a built-in sample: build an XCP-ng-shaped ISO, inspect,
     /// unpack, edit, pack as hybrid BIOS/UEFI, and show what changed.
@@ -110,10 +150,31 @@ enum Command {
         /// New volume id (default: the source's).
         #[arg(long, value_name = "ID")]
         volid: Option<String>,
+        /// Compression of a rebuilt install.img (default: the source's).
+        #[arg(long, value_name = "CODEC", value_parser = ["gzip", "bzip2", "xz", "zstd", "none"])]
+        compress: Option<String>,
+        /// Compression level (gzip/bzip2 1-9, xz 0-9, zstd 1-22; default: the source's bzip2 level, else 9/6/19).
+        #[arg(long, value_name = "N")]
+        level: Option<u32>,
+        /// Append one compressed cpio archive holding only the changed and new installer
+        /// files to the unchanged install.img, instead of rebuilding it (fast; no deletions).
+        #[arg(long)]
+        installer_append: bool,
         /// Print a JSON summary on stdout.
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_owner(s: &str) -> Result<(u32, u32), String> {
+    let (u, g) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: expected UID:GID, e.g. 0:0"))?;
+    let num = |v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| format!("{v:?} is not a numeric id"))
+    };
+    Ok((num(u)?, num(g)?))
 }
 
 fn main() -> ExitCode {
@@ -193,23 +254,77 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let e = img.lookup(&path)?;
             img.copy_file(&e, &mut out)?;
         }
-        Command::Unpack { iso, dir, force } => {
+        Command::Unpack {
+            iso,
+            dir,
+            force,
+            no_installer,
+            max_installer_bytes,
+            json,
+        } => {
             let img = IsoImage::open(&iso)?;
-            let r = xiso::workspace::unpack(&img, &dir, &xiso::workspace::UnpackOptions { force })?;
-            eprintln!(
-                "unpacked {} files, {} directories, {} symlinks ({} bytes) into {}",
-                r.files,
-                r.dirs,
-                r.symlinks,
-                r.bytes,
-                dir.display()
-            );
+            let opts = xiso::workspace::UnpackOptions {
+                force,
+                skip_installer: no_installer,
+                max_installer_bytes: max_installer_bytes.unwrap_or(0),
+            };
+            let r = xiso::workspace::unpack(&img, &dir, &opts)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
+            } else {
+                eprintln!(
+                    "unpacked {} files, {} directories, {} symlinks ({} bytes) into {}",
+                    r.files,
+                    r.dirs,
+                    r.symlinks,
+                    r.bytes,
+                    dir.join("iso").display()
+                );
+                if let Some(i) = &r.installer {
+                    eprintln!(
+                        "unpacked {} ({}): {} entries, {} bytes, {} device/FIFO placeholders into {}",
+                        i.image,
+                        i.compression,
+                        i.entries,
+                        i.bytes,
+                        i.placeholders,
+                        dir.join("installer").display()
+                    );
+                }
+            }
+        }
+        Command::PatchInstaller {
+            dir,
+            overlay,
+            remove,
+            owner,
+            json,
+        } => {
+            if overlay.is_none() && remove.is_empty() {
+                return Err(anyhow::anyhow!(
+                    "nothing to do: give an OVERLAY directory and/or --remove PATH"
+                ));
+            }
+            let opts = xiso::workspace::PatchOptions { remove, owner };
+            let r = xiso::workspace::patch_installer(&dir, overlay.as_deref(), &opts)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
+            } else {
+                eprintln!(
+                    "installer: {} added, {} replaced, {} removed (xiso pack rebuilds install.img)",
+                    r.added.len(),
+                    r.replaced.len(),
+                    r.removed.len()
+                );
+            }
         }
         Command::Demo { outdir } => {
             let r = xiso::demo::run(&outdir)?;
             writeln!(out, "1. built the sample      {}", r.sample.display())?;
             writeln!(out, "2. unpacked it into      {}", r.workspace.display())?;
-            writeln!(out, "3. edited the workspace  (isolinux.cfg: atexit=shell; REMASTER-NOTES.txt added; EULA removed)")?;
+            writeln!(out, "3. edited the workspace  (isolinux.cfg: atexit=shell; REMASTER-NOTES.txt added; EULA removed;\n                          installer /etc/xiso-marker patched with xiso patch-installer)")?;
             writeln!(out, "4. packed it as          {}", r.remastered.display())?;
             writeln!(out, "\nWhat changed:")?;
             for c in &r.changes {
@@ -230,14 +345,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             mbr_template,
             no_hybrid,
             volid,
+            compress,
+            level,
+            installer_append,
             json,
         } => {
+            let compress = compress
+                .map(|c| c.parse::<xiso::initrd::stream::Compression>())
+                .transpose()?;
             let opts = xiso::workspace::PackOptions {
                 date,
                 uefi,
                 mbr_template,
                 no_hybrid,
                 volume_id: volid,
+                installer: xiso::workspace::InstallerPackOptions {
+                    compress,
+                    level,
+                    append: installer_append,
+                    date: None,
+                },
             };
             let r = xiso::workspace::pack(&dir, &iso_out, &opts)?;
             for w in &r.warnings {
@@ -263,6 +390,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     r.tree.added,
                     r.tree.removed
                 );
+                if let Some(i) = &r.installer {
+                    if i.action == "copied" {
+                        eprintln!("install.img: unchanged, copied");
+                    } else {
+                        eprintln!(
+                            "install.img: {} ({}, {} bytes): {} changed, {} added, {} removed",
+                            i.action,
+                            i.compression,
+                            i.bytes,
+                            i.changed.len(),
+                            i.added.len(),
+                            i.removed.len()
+                        );
+                    }
+                }
             }
         }
     }

@@ -44,13 +44,17 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn boot_check(iso: &Path, extra: &[&str]) {
+    boot_check_marker(iso, extra, MARKER)
+}
+
+fn boot_check_marker(iso: &Path, extra: &[&str], marker: &str) {
     let _guard = QEMU_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let script = repo_dir().join("scripts/boot-check.sh");
     let out = Command::new("bash")
         .arg(&script)
         .args(extra)
         .arg(iso)
-        .arg(MARKER)
+        .arg(marker)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -81,9 +85,11 @@ fn boot_xorriso_fixture() {
     boot_check(&fixture("xorriso.iso"), &[]);
 }
 
-/// `xiso unpack` → edit (a 200 MB file added, a file changed) → `xiso pack`; the
-/// boot images land on new LBAs, and the result must still boot four ways.
-fn boot_packed(name: &str) {
+/// `xiso unpack` → edit (a 200 MB file added, a file changed, `/etc/xiso-marker`
+/// patched in the installer root) → `xiso pack` (install.img rebuilt, or with
+/// `--installer-append` one archive appended); the boot images land on new LBAs, and
+/// the result must boot four ways and print the new marker from the installer.
+fn boot_packed(name: &str, append: bool) {
     let src = fixture(name);
     let tmp = std::env::temp_dir().join(format!("xiso-boot-pack-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -98,12 +104,28 @@ fn boot_packed(name: &str) {
         .unwrap();
     assert!(st.success(), "xiso unpack failed");
     std::fs::write(ws.join("iso/EULA"), "edited by the boot test\n").unwrap();
+    let marker = if append {
+        "patched-append"
+    } else {
+        "patched-rebuild"
+    };
+    let overlay = tmp.join("overlay");
+    std::fs::create_dir_all(overlay.join("etc")).unwrap();
+    std::fs::write(overlay.join("etc/xiso-marker"), format!("{marker}\n")).unwrap();
+    let st = Command::new(xiso)
+        .arg("patch-installer")
+        .arg(&ws)
+        .arg(&overlay)
+        .status()
+        .unwrap();
+    assert!(st.success(), "xiso patch-installer failed");
     let filler = std::fs::File::create(ws.join("iso/0000-filler.bin")).unwrap();
     filler.set_len(200 << 20).unwrap();
     let out = tmp.join("packed.iso");
     let st = Command::new(xiso)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .arg("pack")
+        .args(append.then_some("--installer-append"))
         .arg(&ws)
         .arg(&out)
         .status()
@@ -130,16 +152,16 @@ fn boot_packed(name: &str) {
         before.iter().zip(&after).all(|(a, b)| a != b),
         "boot images did not move: {before:?} -> {after:?}"
     );
-    boot_check(&out, &[]);
+    boot_check_marker(&out, &[], marker);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
 #[test]
-fn boot_packed_genisoimage_fixture() {
-    boot_packed("genisoimage.iso");
+fn boot_packed_genisoimage_fixture_installer_rebuilt() {
+    boot_packed("genisoimage.iso", false);
 }
 
 #[test]
-fn boot_packed_xorriso_fixture() {
-    boot_packed("xorriso.iso");
+fn boot_packed_xorriso_fixture_installer_appended() {
+    boot_packed("xorriso.iso", true);
 }

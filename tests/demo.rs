@@ -21,6 +21,7 @@ fn demo_runs_end_to_end_and_its_images_read_cleanly() {
         "added    /REMASTER-NOTES.txt",
         "changed  /boot/isolinux/isolinux.cfg",
         "removed  /EULA",
+        "changed  /install.img:/etc/xiso-marker (rebuilt as one bzip2 stream)",
         "boot info table: valid",
     ] {
         assert!(text.contains(want), "demo output lacks {want:?}:\n{text}");
@@ -47,6 +48,15 @@ fn demo_runs_end_to_end_and_its_images_read_cleanly() {
         .arg(&remastered)
         .arg("boot/isolinux/isolinux.cfg"));
     assert!(String::from_utf8_lossy(&b.stdout).contains("atexit=shell"));
+    // The patched installer file, read with bsdtar | bunzip2 | cpio.
+    require_tool("cpio");
+    let sh = format!(
+        "set -o pipefail; bsdtar -xOf '{}' install.img | bunzip2 | cpio -i --quiet --to-stdout etc/xiso-marker",
+        remastered.display()
+    );
+    let c = run(Command::new("bash").arg("-c").arg(&sh));
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    assert_eq!(String::from_utf8_lossy(&c.stdout), "demo-remastered\n");
     // Running it again replaces the previous demo output.
     let again = run(xiso().arg("demo").arg(t.path()));
     assert!(

@@ -1,9 +1,12 @@
 //! `install.img`: the installer root, a compressed cpio archive.
 //!
 //! * [`codec`]: which compression a stream uses, told by its magic bytes;
-//! * [`stream`]: streaming decode and single-stream, multi-threaded encode of those codecs.
+//! * [`stream`]: streaming decode and single-stream, multi-threaded encode of those codecs;
+//! * [`cpio`]: the newc archive format, read and written as a stream.
 
 pub mod codec;
+pub mod cpio;
 pub mod stream;
 
 pub use codec::{detect, Codec};
+pub use cpio::{CpioEntry, CpioHeader, CpioReader, CpioWriter};

@@ -7,20 +7,32 @@
 //! DIR/.xiso/manifest       JSON, versioned: source identity, volume descriptors,
 //!                          El Torito entries, and every entry's ISO metadata
 //! DIR/.xiso/system-area    the source's first 32 KiB (MBR boot code, partition tables)
+//! DIR/installer/           the files of install.img (editable; device nodes are
+//!                          empty placeholders)
+//! DIR/.xiso/installer      JSON: every cpio header of install.img (owners, modes,
+//!                          device numbers, hard links) and the state on disk after unpack
 //! ```
 //!
 //! A filesystem owned by an ordinary user cannot hold everything an ISO can (owners,
 //! device nodes, read-only modes that would block edits), so the manifest keeps the
 //! truth and the files on disk are the editable copy.
 
+pub mod installer;
+mod installer_pack;
+mod installer_unpack;
 pub mod manifest;
 mod pack;
 mod pack_tree;
+mod patch;
 mod unpack;
 
+pub use installer::InstallerManifest;
+pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
+pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
 pub use manifest::Manifest;
 pub use pack::{
     isohybrid_parts, pack, resolve_date, temp_output, IsohybridParts, PackOptions, PackReport,
 };
 pub use pack_tree::TreeStats;
+pub use patch::{patch_installer, PatchOptions, PatchReport};
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};

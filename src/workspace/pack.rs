@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::manifest::{Manifest, SYSTEM_AREA_PATH};
+use super::installer::{DiskState, InstallerManifest};
+use super::installer_pack::{
+    scan_installer, write_installer, InstallerPackOptions, InstallerPackReport,
+};
+use super::manifest::{Manifest, SYSTEM_AREA_PATH, TREE_DIR};
 use super::pack_tree::{build_tree, open_source, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
@@ -34,6 +38,8 @@ pub struct PackOptions {
     pub no_hybrid: bool,
     /// New volume id.
     pub volume_id: Option<String>,
+    /// How install.img is written when `DIR/installer/` changed.
+    pub installer: InstallerPackOptions,
 }
 
 /// What [`pack`] did.
@@ -53,6 +59,8 @@ pub struct PackReport {
     pub tree: TreeStats,
     /// New LBAs of the boot images.
     pub boot_lbas: Vec<(String, u32)>,
+    /// What happened to install.img (absent when the workspace has no installer root).
+    pub installer: Option<InstallerPackReport>,
     /// Things the user should know.
     pub warnings: Vec<String>,
 }
@@ -292,7 +300,11 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
     }
     let boot = boot_spec(&m, dir, opts, &mut warnings)?;
     let skip: Vec<String> = boot.iter().map(|b| b.catalog_path.clone()).collect();
-    let (tree, stats) = build_tree(dir, &m, source.as_ref(), &skip, now)?;
+    let (mut tree, mut stats) = build_tree(dir, &m, source.as_ref(), &skip, now)?;
+    let mut installer_opts = opts.installer.clone();
+    installer_opts.date = installer_opts.date.or(fixed);
+    let (installer, _image_guard) =
+        pack_installer(dir, out, &installer_opts, &mut tree, &mut stats)?;
     let pvd = descriptor(&m)?;
     let mut wopts = volume_options(&m, &pvd, opts, now);
     wopts.boot = boot;
@@ -341,6 +353,7 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
         hybrid,
         efi_partition,
         tree: stats,
+        installer,
         boot_lbas: final_report
             .boot_entries
             .iter()
@@ -385,4 +398,84 @@ pub fn temp_output(out: &Path) -> Result<(PathBuf, fs::File)> {
         .open(&tmp)
         .map_err(|e| Error::io(e, "cannot create the output file").in_file(&tmp))?;
     Ok((tmp, file))
+}
+
+/// Removes a temporary file when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// When the installer root changed (or another compression is asked for), write a
+/// new install.img next to the output and put it in the tree in place of the old.
+fn pack_installer(
+    dir: &Path,
+    out: &Path,
+    opts: &InstallerPackOptions,
+    tree: &mut IsoTree,
+    stats: &mut TreeStats,
+) -> Result<(Option<InstallerPackReport>, Option<TempFile>)> {
+    let Some(im) = InstallerManifest::load(dir)? else {
+        if opts.append || opts.compress.is_some() {
+            return Err(Error::invalid(
+                "this workspace has no installer root: --installer-append and --compress do not apply",
+            )
+            .in_file(dir));
+        }
+        return Ok((None, None));
+    };
+    let changes = scan_installer(dir, &im)?;
+    let recompress = opts.compress.is_some_and(|c| c != im.compression) || opts.level.is_some();
+    if !changes.any() && !recompress {
+        return Ok((
+            Some(InstallerPackReport {
+                action: "copied".into(),
+                compression: im.compression.name().into(),
+                ..Default::default()
+            }),
+            None,
+        ));
+    }
+    let image = dir.join(TREE_DIR).join(&im.image);
+    let now = fs::symlink_metadata(&image)
+        .map_err(|e| Error::io(e, "install.img is missing from the ISO tree").in_file(&image))?;
+    if !DiskState::of(&now).same_content(&im.image_disk) {
+        return Err(Error::invalid(format!(
+            "both iso/{} and installer/ were changed: keep one (delete installer/ to use the replaced image, or restore the image)",
+            im.image
+        ))
+        .in_file(&image));
+    }
+    let name = out
+        .file_name()
+        .ok_or_else(|| Error::invalid("output path has no file name").in_file(out))?
+        .to_string_lossy()
+        .into_owned();
+    let (tmp, mut file) = temp_output(&out.with_file_name(format!("{name}.install-img")))?;
+    let guard = TempFile(tmp.clone());
+    let report = write_installer(dir, &im, &changes, opts, &image, &mut file).map_err(|e| {
+        if e.file().is_some() {
+            e
+        } else {
+            e.in_file(&tmp)
+        }
+    })?;
+    drop(file);
+    let meta = tree.remove(&im.image).map(|n| *n.meta()).ok_or_else(|| {
+        Error::invalid(format!(
+            "iso/{} was deleted but installer/ was edited",
+            im.image
+        ))
+        .in_file(dir)
+    })?;
+    tree.add_file(&im.image, crate::iso::write::FileData::Path(tmp), meta)?;
+    if !stats.changed.contains(&im.image) {
+        stats.changed.push(im.image.clone());
+        stats.from_workspace += 1;
+        stats.from_source = stats.from_source.saturating_sub(1);
+    }
+    Ok((Some(report), Some(guard)))
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::installer::INSTALLER_DIR;
+use super::installer_unpack::{extract_installer, InstallerReport, MAX_EXPANDED_DEFAULT};
 use super::manifest::{
     hex, EntryRecord, Manifest, RawDescriptor, SourceIdentity, MANIFEST_PATH, MANIFEST_VERSION,
     SYSTEM_AREA_PATH, TREE_DIR,
@@ -20,6 +22,11 @@ use crate::source::SECTOR;
 pub struct UnpackOptions {
     /// Write into a non-empty directory.
     pub force: bool,
+    /// Do not extract `install.img` into `DIR/installer/`.
+    pub skip_installer: bool,
+    /// Cap on the uncompressed size of install.img (0: the default,
+    /// [`super::installer_unpack::MAX_EXPANDED_DEFAULT`]).
+    pub max_installer_bytes: u64,
 }
 
 /// What [`unpack`] did.
@@ -35,6 +42,8 @@ pub struct UnpackReport {
     pub specials: usize,
     /// Bytes of file data written.
     pub bytes: u64,
+    /// The installer root extracted from install.img, if any.
+    pub installer: Option<InstallerReport>,
 }
 
 /// Identity of a source image (see [`SourceIdentity`]).
@@ -152,7 +161,30 @@ pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<Unpack
     } else {
         (dir.to_path_buf(), false)
     };
-    let result = write_workspace(iso, &entries, &manifest, &work);
+    let result = write_workspace(iso, &entries, &manifest, &work).and_then(|mut report| {
+        if !opts.skip_installer {
+            if let Some(img) = entries
+                .iter()
+                .find(|e| e.path == "/install.img" && e.is_file())
+            {
+                let rel = img.path.trim_start_matches('/');
+                let cap = match opts.max_installer_bytes {
+                    0 => MAX_EXPANDED_DEFAULT,
+                    n => n,
+                };
+                let (im, r) = extract_installer(
+                    &work.join(TREE_DIR).join(rel),
+                    rel,
+                    &work.join(INSTALLER_DIR),
+                    cap,
+                    iso.source().path(),
+                )?;
+                im.save(&work)?;
+                report.installer = Some(r);
+            }
+        }
+        Ok(report)
+    });
     match result {
         Ok(report) if staged => {
             if dir.exists() {
@@ -195,6 +227,7 @@ fn write_workspace(
         symlinks: 0,
         specials: 0,
         bytes: 0,
+        installer: None,
     };
     let mut dir_times: Vec<(PathBuf, Option<i64>)> = Vec::new();
     for e in entries {

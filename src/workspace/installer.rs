@@ -1,0 +1,333 @@
+//! The installer root in a workspace: `DIR/installer/` (the files of `install.img`,
+//! editable) and `DIR/.xiso/installer` (what an ordinary user's file system cannot
+//! hold: every cpio header as the source archive had it — owners, modes, device
+//! numbers, inode numbers and link counts — plus the state each file had on disk
+//! right after unpacking, so `pack` can tell what was edited).
+//!
+//! Device nodes, FIFOs and sockets are represented on disk by empty regular files
+//! (placeholders); the manifest recreates them at pack time. Directories and files
+//! are made owner-writable on disk; their real modes live in the manifest.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::initrd::cpio::{mode, CpioHeader};
+use crate::initrd::stream::Compression;
+
+/// Installer manifest format version; bump on incompatible changes.
+pub const INSTALLER_VERSION: u32 = 1;
+/// Relative path of the installer manifest inside a workspace.
+pub const INSTALLER_MANIFEST_PATH: &str = ".xiso/installer";
+/// Relative path of the installer root inside a workspace.
+pub const INSTALLER_DIR: &str = "installer";
+
+/// What kind of file an installer entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstallerKind {
+    /// Regular file.
+    File,
+    /// Directory.
+    Dir,
+    /// Symbolic link.
+    Symlink,
+    /// Character device (placeholder on disk).
+    CharDevice,
+    /// Block device (placeholder on disk).
+    BlockDevice,
+    /// Named pipe (placeholder on disk).
+    Fifo,
+    /// Socket (placeholder on disk).
+    Socket,
+}
+
+impl InstallerKind {
+    /// The kind of a cpio `mode`, if it is one newc can carry.
+    pub fn of_mode(m: u32) -> Option<InstallerKind> {
+        Some(match m & mode::S_IFMT {
+            mode::S_IFREG => InstallerKind::File,
+            mode::S_IFDIR => InstallerKind::Dir,
+            mode::S_IFLNK => InstallerKind::Symlink,
+            mode::S_IFCHR => InstallerKind::CharDevice,
+            mode::S_IFBLK => InstallerKind::BlockDevice,
+            mode::S_IFIFO => InstallerKind::Fifo,
+            mode::S_IFSOCK => InstallerKind::Socket,
+            _ => return None,
+        })
+    }
+
+    /// Whether the workspace holds a placeholder instead of the real thing.
+    pub fn is_placeholder(self) -> bool {
+        matches!(
+            self,
+            InstallerKind::CharDevice
+                | InstallerKind::BlockDevice
+                | InstallerKind::Fifo
+                | InstallerKind::Socket
+        )
+    }
+}
+
+/// The state of a path on disk, to notice edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskState {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, seconds.
+    pub mtime: i64,
+    /// Modification time, nanoseconds part.
+    pub mtime_nsec: i64,
+    /// Permission bits (`st_mode & 07777`).
+    pub perm: u32,
+    /// Inode number (hard links on disk share it).
+    pub ino: u64,
+}
+
+impl DiskState {
+    /// The state of `md`.
+    pub fn of(md: &fs::Metadata) -> DiskState {
+        DiskState {
+            size: md.len(),
+            mtime: md.mtime(),
+            mtime_nsec: md.mtime_nsec(),
+            perm: md.mode() & 0o7777,
+            ino: md.ino(),
+        }
+    }
+
+    /// Same content as far as size and time tell.
+    pub fn same_content(&self, other: &DiskState) -> bool {
+        self.size == other.size && self.mtime == other.mtime && self.mtime_nsec == other.mtime_nsec
+    }
+}
+
+/// One entry of the installer archive.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstallerEntry {
+    /// Normalized path relative to the installer root (`""` for the root itself).
+    pub path: String,
+    /// The name exactly as the archive stored it (`.`, `./etc`, `etc`…).
+    pub name: String,
+    /// Entry kind.
+    pub kind: InstallerKind,
+    /// The cpio header as read (for hard links: as this member carried it).
+    pub header: CpioHeader,
+    /// Index of the archive it came from (several archives may be concatenated).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub archive: u32,
+    /// Symlink target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// A parent directory the archive did not list; created on disk only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
+    /// State on disk after unpacking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskState>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+impl InstallerEntry {
+    /// Key of the hard-link group this entry belongs to (regular files with
+    /// `nlink >= 2` and the same device and inode numbers, within one archive, as
+    /// the kernel's initramfs unpacker groups them).
+    pub fn link_key(&self) -> Option<(u32, u32, u32, u32)> {
+        (self.kind == InstallerKind::File && self.header.nlink >= 2).then_some((
+            self.archive,
+            self.header.devmajor,
+            self.header.devminor,
+            self.header.ino,
+        ))
+    }
+}
+
+/// Owner or mode set for a path by `patch-installer` (applies at pack time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// Owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+    /// Permission bits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perm: Option<u32>,
+}
+
+/// `DIR/.xiso/installer`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstallerManifest {
+    /// Always "xiso-installer".
+    pub format: String,
+    /// [`INSTALLER_VERSION`].
+    pub version: u32,
+    /// Path of the image in the ISO tree (`install.img`).
+    pub image: String,
+    /// Compression of the source image.
+    pub compression: Compression,
+    /// Its level (bzip2: the block size from the stream header; others: xiso's default).
+    pub level: u32,
+    /// How many cpio archives the image held.
+    pub archives: u32,
+    /// Size of the uncompressed cpio stream.
+    pub cpio_bytes: u64,
+    /// State of `DIR/iso/<image>` after unpacking (a replaced image is noticed).
+    pub image_disk: DiskState,
+    /// Entries in archive order (a later duplicate replaced the earlier one in place).
+    pub entries: Vec<InstallerEntry>,
+    /// Owners and modes set by `patch-installer`, by path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<String, Override>,
+    /// Paths `patch-installer` wrote: changed whatever their size and time say.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub touched: BTreeSet<String>,
+}
+
+impl InstallerManifest {
+    /// Read `DIR/.xiso/installer`; `None` when the workspace has no installer root.
+    pub fn load(dir: &Path) -> Result<Option<InstallerManifest>> {
+        let path = dir.join(INSTALLER_MANIFEST_PATH);
+        let text = match fs::read(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(e, "cannot read the installer manifest").in_file(&path)),
+        };
+        let m: InstallerManifest = serde_json::from_slice(&text).map_err(|e| {
+            Error::corrupt(0, format!("installer manifest is not valid: {e}")).in_file(&path)
+        })?;
+        if m.format != "xiso-installer" {
+            return Err(Error::corrupt(0, "not an xiso installer manifest").in_file(&path));
+        }
+        if m.version != INSTALLER_VERSION {
+            return Err(Error::unsupported(format!(
+                "installer manifest version {} (this xiso reads version {INSTALLER_VERSION})",
+                m.version
+            ))
+            .in_file(&path));
+        }
+        Ok(Some(m))
+    }
+
+    /// Write it to `DIR/.xiso/installer` atomically (temporary file + rename).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(INSTALLER_MANIFEST_PATH);
+        let tmp = dir.join(format!(
+            "{INSTALLER_MANIFEST_PATH}.tmp-{}",
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            serde_json::to_writer(&mut f, self)?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        };
+        write().and_then(|_| fs::rename(&tmp, &path)).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io(e, "cannot write the installer manifest").in_file(&path)
+        })
+    }
+
+    /// Index of entries by path.
+    pub fn index(&self) -> std::collections::HashMap<&str, usize> {
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.path.as_str(), i))
+            .collect()
+    }
+}
+
+/// Normalize an archive name to a path relative to the installer root: `./` and
+/// empty components dropped, `.` is the root (`""`). Absolute names and `..`
+/// components are refused: nothing may land outside `DIR/installer/`.
+pub fn normalize_name(name: &str) -> std::result::Result<String, String> {
+    if name.starts_with('/') {
+        return Err(format!("absolute path {name:?} in the archive"));
+    }
+    let mut parts = Vec::new();
+    for comp in name.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => return Err(format!("path {name:?} climbs out with '..'")),
+            c => parts.push(c),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// The on-disk path of `rel` under `root` (`rel` already normalized).
+pub fn disk_path(root: &Path, rel: &str) -> PathBuf {
+    if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    }
+}
+
+/// Refuse a path whose parents on disk are not plain directories (a symlink on the
+/// way would let a write escape the installer root).
+pub fn check_parents_on_disk(root: &Path, rel: &str) -> Result<()> {
+    let mut cur = root.to_path_buf();
+    let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    for c in comps.iter().take(comps.len().saturating_sub(1)) {
+        cur.push(c);
+        match fs::symlink_metadata(&cur) {
+            Ok(md) if md.is_dir() => {}
+            Ok(md) if md.file_type().is_symlink() => {
+                return Err(Error::invalid(format!(
+                    "{rel}: the path goes through the symlink {}",
+                    cur.strip_prefix(root).unwrap_or(&cur).display()
+                ))
+                .in_file(&cur));
+            }
+            Ok(_) => {
+                return Err(Error::invalid(format!(
+                    "{rel}: {} is not a directory",
+                    cur.strip_prefix(root).unwrap_or(&cur).display()
+                ))
+                .in_file(&cur));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(e, "cannot stat").in_file(&cur)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(normalize_name(".").unwrap(), "");
+        assert_eq!(normalize_name("./").unwrap(), "");
+        assert_eq!(normalize_name("./etc//x").unwrap(), "etc/x");
+        assert_eq!(normalize_name("etc/x/.").unwrap(), "etc/x");
+        assert!(normalize_name("/etc/x").is_err());
+        assert!(normalize_name("../x").is_err());
+        assert!(normalize_name("a/../../x").is_err());
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(InstallerKind::of_mode(0o100644), Some(InstallerKind::File));
+        assert_eq!(
+            InstallerKind::of_mode(0o020600),
+            Some(InstallerKind::CharDevice)
+        );
+        assert_eq!(InstallerKind::of_mode(0o000644), None);
+        assert!(InstallerKind::Fifo.is_placeholder());
+        assert!(!InstallerKind::Symlink.is_placeholder());
+    }
+}
