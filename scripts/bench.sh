@@ -16,10 +16,12 @@
 #   XISO_BIN         benchmark this xiso binary instead (no cargo build), e.g. another worktree's
 #
 # The source ISO = the fixture tree (fixtures/tree/, from scripts/make-fixtures.sh; a small
-# isolinux + efiboot.img tree if that script is absent) + an install.img of ~20% of the size
-# (a real bzip2 cpio newc archive, content compressing ~2:1) + 1-4 MiB incompressible
-# Packages/filler-*.rpm files for the rest, made with genisoimage + isohybrid --uefi exactly as
-# XCP-ng does. Content is deterministic (seeded), so the same ISO is rebuilt everywhere.
+# isolinux + efiboot.img tree if that script is absent) + an install.img (`bench-gen.py
+# installer`: ONE cpio newc archive of 8/13 of the ISO size, 400 MB at 650, a few thousand
+# files of text/ELF-like/compressed/sparse content, in ONE `bzip2 -9` stream compressing ~3:1,
+# so ~20% of the ISO) + 1-4 MiB incompressible Packages/filler-*.rpm files for the rest, made
+# with genisoimage + isohybrid --uefi exactly as XCP-ng does. Content is deterministic
+# (seeded), so the same ISO is rebuilt everywhere; SRC.iso.info records its numbers.
 #
 # Measured, each --runs times after one warm-up read of the ISO (warm page cache, no root
 # cache tricks; `sync` between commands, untimed, so one run's writeback does not land in
@@ -30,11 +32,22 @@
 #           isohybrid --uefi out.iso                           /
 #   xiso unpack ISO dir + xiso pack dir out.iso                 (skipped if `xiso pack` is absent)
 #   xiso unpack alone                                           (always)
+# and the installer edit, patching etc/xiso-marker inside install.img:
+#   manual-installer: xorriso -osirrox -extract, (bunzip2 < install.img | cpio -idm),
+#           new marker, (find . | cpio -o -H newc | bzip2 -9 > install.img),
+#           genisoimage <XCP-ng flags>, isohybrid --uefi              wall = sum, RSS = max
+#   xiso-installer: xiso unpack ISO W, new marker in O/etc/xiso-marker,
+#           xiso patch-installer W O, xiso pack W out.iso              (pack also alone)
+#   xiso-installer-append: the same with xiso pack --installer-append W out.iso
+# Each xiso output is checked (untimed): its install.img must decode and hold the new marker
+# (rebuild: bsdtar | bunzip2 | GNU cpio, first archive; append: bench-gen.py cpio-find, last
+# of >= 2 archives); a wrong one stops the bench. Rows whose commands the binary lacks print
+# n/a. Peak RSS of a pipe is its largest process.
 set -euo pipefail
 
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPTS/.." && pwd)
-GEN_VERSION=1 # bump when the generated ISO's recipe changes (invalidates cached ISOs)
+GEN_VERSION=2 # bump when the generated ISO's recipe changes (invalidates cached ISOs)
 VOLID="XCP-ng 8.3.0"
 BOOTARGS=(-c boot/isolinux/boot.cat -b boot/isolinux/isolinux.bin -no-emul-boot
     -boot-load-size 4 -boot-info-table -eltorito-alt-boot -e boot/efiboot.img -no-emul-boot)
@@ -54,7 +67,7 @@ while [ $# -gt 0 ]; do
         --quick) SIZES=100; RUNS=1 ;;
         --clean) CLEAN=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -83,6 +96,8 @@ command -v genisoimage >/dev/null || need_pkg+=(genisoimage)
 command -v isohybrid >/dev/null || need_pkg+=(syslinux-utils)
 command -v mkfs.fat >/dev/null || need_pkg+=(dosfstools)
 command -v bzip2 >/dev/null || need_pkg+=(bzip2)
+command -v cpio >/dev/null || need_pkg+=(cpio)
+command -v bsdtar >/dev/null || need_pkg+=(libarchive-tools)
 [ -f /usr/lib/ISOLINUX/isolinux.bin ] || need_pkg+=(isolinux)
 if [ ${#need_pkg[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -110,7 +125,7 @@ cleanup() {
     rmtree "$WORK"
     if [ "$CLEAN" = 1 ]; then
         log "--clean: removing generated source ISOs in $BENCH"
-        rm -f "$BENCH"/src-v*.iso
+        rm -f "$BENCH"/src-v*.iso "$BENCH"/src-v*.iso.info
         rm -rf "$BENCH/mini-tree"
         rmdir "$BENCH" 2>/dev/null || true
     fi
@@ -135,6 +150,21 @@ if ! "$XISO" pack --help >/dev/null 2>&1; then
         echo
     } >&2
 fi
+
+# installer rows: each needs its command; "" = available, else why not (printed as n/a)
+NA_INSTALLER= NA_APPEND=
+if [ "$HAVE_PACK" = 0 ]; then
+    NA_INSTALLER="xiso lacks pack"
+elif ! "$XISO" patch-installer --help >/dev/null 2>&1; then
+    NA_INSTALLER="xiso lacks patch-installer"
+fi
+if [ -n "$NA_INSTALLER" ]; then
+    NA_APPEND=$NA_INSTALLER
+elif ! "$XISO" pack --help 2>/dev/null | grep -q -e '--installer-append'; then
+    NA_APPEND="xiso lacks pack --installer-append"
+fi
+[ -z "$NA_INSTALLER" ] || log "installer rows: n/a ($NA_INSTALLER)"
+[ -n "$NA_INSTALLER" ] || [ -z "$NA_APPEND" ] || log "installer append rows: n/a ($NA_APPEND)"
 
 # ---------------------------------------------------------------- base tree
 # Prefer the fixture tree; run make-fixtures.sh if it exists; else a minimal boot tree.
@@ -192,28 +222,38 @@ make_iso() { # SIZE_MB -> path of the (cached) source ISO
         echo "$iso"
         return
     fi
-    local t="$BENCH/build-$mb" total img_bytes pkg_bytes raw n
+    local t="$BENCH/build-$mb" total img_bytes pkg_bytes raw n start t_img t_all ents
     rmtree "$t"
     mkdir -p "$t"
     log "building a ${mb} MB source ISO from $TREE_KIND tree (once; cached in $BENCH)"
+    start=$(date +%s.%N)
     cp -a "$BASE_TREE" "$t/tree"
-    rm -f "$t/tree/.complete" "$t/tree/boot/isolinux/boot.cat"
+    rm -f "$t/tree/.complete" "$t/tree/boot/isolinux/boot.cat" "$t/tree/install.img"
     mkdir -p "$t/tree/Packages"
     total=$((mb * 1000 * 1000))
-    img_bytes=$((total / 5))                       # install.img ~20% (130 MB at 650)
+    raw=$((total / 13 * 8))                        # installer root: 400 MB at 650 MB
+    # install.img first (the generator and bzip2 -9 take both cores), then the packages
+    # fill the ISO to its size
+    log "  install.img: $((raw / 1000000)) MB cpio | bzip2 -9 (the slow part)"
+    (set -o pipefail
+     python3 "$SCRIPTS/bench-gen.py" installer "$raw" "$mb" 2>"$t/entries" | bzip2 -9 > "$t/install.img") \
+        || die "install.img generation failed"
+    t_img=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    img_bytes=$(stat -c %s "$t/install.img")
     pkg_bytes=$((total - img_bytes - $(du -sb "$t/tree" | cut -f1)))
     [ "$pkg_bytes" -gt 0 ] || pkg_bytes=1
-    raw=$((img_bytes * 2))                         # hex content bzip2s ~2:1
-    # install.img (bzip2 is single-threaded: run it next to the package generator)
-    python3 "$SCRIPTS/bench-gen.py" cpio "$raw" "$mb" | bzip2 -9 > "$t/tree/install.img" &
-    local bz=$!
     n=$(python3 "$SCRIPTS/bench-gen.py" packages "$t/tree/Packages" "$pkg_bytes" "$mb")
-    wait "$bz" || die "install.img generation failed"
+    mv "$t/install.img" "$t/tree/install.img"
     find "$t/tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-    log "  $n filler rpms ($((pkg_bytes / 1000000)) MB), install.img $(( $(stat -c %s "$t/tree/install.img") / 1000000 )) MB"
+    ents=$(cat "$t/entries")
+    log "  $n filler rpms ($((pkg_bytes / 1000000)) MB), install.img $((img_bytes / 1000000)) MB ($ents, $((raw / 1000000)) MB raw) in ${t_img} s"
     genisoimage -quiet -r -J --joliet-long -V "$VOLID" -input-charset utf-8 \
         "${BOOTARGS[@]}" -o "$t/out.iso" "$t/tree" >&2
     isohybrid --uefi "$t/out.iso"
+    t_all=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    log "  generated in ${t_all} s (install.img ${t_img} s)"
+    printf 'img_raw=%s\nimg_bz2=%s\nimg_entries=%s\ngen_img_s=%s\ngen_total_s=%s\n' \
+        "$raw" "$img_bytes" "$ents" "$t_img" "$t_all" > "$iso.info"
     mv "$t/out.iso" "$iso"
     rmtree "$t"
     echo "$iso"
@@ -245,11 +285,86 @@ med() { printf '%s' "${R[$1.$2]}" | median; }
 # peak RSS of the xiso and manual pipelines at each size, for the growth line
 declare -A PEAK
 
+# step KEY LOGNAME CMD...: settle, timed, add KEY; adds the wall time to S_W and raises S_R
+# to the peak RSS (set S_W=0 S_R=0 before a pipeline's first step)
+step() {
+    local key=$1
+    shift
+    settle
+    timed "$@"
+    add "$key" "$T_WALL" "$T_RSS"
+    S_W=$(awk -v a="$S_W" -v b="$T_WALL" 'BEGIN { print a + b }')
+    if [ "$T_RSS" -gt "$S_R" ]; then S_R=$T_RSS; fi
+}
+
+MARKER_PATH=etc/xiso-marker
+ORIGINAL_MARKER="xiso-bench original marker" # bench-gen.py's MARKER
+
+# check_rebuild ISO EXPECTED WHAT: install.img decodes (bunzip2) and GNU cpio, which stops at
+# the first TRAILER!!!, finds the marker with the new text in the first archive
+check_rebuild() {
+    local got
+    got=$(set -o pipefail
+          bsdtar -xOf "$1" install.img | bunzip2 | cpio -i --quiet --to-stdout "$MARKER_PATH" "./$MARKER_PATH") \
+        || die "$3: install.img of $1 does not decode (bsdtar | bunzip2 | cpio failed)"
+    [ "$got" = "$2" ] || die "$3: install.img of $1 holds $MARKER_PATH = '$got', expected '$2'"
+    log "  checked $3: $MARKER_PATH = '$got'"
+}
+
+# check_append ISO EXPECTED WHAT: install.img decodes (bunzip2 reads concatenated streams) to
+# at least two concatenated cpio archives and the LAST marker entry holds the new text
+check_append() {
+    local got n
+    got=$(set -o pipefail
+          bsdtar -xOf "$1" install.img | bunzip2 | python3 "$SCRIPTS/bench-gen.py" cpio-find "$MARKER_PATH") \
+        || die "$3: install.img of $1 does not decode to cpio archives holding $MARKER_PATH"
+    n=${got%%$'\n'*} got=${got#*$'\n'}
+    [ "$n" -ge 2 ] || die "$3: install.img of $1 holds $n cpio archive(s), expected >= 2 (appended)"
+    [ "$got" = "$2" ] || die "$3: install.img of $1: last $MARKER_PATH = '$got', expected '$2'"
+    log "  checked $3: $n archives, last $MARKER_PATH = '$got'"
+}
+
+# check_unpacked W WHAT: xiso unpack extracted the installer root into W/installer/
+check_unpacked() {
+    local got
+    [ -f "$1/installer/$MARKER_PATH" ] \
+        || die "$2: xiso unpack did not extract install.img into $1/installer/ (no $MARKER_PATH)"
+    got=$(cat "$1/installer/$MARKER_PATH")
+    [ "$got" = "$ORIGINAL_MARKER" ] || die "$2: $1/installer/$MARKER_PATH = '$got', expected '$ORIGINAL_MARKER'"
+}
+
+# xiso_installer MODE RUN: unpack, patch-installer with a new marker, pack (MODE rebuild) or
+# pack --installer-append (MODE append); records xi.* / xa.* and the sum xinst / xapp
+xiso_installer() {
+    local mode=$1 run=$2 k s marker w=$WORK/w o=$WORK/overlay out=$WORK/out.iso
+    if [ "$mode" = rebuild ]; then k=xi s=xinst; else k=xa s=xapp; fi
+    marker="xiso-bench patched run $run $mode"
+    S_W=0 S_R=0
+    step "$k.unpack" "$k-unpack" "$XISO" unpack "$iso" "$w"
+    check_unpacked "$w" "xiso-installer-$mode"
+    rm -rf "$o"
+    mkdir -p "$o/etc"
+    printf '%s\n' "$marker" > "$o/$MARKER_PATH"
+    step "$k.patch" "$k-patch" "$XISO" patch-installer "$w" "$o"
+    if [ "$mode" = rebuild ]; then
+        step "$k.pack" "$k-pack" "$XISO" pack "$w" "$out"
+    else
+        step "$k.pack" "$k-pack" "$XISO" pack --installer-append "$w" "$out"
+    fi
+    add "$s" "$S_W" "$S_R"
+    if [ "$mode" = rebuild ]; then
+        check_rebuild "$out" "$marker" "xiso-installer"
+    else
+        check_append "$out" "$marker" "xiso-installer-append"
+    fi
+    rmtree "$w" "$o" "$out"
+}
+
 bench_size() {
-    local mb=$1 iso run out dir w r w1 r1 w2 r2 w3 r3
+    local mb=$1 iso run out dir root w r w1 r1 w2 r2 w3 r3 marker
     iso=$(make_iso "$mb")
     R=()
-    out=$WORK/out.iso dir=$WORK/dir
+    out=$WORK/out.iso dir=$WORK/dir root=$WORK/root
     log "warm-up read of $iso ($(( $(stat -c %s "$iso") / 1048576 )) MiB)"
     cat "$iso" > /dev/null
     for ((run = 1; run <= RUNS; run++)); do
@@ -295,14 +410,37 @@ bench_size() {
             add xiso "$w" "$r"
         fi
         rmtree "$dir" "$out"
+
+        # installer, manual: extract, unpack install.img, edit, repack, rebuild the ISO
+        marker="xiso-bench patched run $run manual"
+        S_W=0 S_R=0
+        step mi.extract mi-xorriso xorriso -osirrox on -indev "$iso" -extract / "$dir"
+        chmod -R u+w "$dir" # untimed, as above
+        mkdir "$root"
+        step mi.unpack mi-unpack bash -c 'set -o pipefail; cd "$1" && bunzip2 < "$2" | cpio -idm --quiet' \
+            _ "$root" "$dir/install.img"
+        printf '%s\n' "$marker" > "$root/$MARKER_PATH"
+        step mi.repack mi-repack bash -c 'set -o pipefail; cd "$1" && find . | cpio -o -H newc --quiet | bzip2 -9 > "$2"' \
+            _ "$root" "$dir/install.img"
+        step mi.genisoimage mi-genisoimage genisoimage -quiet -r -J --joliet-long -V "$VOLID" \
+            -input-charset utf-8 "${BOOTARGS[@]}" -o "$out" "$dir"
+        step mi.isohybrid mi-isohybrid isohybrid --uefi "$out"
+        add minst "$S_W" "$S_R"
+        # the checker on the manual output once: proves the check itself
+        [ "$run" -gt 1 ] || check_rebuild "$out" "$marker" "manual-installer"
+        rmtree "$dir" "$root" "$out"
+
+        # installer, xiso: rebuild install.img, then append to it
+        [ -n "$NA_INSTALLER" ] || xiso_installer rebuild "$run"
+        [ -n "$NA_APPEND" ] || xiso_installer append "$run"
     done
 
     local cpw mw
     cpw=$(med cp wall) mw=$(med manual wall)
-    row() { # LABEL KEY
-        local w r
+    row() { # LABEL KEY [REFERENCE-WALL for the last column, default: manual]
+        local w r m=${3:-$mw}
         w=$(med "$2" wall) r=$(med "$2" rss)
-        awk -v l="$1" -v w="$w" -v r="$r" -v c="$cpw" -v m="$mw" 'BEGIN {
+        awk -v l="$1" -v w="$w" -v r="$r" -v c="$cpw" -v m="$m" 'BEGIN {
             printf "%-34s %9.2f %10.1f %9.2fx %10.2fx\n", l, w, r / 1024, (c > 0 ? w / c : 0), (m > 0 ? w / m : 0) }'
     }
     echo
@@ -333,6 +471,66 @@ bench_size() {
             printf "RESULT %s MB: xiso pack not available; xiso unpack/xorriso extract = %.2fx time; xiso unpack/cp = %.2fx time\n",
                    "'"$mb"'", x / m, x / c }'
     fi
+
+    # installer table
+    local miw info img_raw=? img_bz2=? img_entries=?
+    miw=$(med minst wall)
+    info=$iso.info
+    if [ -f "$info" ]; then
+        img_raw=$(sed -n 's/^img_raw=//p' "$info") img_bz2=$(sed -n 's/^img_bz2=//p' "$info")
+        img_entries=$(sed -n 's/^img_entries=//p' "$info")
+        img_raw=$((img_raw / 1000000)) img_bz2=$((img_bz2 / 1000000))
+    fi
+    na() { printf '%-34s %9s\n' "$1" "n/a ($2)"; }
+    echo
+    printf 'install.img: patch %s + repack; install.img %s MB bzip2 -9, %s MB cpio (%s)\n' \
+        "$MARKER_PATH" "$img_bz2" "$img_raw" "$img_entries"
+    printf '%-34s %9s %10s %10s %11s\n' tool "wall s" "peak MiB" "vs cp" "vs manual"
+    printf '%s\n' "-----------------------------------------------------------------------------"
+    row "cp ISO out.iso (floor)" cp "$miw"
+    row "manual-installer (sum)" minst "$miw"
+    row "  xorriso -extract" mi.extract "$miw"
+    row "  bunzip2 | cpio -idm" mi.unpack "$miw"
+    row "  find | cpio -o | bzip2 -9" mi.repack "$miw"
+    row "  genisoimage" mi.genisoimage "$miw"
+    row "  isohybrid --uefi" mi.isohybrid "$miw"
+    if [ -z "$NA_INSTALLER" ]; then
+        row "xiso-installer (sum)" xinst "$miw"
+        row "  xiso unpack" xi.unpack "$miw"
+        row "  xiso patch-installer" xi.patch "$miw"
+        row "  xiso pack" xi.pack "$miw"
+    else
+        na "xiso-installer" "$NA_INSTALLER"
+    fi
+    if [ -z "$NA_APPEND" ]; then
+        row "xiso-installer-append (sum)" xapp "$miw"
+        row "  xiso unpack" xa.unpack "$miw"
+        row "  xiso patch-installer" xa.patch "$miw"
+        row "  xiso pack --installer-append" xa.pack "$miw"
+    else
+        na "xiso-installer-append" "$NA_APPEND"
+    fi
+    PEAK[minst.$mb]=$(med minst rss)
+    local line
+    line=$(awk -v m="$miw" -v mr="$(med minst rss)" 'BEGIN {
+        printf "RESULT installer %s MB: manual-installer %.2f s, %.1f MiB", "'"$mb"'", m, mr / 1024 }')
+    if [ -z "$NA_INSTALLER" ]; then
+        PEAK[xinst.$mb]=$(med xinst rss)
+        line+=$(awk -v x="$(med xinst wall)" -v p="$(med xi.pack wall)" -v r="$(med xinst rss)" \
+            -v m="$miw" -v c="$cpw" 'BEGIN {
+            printf "; xiso-installer %.2fx faster than manual, its pack/cp = %.2fx, %.1f MiB", m / x, p / c, r / 1024 }')
+    else
+        line+="; xiso-installer n/a ($NA_INSTALLER)"
+    fi
+    if [ -z "$NA_APPEND" ]; then
+        PEAK[xapp.$mb]=$(med xapp rss)
+        line+=$(awk -v x="$(med xapp wall)" -v p="$(med xa.pack wall)" -v r="$(med xapp rss)" \
+            -v m="$miw" -v c="$cpw" 'BEGIN {
+            printf "; xiso-installer-append %.2fx faster than manual, its pack/cp = %.2fx, %.1f MiB", m / x, p / c, r / 1024 }')
+    else
+        line+="; xiso-installer-append n/a ($NA_APPEND)"
+    fi
+    echo "$line"
 }
 
 for mb in "${SIZE_LIST[@]}"; do
@@ -351,4 +549,7 @@ if [ ${#SIZE_LIST[@]} -gt 1 ]; then
     if [ "$HAVE_PACK" = 1 ]; then growth xiso xiso; else echo "peak RSS growth xiso: n/a (xiso pack not available)"; fi
     growth "xiso unpack" unpack
     growth "manual pipeline" manual
+    growth "manual-installer" minst
+    if [ -z "$NA_INSTALLER" ]; then growth xiso-installer xinst; else echo "peak RSS growth xiso-installer: n/a ($NA_INSTALLER)"; fi
+    if [ -z "$NA_APPEND" ]; then growth xiso-installer-append xapp; else echo "peak RSS growth xiso-installer-append: n/a ($NA_APPEND)"; fi
 fi
