@@ -25,6 +25,7 @@ pub mod manifest;
 mod pack;
 mod pack_tree;
 mod patch;
+mod sign;
 mod unpack;
 
 pub use boot_args::{
@@ -39,4 +40,8 @@ pub use pack::{
 };
 pub use pack_tree::TreeStats;
 pub use patch::{patch_installer, PatchOptions, PatchReport};
+pub use sign::{
+    disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,
+    NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML, TREEINFO,
+};
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};
