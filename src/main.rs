@@ -201,6 +201,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Embed an answerfile for an unattended installation from the media alone.
+    ///
+    /// Checks that FILE is well-formed XML whose root is <installation>, puts it into
+    /// the installer root as /answerfile.xml (mode 0644, root:root), and adds
+    /// `install answerfile=file:///answerfile.xml` to the installer lines of every
+    /// boot menu (isolinux.cfg, EFI/*/grub*.cfg, the grub.cfg inside efiboot.img), or
+    /// of --entry only. file:/// is the installer's own root (install.img), not the CD.
+    ///
+    /// The installer refuses gpgcheck options on the command line together with an
+    /// answerfile: no-repo-gpgcheck / no-gpgcheck found on the boot lines are removed
+    /// and set as repo-gpgcheck="false" / gpgcheck="false" on <installation> (the only
+    /// bytes of FILE that change). A malformed FILE is refused with nothing changed.
+    /// `xiso pack` then rebuilds install.img.
+    ///
+    /// Example: xiso sign work/ --disable-gpgcheck; xiso answerfile work/ answerfile.xml; xiso pack work/ auto.iso
+    Answerfile {
+        /// The workspace made by `xiso unpack` (with its installer root).
+        dir: PathBuf,
+        /// The answerfile (XML, root element <installation>).
+        file: PathBuf,
+        /// Only the entries with this isolinux LABEL / GRUB menuentry title (default: every entry).
+        #[arg(long, value_name = "LABEL")]
+        entry: Option<String>,
+        /// Modification time for the grub.cfg inside efiboot.img (Unix seconds; overrides SOURCE_DATE_EPOCH).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        date: Option<i64>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the whole job on a built-in sample: build an XCP-ng-shaped ISO, inspect,
     /// unpack, edit, pack as hybrid BIOS/UEFI, and show what changed.
     ///
@@ -526,6 +556,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         r.previous_key1.as_deref().unwrap_or("unset")
                     )?;
                 }
+            }
+        }
+        Command::Answerfile {
+            dir,
+            file,
+            entry,
+            date,
+            json,
+        } => {
+            let xml = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", file.display()))?;
+            let opts = xiso::workspace::AnswerfileOptions { entry, date };
+            let r = xiso::workspace::answerfile(&dir, &xml, &opts).map_err(|e| e.in_file(&file))?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "installer: {} {} (xiso pack rebuilds install.img)",
+                    if r.replaced { "replaced" } else { "added" },
+                    r.path
+                )?;
+                for a in &r.attributes {
+                    writeln!(
+                        out,
+                        "answerfile: <installation {a}> (moved from the boot lines)"
+                    )?;
+                }
+                print_boot_report(&mut out, &r.boot, opts.entry.as_deref())?;
             }
         }
         Command::Demo { outdir } => {

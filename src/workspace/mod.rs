@@ -17,6 +17,7 @@
 //! device nodes, read-only modes that would block edits), so the manifest keeps the
 //! truth and the files on disk are the editable copy.
 
+mod answerfile;
 mod boot_args;
 pub mod installer;
 mod installer_pack;
@@ -28,6 +29,9 @@ mod patch;
 mod sign;
 mod unpack;
 
+pub use answerfile::{
+    answerfile, AnswerfileOptions, AnswerfileReport, ANSWERFILE_NAME, ANSWERFILE_URL,
+};
 pub use boot_args::{
     boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
 };
