@@ -17,7 +17,7 @@
 //! | [`rpm`] | RPM headers and version comparison |
 //! | [`repo`] | `repodata/`: summary, package entries as createrepo_c writes them |
 //! | [`inspect`] | the `xiso inspect` report |
-//! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay |
+//! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay; `boot-args`, `sign`, `answerfile` edits |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
 //! | [`cleanup`] | temporaries to delete when interrupted |
 //!
