@@ -17,6 +17,8 @@ PKGS=(
     busybox-static cpio gzip bzip2 xz-utils zstd python3
     # repository (the Debian package rpm also provides rpmbuild, used by tests/add_rpm.rs)
     createrepo-c rpm dnf
+    # repository signatures (xiso sign is checked with gpg --verify)
+    gnupg
     # reproducible timestamps for tools without SOURCE_DATE_EPOCH support
     faketime
     # boot checks

@@ -157,6 +157,92 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign the repository again (or switch its check off) after Packages/ changed.
+    ///
+    /// XCP-ng 8.3's installer checks repodata/repomd.xml against the detached
+    /// signature repodata/repomd.xml.asc with the key file that .treeinfo [keys] key1
+    /// names; any change to Packages/ or repodata/ breaks that signature.
+    ///
+    /// With --key: sign repomd.xml with your OpenPGP secret key (ASCII-armoured, as
+    /// `gpg --export-secret-keys --armor KEYID` writes it; a protected key needs
+    /// --passphrase-file) and write the detached SHA-256 signature repomd.xml.asc,
+    /// export the public key to iso/RPM-GPG-KEY-NICK, and set .treeinfo
+    /// `key1 = RPM-GPG-KEY-NICK` (every other byte of .treeinfo kept). The signature
+    /// time is SOURCE_DATE_EPOCH (or --date) when set, so re-signing is reproducible.
+    /// Sign after the last change to the repository (add-rpm), before pack. RPM
+    /// signatures are not touched: packages signed by another key also need that key
+    /// or --no-gpgcheck.
+    ///
+    /// With --disable-gpgcheck: comment out the .treeinfo [keys] entries and add
+    /// no-repo-gpgcheck (and no-gpgcheck with --no-gpgcheck) to the installer lines of
+    /// every boot menu (isolinux.cfg, EFI/*/grub*.cfg, and the grub.cfg inside
+    /// efiboot.img), as XCP-ng's own build does for unsigned ISOs. With an answerfile,
+    /// run this before `xiso answerfile`, which moves these options into it.
+    ///
+    /// Example: gpg --export-secret-keys --armor builder@example.org > key.asc;
+    /// xiso sign work/ --key key.asc --nick example
+    ///
+    /// Example: xiso sign work/ --disable-gpgcheck --no-gpgcheck
+    Sign {
+        /// The workspace made by `xiso unpack`.
+        dir: PathBuf,
+        /// ASCII-armoured OpenPGP secret key to sign with.
+        #[arg(
+            long,
+            value_name = "KEY.asc",
+            required_unless_present = "disable_gpgcheck",
+            conflicts_with = "disable_gpgcheck"
+        )]
+        key: Option<PathBuf>,
+        /// Key file name suffix: iso/RPM-GPG-KEY-NICK (default: from the key's user id, else "xiso").
+        #[arg(long, value_name = "NICK", requires = "key")]
+        nick: Option<String>,
+        /// File whose first line is the passphrase of a protected key.
+        #[arg(long, value_name = "FILE", requires = "key")]
+        passphrase_file: Option<PathBuf>,
+        /// Instead of signing: comment out the .treeinfo keys and add no-repo-gpgcheck to the boot menus.
+        #[arg(long)]
+        disable_gpgcheck: bool,
+        /// With --disable-gpgcheck: also add no-gpgcheck (skip RPM signature checks).
+        #[arg(long, requires = "disable_gpgcheck")]
+        no_gpgcheck: bool,
+        /// Signature time, or the mtime of the grub.cfg inside efiboot.img (Unix seconds; overrides SOURCE_DATE_EPOCH).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        date: Option<i64>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embed an answerfile for an unattended installation from the media alone.
+    ///
+    /// Checks that FILE is well-formed XML whose root is <installation>, puts it into
+    /// the installer root as /answerfile.xml (mode 0644, root:root), and adds
+    /// `install answerfile=file:///answerfile.xml` to the installer lines of every
+    /// boot menu (isolinux.cfg, EFI/*/grub*.cfg, the grub.cfg inside efiboot.img), or
+    /// of --entry only. file:/// is the installer's own root (install.img), not the CD.
+    ///
+    /// The installer refuses gpgcheck options on the command line together with an
+    /// answerfile: no-repo-gpgcheck / no-gpgcheck found on the boot lines are removed
+    /// and set as repo-gpgcheck="false" / gpgcheck="false" on <installation> (the only
+    /// bytes of FILE that change). A malformed FILE is refused with nothing changed.
+    /// `xiso pack` then rebuilds install.img.
+    ///
+    /// Example: xiso sign work/ --disable-gpgcheck; xiso answerfile work/ answerfile.xml; xiso pack work/ auto.iso
+    Answerfile {
+        /// The workspace made by `xiso unpack` (with its installer root).
+        dir: PathBuf,
+        /// The answerfile (XML, root element <installation>).
+        file: PathBuf,
+        /// Only the entries with this isolinux LABEL / GRUB menuentry title (default: every entry).
+        #[arg(long, value_name = "LABEL")]
+        entry: Option<String>,
+        /// Modification time for the grub.cfg inside efiboot.img (Unix seconds; overrides SOURCE_DATE_EPOCH).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        date: Option<i64>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add or update RPMs in the ISO repository of a workspace (DIR/iso/Packages/)
     /// and regenerate DIR/iso/repodata/.
     ///
@@ -259,6 +345,31 @@ enum Command {
     },
 }
 
+/// The text form of a boot-menu edit report.
+fn print_boot_report(
+    out: &mut impl Write,
+    r: &xiso::workspace::BootArgsReport,
+    entry: Option<&str>,
+) -> io::Result<()> {
+    for m in &r.menus {
+        let what = match (m.kernel_lines, entry) {
+            (0, Some(e)) => format!("no entry {e:?}"),
+            (0, None) => "no kernel lines".to_string(),
+            (n, _) => format!("{} of {n} kernel lines changed", m.changes.len()),
+        };
+        writeln!(out, "{}: {what}", m.path)?;
+        for c in &m.changes {
+            writeln!(out, "  {:?} {} (line {})", c.entry, c.kernel, c.line)?;
+            writeln!(out, "    - {}", c.before)?;
+            writeln!(out, "    + {}", c.after)?;
+        }
+    }
+    if r.written.is_empty() {
+        eprintln!("nothing changed: the menus already have these arguments");
+    }
+    Ok(())
+}
+
 fn parse_owner(s: &str) -> Result<(u32, u32), String> {
     let (u, g) = s
         .split_once(':')
@@ -316,20 +427,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 write!(out, "{}", report.to_text())?;
             }
         }
-        Command::Verify { iso, json } => {
-            let img = IsoImage::open(&iso)?;
-            let report = xiso::verify::verify(&img)?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
-            } else {
-                write!(out, "{}", report.to_text())?;
-            }
-            out.flush()?;
-            if !report.is_clean() {
-                return Ok(ExitCode::from(1));
-            }
-        }
         Command::Ls {
             iso,
             path,
@@ -366,6 +463,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let img = IsoImage::open(&iso)?;
             let e = img.lookup(&path)?;
             img.copy_file(&e, &mut out)?;
+        }
+        Command::Verify { iso, json } => {
+            let img = IsoImage::open(&iso)?;
+            let report = xiso::verify::verify(&img)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", report.to_text())?;
+            }
+            out.flush()?;
+            if !report.is_clean() {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Unpack {
             iso,
@@ -450,28 +561,104 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 edit: xiso::bootcfg::ArgEdit::new(add, remove)?,
                 entry,
                 date,
+                dry_run: false,
             };
             let r = xiso::workspace::boot_args(&dir, &opts)?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &r)?;
                 writeln!(out)?;
             } else {
-                for m in &r.menus {
-                    let what = match (m.kernel_lines, &opts.entry) {
-                        (0, Some(e)) => format!("no entry {e:?}"),
-                        (0, None) => "no kernel lines".to_string(),
-                        (n, _) => format!("{} of {n} kernel lines changed", m.changes.len()),
-                    };
-                    writeln!(out, "{}: {what}", m.path)?;
-                    for c in &m.changes {
-                        writeln!(out, "  {:?} {} (line {})", c.entry, c.kernel, c.line)?;
-                        writeln!(out, "    - {}", c.before)?;
-                        writeln!(out, "    + {}", c.after)?;
+                print_boot_report(&mut out, &r, opts.entry.as_deref())?;
+            }
+        }
+        Command::Sign {
+            dir,
+            key,
+            nick,
+            passphrase_file,
+            disable_gpgcheck,
+            no_gpgcheck,
+            date,
+            json,
+        } => {
+            if disable_gpgcheck {
+                let opts = xiso::workspace::DisableGpgcheckOptions { no_gpgcheck, date };
+                let r = xiso::workspace::disable_gpgcheck(&dir, &opts)?;
+                if json {
+                    serde_json::to_writer_pretty(&mut out, &r)?;
+                    writeln!(out)?;
+                } else {
+                    for c in &r.commented {
+                        writeln!(out, ".treeinfo: commented out [keys] {c}")?;
                     }
+                    print_boot_report(&mut out, &r.boot, None)?;
                 }
-                if r.written.is_empty() {
-                    eprintln!("nothing changed: the menus already have these arguments");
+            } else {
+                let key = key.expect("clap requires --key without --disable-gpgcheck");
+                let armored = std::fs::read(&key)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot read the key: {e}", key.display()))?;
+                let passphrase = match passphrase_file {
+                    Some(p) => {
+                        let text = std::fs::read_to_string(&p).map_err(|e| {
+                            anyhow::anyhow!("{}: cannot read the passphrase: {e}", p.display())
+                        })?;
+                        Some(text.lines().next().unwrap_or("").to_string())
+                    }
+                    None => None,
+                };
+                let opts = xiso::workspace::SignOptions {
+                    nick,
+                    passphrase,
+                    date,
+                };
+                let r = xiso::workspace::sign(&dir, &armored, &opts)?;
+                if json {
+                    serde_json::to_writer_pretty(&mut out, &r)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "signed     iso/{} (SHA-256, key {})",
+                        r.signature, r.signing_key
+                    )?;
+                    writeln!(out, "public key iso/{} ({})", r.key_file, r.fingerprint)?;
+                    writeln!(
+                        out,
+                        ".treeinfo  key1 = {} (was {})",
+                        r.key_file,
+                        r.previous_key1.as_deref().unwrap_or("unset")
+                    )?;
                 }
+            }
+        }
+        Command::Answerfile {
+            dir,
+            file,
+            entry,
+            date,
+            json,
+        } => {
+            let xml = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", file.display()))?;
+            let opts = xiso::workspace::AnswerfileOptions { entry, date };
+            let r = xiso::workspace::answerfile(&dir, &xml, &opts).map_err(|e| e.in_file(&file))?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "installer: {} {} (xiso pack rebuilds install.img)",
+                    if r.replaced { "replaced" } else { "added" },
+                    r.path
+                )?;
+                for a in &r.attributes {
+                    writeln!(
+                        out,
+                        "answerfile: <installation {a}> (moved from the boot lines)"
+                    )?;
+                }
+                print_boot_report(&mut out, &r.boot, opts.entry.as_deref())?;
             }
         }
         Command::AddRpm {

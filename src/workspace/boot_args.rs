@@ -37,6 +37,9 @@ pub struct BootArgsOptions {
     /// Modification time for the file changed inside `efiboot.img` (Unix seconds;
     /// default `SOURCE_DATE_EPOCH`, else now).
     pub date: Option<i64>,
+    /// Check and report only: every menu is read and edited in memory, nothing is
+    /// written (`written` stays empty).
+    pub dry_run: bool,
 }
 
 /// What [`boot_args`] did to one menu.
@@ -176,6 +179,9 @@ pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
         return Err(Error::new(ErrorKind::NotFound, msg).in_file(dir));
     }
 
+    if opts.dry_run {
+        return Ok(report);
+    }
     for p in pending {
         replace_file(&p.path, &p.bytes)?;
         report.written.push(p.rel);
@@ -214,11 +220,14 @@ fn tree_grub_configs(root: &Path) -> Result<Vec<String>> {
 }
 
 /// Replace `path` with `bytes` through a temporary file and a rename, keeping the
-/// file's permissions.
-fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let perms = fs::metadata(path)
-        .map_err(|e| Error::io(e, "cannot stat").in_file(path))?
-        .permissions();
+/// file's permissions (a new file gets mode 0644).
+pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let perms = match fs::metadata(path) {
+        Ok(md) => md.permissions(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::Permissions::from_mode(0o644),
+        Err(e) => return Err(Error::io(e, "cannot stat").in_file(path)),
+    };
     let (tmp, mut file) = temp_output(path)?;
     let written = file
         .write_all(bytes)

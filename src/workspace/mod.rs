@@ -18,6 +18,7 @@
 //! truth and the files on disk are the editable copy.
 
 mod add_rpm;
+mod answerfile;
 mod boot_args;
 pub mod installer;
 mod installer_pack;
@@ -26,9 +27,13 @@ pub mod manifest;
 mod pack;
 mod pack_tree;
 mod patch;
+mod sign;
 mod unpack;
 
 pub use add_rpm::{add_rpms, remove_rpms, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES};
+pub use answerfile::{
+    answerfile, AnswerfileOptions, AnswerfileReport, ANSWERFILE_NAME, ANSWERFILE_URL,
+};
 pub use boot_args::{
     boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
 };
@@ -41,4 +46,8 @@ pub use pack::{
 };
 pub use pack_tree::TreeStats;
 pub use patch::{patch_installer, PatchOptions, PatchReport};
+pub use sign::{
+    disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,
+    NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML, TREEINFO,
+};
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};
