@@ -553,3 +553,16 @@ if [ ${#SIZE_LIST[@]} -gt 1 ]; then
     if [ -z "$NA_INSTALLER" ]; then growth xiso-installer xinst; else echo "peak RSS growth xiso-installer: n/a ($NA_INSTALLER)"; fi
     if [ -z "$NA_APPEND" ]; then growth xiso-installer-append xapp; else echo "peak RSS growth xiso-installer-append: n/a ($NA_APPEND)"; fi
 fi
+
+# ---------------------------------------------------------------- RPM repository (wt-closure)
+# "+1 RPM into a 1,000-package repository": xiso add-rpm vs createrepo_c (full and --update),
+# in scripts/bench-rpm.sh (its own cache and table). XISO_BENCH_RPM=0 skips it.
+bench_rpm_repo() {
+    [ "${XISO_BENCH_RPM:-1}" = 1 ] || return 0
+    if ! command -v rpmbuild >/dev/null || ! command -v createrepo_c >/dev/null; then
+        echo "(rpmbuild or createrepo_c missing: +1 RPM row skipped)"
+        return 0
+    fi
+    XISO_BIN=$XISO XISO_BENCH_DIR=$BENCH "$SCRIPTS/bench-rpm.sh" --runs "$RUNS" --no-build
+}
+bench_rpm_repo

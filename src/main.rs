@@ -249,8 +249,11 @@ enum Command {
     /// Each package replaces the packages of the same name and arch, which must be
     /// older (rpm's epoch:version-release order). Every package is read and checked
     /// first: a damaged or truncated package, a downgrade, a source package or a
-    /// foreign arch is an error (exit 2) and nothing changes. The metadata is gzip +
-    /// sha256 as the installer needs; entries of unchanged packages are reused from
+    /// foreign arch is an error (exit 2) and nothing changes. So is a require that
+    /// nothing in the repository provides, walking from xcp-ng-deps (else the comps
+    /// groups' mandatory packages, else every package); requires the repository
+    /// already missed are only warned about (--no-deps-check skips the check).
+    /// The metadata is gzip + sha256 as the installer needs; entries of unchanged packages are reused from
     /// the old metadata; group (comps), updateinfo and other records are carried over;
     /// sqlite databases are dropped. Timestamps come from SOURCE_DATE_EPOCH when set.
     /// A repomd.xml.asc signature is removed: the repository must be signed again.
@@ -271,6 +274,9 @@ enum Command {
         /// Accept packages built for ARCH (besides x86_64, noarch and the repository's arches).
         #[arg(long, value_name = "ARCH")]
         allow_arch: Vec<String>,
+        /// Do not refuse packages whose requires nothing in the repository provides.
+        #[arg(long)]
+        no_deps_check: bool,
         /// Print a JSON summary on stdout.
         #[arg(long)]
         json: bool,
@@ -278,7 +284,8 @@ enum Command {
     /// Remove RPMs by NAME or NAME.ARCH from the ISO repository of a workspace and
     /// regenerate DIR/iso/repodata/ (as add-rpm does).
     ///
-    /// Every NAME must match a package, or nothing changes (exit 2).
+    /// Every NAME must match a package, and no remaining package may be left with a
+    /// require nothing provides (--no-deps-check skips this), or nothing changes (exit 2).
     /// Example: xiso rm-rpm work/ xcp-ng-pv-tools vendor-tool.noarch
     RmRpm {
         /// The workspace made by `xiso unpack`.
@@ -286,6 +293,9 @@ enum Command {
         /// Package names, optionally with .ARCH.
         #[arg(required = true)]
         names: Vec<String>,
+        /// Do not refuse a removal that leaves requires of other packages unresolved.
+        #[arg(long)]
+        no_deps_check: bool,
         /// Print a JSON summary on stdout.
         #[arg(long)]
         json: bool,
@@ -667,20 +677,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             allow_downgrade,
             allow_src,
             allow_arch,
+            no_deps_check,
             json,
         } => {
             let opts = xiso::workspace::AddRpmOptions {
                 allow_downgrade,
                 allow_src,
                 allow_arch,
+                deps_check: !no_deps_check,
                 metadata: xiso::repo::MetadataOptions::from_env()?,
             };
             let r = xiso::workspace::add_rpms(&dir, &packages, &opts)?;
             print_rpm_change(&mut out, &r, json)?;
         }
-        Command::RmRpm { dir, names, json } => {
+        Command::RmRpm {
+            dir,
+            names,
+            no_deps_check,
+            json,
+        } => {
             let metadata = xiso::repo::MetadataOptions::from_env()?;
-            let r = xiso::workspace::remove_rpms(&dir, &names, &metadata)?;
+            let r = xiso::workspace::remove_rpms(&dir, &names, !no_deps_check, &metadata)?;
             print_rpm_change(&mut out, &r, json)?;
         }
         Command::Demo { outdir } => {
@@ -804,6 +821,13 @@ fn print_rpm_change(
 ) -> anyhow::Result<()> {
     for w in &r.repodata.warnings {
         eprintln!("xiso: warning: {w}");
+    }
+    if let Some(first) = r.unresolved_before.first() {
+        eprintln!(
+            "xiso: warning: the repository already had {} unresolved require{} (not caused by this change), e.g. {first}",
+            r.unresolved_before.len(),
+            if r.unresolved_before.len() == 1 { "" } else { "s" }
+        );
     }
     if r.repodata.signature_removed {
         eprintln!("xiso: warning: repodata/repomd.xml.asc was removed: the repository signature is no longer valid; re-sign the repository (`xiso sign`, coming) or disable the installer's repository check");

@@ -257,6 +257,8 @@ fn add_replace_refuse_and_remove() {
         testdata_rpm("super_kernel-6.0.1-2.x86_64.rpm").as_os_str(),
         v1.as_os_str(),
         "--json".as_ref(),
+        // super_kernel requires bzip2, expat, glib and zlib, which the fixture lacks.
+        "--no-deps-check".as_ref(),
     ]);
     assert!(
         out.status.success(),
@@ -405,6 +407,8 @@ fn add_replace_refuse_and_remove() {
         ws.as_os_str(),
         "xiso-test".as_ref(),
         "super_kernel.x86_64".as_ref(),
+        // The fixture's fake_bash requires super_kernel.
+        "--no-deps-check".as_ref(),
     ]);
     assert!(
         out.status.success(),
@@ -472,6 +476,9 @@ fn group_record_is_carried_sqlite_dropped_signature_removed_and_pack_sees_it() {
         "add-rpm".as_ref(),
         ws.as_os_str(),
         testdata_rpm("super_kernel-6.0.1-2.x86_64.rpm").as_os_str(),
+        // This comps has no mandatory packages, so every package is checked, and
+        // super_kernel's requires are not in the fixture.
+        "--no-deps-check".as_ref(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -631,4 +638,99 @@ fn dnf_resolves_dependencies_from_the_generated_metadata() {
             "dnf downloaded {f} with the checksum primary.xml states"
         );
     }
+}
+
+#[test]
+fn dependency_closure_refuses_unresolved_requires_with_their_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = workspace(tmp.path());
+    // The install target pulls xiso-mid, which needs xiso-gone >= 2 (not there yet).
+    let target = build_named_rpm(tmp.path(), "xcp-ng-deps", "8.3", &["xiso-mid"]);
+    let mid = build_named_rpm(tmp.path(), "xiso-mid", "1.0", &["xiso-gone >= 2"]);
+    let before = snapshot(&ws);
+    let add = |pkgs: &[&Path], extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["add-rpm".as_ref(), ws.as_os_str()];
+        args.extend(pkgs.iter().map(|p| p.as_os_str()));
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        args.push("--json".as_ref());
+        xiso_rpm(&args)
+    };
+    let out = add(&[&target, &mid], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "xcp-ng-deps-8.3-1.noarch → requires xiso-mid → xiso-mid-1.0-1.noarch → requires xiso-gone >= 2"
+        ),
+        "the error names the requirement and the chain: {err}"
+    );
+    assert!(err.contains("--no-deps-check"), "{err}");
+    assert_eq!(
+        snapshot(&ws),
+        before,
+        "a refused add-rpm changed the workspace"
+    );
+
+    // --no-deps-check adds them anyway.
+    let out = add(&[&target, &mid], &["--no-deps-check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ws.join("iso/Packages/xiso-mid-1.0-1.noarch.rpm").is_file());
+
+    // Too old to satisfy the require: the breakage is not new, so only a warning.
+    let gone1 = build_named_rpm(tmp.path(), "xiso-gone", "1.0", &[]);
+    let out = add(&[&gone1], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("already had 1 unresolved require") && err.contains("xiso-gone >= 2"),
+        "{err}"
+    );
+
+    // xiso-gone 2.0 satisfies it but needs a file of xiso-lib: refused alone…
+    let gone2 = build_named_rpm(tmp.path(), "xiso-gone", "2.0", &["/usr/bin/xiso-lib"]);
+    let lib = build_named_rpm(tmp.path(), "xiso-lib", "1.0", &[]);
+    let before = snapshot(&ws);
+    let out = add(&[&gone2], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("xiso-gone-2.0-1.noarch → requires /usr/bin/xiso-lib"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&ws), before);
+    // …accepted with the package whose files hold /usr/bin/xiso-lib; nothing unresolved is left.
+    let out = add(&[&gone2, &lib], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["unresolved_before"].as_array().unwrap().len(), 1);
+    let out = add(&[&lib], &[]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["unchanged"].as_array().unwrap().len(), 1);
+
+    // Removing the package that provides the file is refused the same way.
+    let before = snapshot(&ws);
+    let out = xiso_rpm(&["rm-rpm".as_ref(), ws.as_os_str(), "xiso-lib".as_ref()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("requires /usr/bin/xiso-lib"), "{err}");
+    assert_eq!(snapshot(&ws), before);
+    let out = xiso_rpm(&[
+        "rm-rpm".as_ref(),
+        ws.as_os_str(),
+        "xiso-lib".as_ref(),
+        "--no-deps-check".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -86,7 +86,8 @@ fn boot_xorriso_fixture() {
 }
 
 /// `xiso unpack` → edit (a 200 MB file added, a file changed, `/etc/xiso-marker`
-/// patched in the installer root, `xiso boot-args --add xiso.test=1`) → `xiso pack`
+/// patched in the installer root, `xiso boot-args --add xiso.test=1`, one RPM added
+/// with `xiso add-rpm`, its dependency check on) → `xiso pack`
 /// (install.img rebuilt, or with `--installer-append` one archive appended); the boot
 /// images land on new LBAs, and the result must boot four ways, print the new marker
 /// from the installer and show `xiso.test=1` on the kernel command line (uefi-hd
@@ -129,6 +130,14 @@ fn boot_packed(name: &str, append: bool) {
         .status()
         .unwrap();
     assert!(st.success(), "xiso boot-args failed");
+    let st = Command::new(xiso)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("add-rpm")
+        .arg(&ws)
+        .arg(testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "xiso add-rpm failed");
     let filler = std::fs::File::create(ws.join("iso/0000-filler.bin")).unwrap();
     filler.set_len(200 << 20).unwrap();
     let out = tmp.join("packed.iso");
@@ -162,8 +171,68 @@ fn boot_packed(name: &str, append: bool) {
         before.iter().zip(&after).all(|(a, b)| a != b),
         "boot images did not move: {before:?} -> {after:?}"
     );
+    check_repodata(&src, &out);
     boot_check_marker(&out, &["--expect-cmdline", "xiso.test=1"], marker);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+fn testdata_rpm(name: &str) -> PathBuf {
+    let root = std::env::var_os("XISO_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"));
+    let p = root.join("rpms/rpm-rs").join(name);
+    assert!(
+        p.is_file(),
+        "TESTDATA MISSING: {} (set XISO_TESTDATA)",
+        p.display()
+    );
+    p
+}
+
+/// The packed ISO's repository counts one package more than the source's, and
+/// its primary, filelists and other are gzip files whose sha256 repomd.xml states.
+fn check_repodata(src: &Path, out: &Path) {
+    let xiso = env!("CARGO_BIN_EXE_xiso");
+    let repodata = |iso: &Path| -> serde_json::Value {
+        let o = Command::new(xiso)
+            .arg("inspect")
+            .arg("--json")
+            .arg(iso)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "xiso inspect {}", iso.display());
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["repodata"].clone()
+    };
+    let (before, after) = (repodata(src), repodata(out));
+    let count = |r: &serde_json::Value| r["package_count"].as_u64().expect("primary counted");
+    assert_eq!(count(&after), count(&before) + 1, "{after}");
+    assert_eq!(
+        after["declared_package_count"].as_u64(),
+        Some(count(&after))
+    );
+    assert!(after["warnings"].as_array().unwrap().is_empty(), "{after}");
+    let cat = |inner: &str| -> Vec<u8> {
+        let o = Command::new(xiso)
+            .arg("cat")
+            .arg(out)
+            .arg(inner)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "xiso cat {inner}");
+        o.stdout
+    };
+    let repomd = xiso::repo::Repomd::parse(&cat("/repodata/repomd.xml")).unwrap();
+    for t in ["primary", "filelists", "other"] {
+        let rec = repomd.record(t).unwrap_or_else(|| panic!("no {t} record"));
+        let bytes = cat(&format!("/{}", rec.location_href));
+        assert_eq!(&bytes[..2], b"\x1f\x8b", "{t} is not gzip");
+        let sum = rec.checksum.as_ref().unwrap();
+        assert_eq!(sum.algorithm, "sha256", "{t}");
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(sum.value, hex, "{t}: checksum");
+    }
 }
 
 #[test]

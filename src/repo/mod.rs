@@ -21,6 +21,8 @@
 //! # Ok::<(), xiso::Error>(())
 //! ```
 
+pub mod closure;
+pub mod comps;
 pub mod entry;
 pub mod filelists;
 pub mod listing;
@@ -28,6 +30,7 @@ pub mod other;
 pub mod primary;
 pub mod read;
 pub mod repomd;
+pub mod richdep;
 pub mod update;
 pub mod write;
 pub mod xml;
@@ -41,6 +44,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::initrd::codec::{detect, Codec};
+pub use closure::{check as check_closure, ClosureReport, Unresolved};
 pub use entry::{
     is_primary_file, ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile,
     DEFAULT_CHANGELOG_LIMIT,

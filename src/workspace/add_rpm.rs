@@ -9,7 +9,11 @@
 //!   replacing the same version by different bytes; the same file again is a no-op;
 //! * source packages are refused unless `allow_src`; arches other than
 //!   `x86_64`, `noarch`, those already in the repository and `allow_arch` are refused;
-//! * a package whose file is shorter than its signature header says is refused.
+//! * a package whose file is shorter than its signature header says is refused;
+//! * the change must not leave a require unresolved that the repository did
+//!   not already miss ([`crate::repo::closure`], from `xcp-ng-deps`, the comps
+//!   mandatory packages or every package); requires that were already
+//!   unresolved before are reported, not refused. `deps_check: false` skips this.
 //!
 //! The new files are copied next to their final names first, the repodata is
 //! swapped in ([`crate::repo::replace_repodata`]), then the copies are renamed
@@ -22,7 +26,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result, ResultExt};
-use crate::repo::{replace_repodata, scan, MetadataOptions, OldRepo, PackageEntry, RepodataReport};
+use crate::repo::comps::read_comps;
+use crate::repo::{
+    check_closure, replace_repodata, scan, MetadataOptions, OldRepo, PackageEntry, RepodataReport,
+};
 use crate::rpm::{Evr, Package};
 
 /// Arches the XCP-ng installer installs from its repository.
@@ -37,6 +44,8 @@ pub struct AddRpmOptions {
     pub allow_src: bool,
     /// Accept these arches besides x86_64, noarch and the repository's own.
     pub allow_arch: Vec<String>,
+    /// Refuse a change that leaves requires unresolved (`--no-deps-check` clears it).
+    pub deps_check: bool,
     /// Revision, timestamps and file naming of the new metadata.
     pub metadata: MetadataOptions,
 }
@@ -87,6 +96,9 @@ pub struct RpmChangeReport {
     pub read_entries: usize,
     /// The new repodata.
     pub repodata: RepodataReport,
+    /// Requires the repository already left unresolved before the change
+    /// (chains as [`crate::repo::Unresolved`] prints them); empty when not checked.
+    pub unresolved_before: Vec<String>,
 }
 
 /// The ISO root of a workspace, checked.
@@ -193,6 +205,7 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         hashed_entries: current.hashed,
         read_entries: current.read,
         repodata: RepodataReport::default(),
+        unresolved_before: Vec::new(),
     };
     let mut removed_hrefs: HashSet<String> = HashSet::new();
     let mut to_copy: Vec<&Incoming> = Vec::new();
@@ -247,6 +260,26 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         return Ok(report);
     }
 
+    let new_entries: HashMap<&str, &PackageEntry> = to_copy
+        .iter()
+        .map(|i| (i.entry.location_href.as_str(), &i.entry))
+        .collect();
+    let mut entries: Vec<PackageEntry> = current
+        .entries
+        .iter()
+        .filter(|c| {
+            !removed_hrefs.contains(&c.location_href)
+                && !new_entries.contains_key(c.location_href.as_str())
+        })
+        .cloned()
+        .collect();
+    entries.extend(new_entries.values().map(|e| (*e).clone()));
+    entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
+    report.read_entries += to_copy.len();
+    if opts.deps_check {
+        report.unresolved_before = check_dependencies(&root, &old, &current.entries, &entries)?;
+    }
+
     // Copy next to the final names first: nothing visible changes until repodata is ready.
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let stage = |staged: &mut Vec<(PathBuf, PathBuf)>| -> Result<()> {
@@ -286,23 +319,6 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         return Err(e);
     }
 
-    let new_entries: HashMap<&str, &PackageEntry> = to_copy
-        .iter()
-        .map(|i| (i.entry.location_href.as_str(), &i.entry))
-        .collect();
-    let mut entries: Vec<PackageEntry> = current
-        .entries
-        .iter()
-        .filter(|c| {
-            !removed_hrefs.contains(&c.location_href)
-                && !new_entries.contains_key(c.location_href.as_str())
-        })
-        .cloned()
-        .collect();
-    entries.extend(new_entries.values().map(|e| (*e).clone()));
-    entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
-    report.read_entries += to_copy.len();
-
     report.repodata = match replace_repodata(&root, &entries, &old, &opts.metadata) {
         Ok(r) => r,
         Err(e) => {
@@ -331,9 +347,12 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
 /// Remove packages by `name` or `name.arch` from the workspace's ISO
 /// repository and regenerate its metadata. Every argument must match a
 /// package; otherwise nothing changes.
+/// With `deps_check`, a removal that leaves a require unresolved is refused
+/// as in [`add_rpms`].
 pub fn remove_rpms(
     dir: &Path,
     names: &[String],
+    deps_check: bool,
     metadata: &MetadataOptions,
 ) -> Result<RpmChangeReport> {
     if names.is_empty() {
@@ -355,6 +374,13 @@ pub fn remove_rpms(
         .entries
         .into_iter()
         .partition(|e| names.iter().any(|n| matches(e, n)));
+    let unresolved_before = if deps_check {
+        let mut before = kept.clone();
+        before.extend(gone.iter().cloned());
+        check_dependencies(&root, &old, &before, &kept)?
+    } else {
+        Vec::new()
+    };
     let repodata = replace_repodata(&root, &kept, &old, metadata)?;
     for e in &gone {
         let path = root.join(&e.location_href);
@@ -370,7 +396,54 @@ pub fn remove_rpms(
         hashed_entries: current.hashed,
         read_entries: current.read,
         repodata,
+        unresolved_before,
     })
+}
+
+/// Check the closure of the package set `after` against `before`: requires
+/// unresolved after but not before (same package name.arch, same require) are
+/// an error listing each with its chain; the ones unresolved already are returned.
+fn check_dependencies(
+    root: &Path,
+    old: &OldRepo,
+    before: &[PackageEntry],
+    after: &[PackageEntry],
+) -> Result<Vec<String>> {
+    let comps = match &old.repomd {
+        Some(repomd) => read_comps(root, repomd)?,
+        None => None,
+    };
+    let was = check_closure(before, comps.as_deref())?;
+    let now = check_closure(after, comps.as_deref())?;
+    let known: HashSet<(&str, &str)> = was
+        .unresolved
+        .iter()
+        .map(|u| (u.key.as_str(), u.requirement.as_str()))
+        .collect();
+    let new: Vec<String> = now
+        .unresolved
+        .iter()
+        .filter(|u| !known.contains(&(u.key.as_str(), u.requirement.as_str())))
+        .map(|u| u.to_string())
+        .collect();
+    if !new.is_empty() {
+        const SHOWN: usize = 20;
+        let mut list = new
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        if new.len() > SHOWN {
+            list.push_str(&format!("; and {} more", new.len() - SHOWN));
+        }
+        return Err(Error::invalid(format!(
+            "the repository would have {} unresolved require{} (--no-deps-check to do it anyway): {list}",
+            new.len(),
+            if new.len() == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(was.unresolved.iter().map(|u| u.to_string()).collect())
 }
 
 fn unix_time(t: i64) -> std::time::SystemTime {
