@@ -30,7 +30,7 @@
 #   manual: xorriso -osirrox on -indev ISO -extract / dir      \
 #           genisoimage <XCP-ng flags> -o out.iso dir           } wall = sum, peak RSS = max
 #           isohybrid --uefi out.iso                           /
-#   xiso unpack ISO dir + xiso pack dir out.iso                 (skipped if `xiso pack` is absent)
+#   xiso unpack --no-installer ISO dir + xiso pack dir out.iso  (skipped if `xiso pack` is absent)
 #   xiso unpack alone                                           (always)
 # and the installer edit, patching etc/xiso-marker inside install.img:
 #   manual-installer: xorriso -osirrox -extract, (bunzip2 < install.img | cpio -idm),
@@ -397,7 +397,13 @@ bench_size() {
 
         # xiso
         settle
-        timed xiso-unpack "$XISO" unpack "$iso" "$dir"
+        # Like the manual pipeline above, leave install.img packed (the installer
+        # rows below measure editing inside it).
+        if "$XISO" unpack --help 2>/dev/null | grep -q -e '--no-installer'; then
+            timed xiso-unpack "$XISO" unpack --no-installer "$iso" "$dir"
+        else
+            timed xiso-unpack "$XISO" unpack "$iso" "$dir"
+        fi
         w1=$T_WALL r1=$T_RSS
         add x.unpack "$w1" "$r1"
         if [ "$HAVE_PACK" = 1 ]; then
