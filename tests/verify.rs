@@ -6,8 +6,9 @@ mod common;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-use common::{fixture, run, xiso};
+use common::{fixture, require_tool, run, xiso};
 use serde_json::Value;
 use xiso::iso::IsoImage;
 
@@ -119,7 +120,10 @@ fn add_rpm_then_pack_is_clean() {
     let out = run(xiso()
         .arg("add-rpm")
         .arg(&ws)
-        .arg("/work/shared/testdata/rpms/rpm-rs/v4_rpm-basic-2.3.4-5.el9.noarch.rpm"));
+        .arg("/work/shared/testdata/rpms/rpm-rs/v4_rpm-basic-2.3.4-5.el9.noarch.rpm")
+        // rpm-basic requires what nothing provides; without an install target that is
+        // a note of verify, and add-rpm's own check refuses it.
+        .arg("--no-deps-check"));
     assert!(out.status.success(), "{out:?}");
     assert_clean(&pack(&ws, dir.path()));
 }
@@ -275,4 +279,185 @@ fn file_not_padded_as_isohybrid_pads_it() {
     drop(f);
     assert_finding(&iso, "hybrid.size");
     assert_finding(&iso, "hybrid.gpt");
+}
+
+fn ok(cmd: &mut Command) -> Output {
+    let o = run(cmd);
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// `gpg --batch` with its own home directory (as tests/sign.rs).
+fn gpg(home: &Path) -> Command {
+    require_tool("gpg");
+    let mut c = Command::new("gpg");
+    c.env("GNUPGHOME", home).arg("--batch").arg("--quiet");
+    c
+}
+
+/// An ed25519 signing key in a fresh GNUPGHOME `dir/name`: (armoured secret key
+/// file, armoured public key file).
+fn make_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let home = dir.join(name);
+    fs::create_dir(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    ok(gpg(&home).args([
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        &format!("{name} (xiso verify test) <{name}@example.org>"),
+        "ed25519",
+        "sign",
+        "never",
+    ]));
+    let secret = dir.join(format!("{name}.sec.asc"));
+    fs::write(
+        &secret,
+        ok(gpg(&home).args(["--armor", "--export-secret-keys"])).stdout,
+    )
+    .unwrap();
+    let public = dir.join(format!("{name}.pub.asc"));
+    fs::write(&public, ok(gpg(&home).args(["--armor", "--export"])).stdout).unwrap();
+    (secret, public)
+}
+
+fn notes(report: &Value) -> String {
+    report["notes"].to_string()
+}
+
+#[test]
+fn signed_iso_is_clean_and_a_bad_signature_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_a, _) = make_key(dir.path(), "alice");
+    let (_, public_b) = make_key(dir.path(), "bob");
+    let ws = unpack(dir.path());
+    ok(xiso()
+        .arg("sign")
+        .arg(&ws)
+        .arg("--key")
+        .arg(&key_a)
+        .args(["--nick", "test"]));
+
+    // Signed as xiso sign signs: clean, and the note names the key.
+    let iso = pack(&ws, dir.path());
+    let (code, report, stderr) = verify(&iso);
+    assert_eq!((code, checks(&report)), (0, vec![]), "{report:#} {stderr}");
+    assert!(notes(&report).contains("signature good"), "{report:#}");
+
+    // repomd.xml changed after signing (one byte more; every record still right).
+    let repomd = ws.join("iso/repodata/repomd.xml");
+    let signed = fs::read(&repomd).unwrap();
+    let mut changed = signed.clone();
+    changed.push(b'\n');
+    fs::write(&repomd, &changed).unwrap();
+    let report = assert_finding(&pack(&ws, dir.path()), "repodata.signature");
+    assert_eq!(checks(&report), vec!["repodata.signature"], "{report:#}");
+    assert!(
+        report.to_string().contains("/RPM-GPG-KEY-test"),
+        "the finding names the key file: {report:#}"
+    );
+    fs::write(&repomd, &signed).unwrap();
+
+    // The key file holds another key than the one that signed.
+    fs::copy(&public_b, ws.join("iso/RPM-GPG-KEY-test")).unwrap();
+    let report = assert_finding(&pack(&ws, dir.path()), "repodata.signature");
+    assert_eq!(checks(&report), vec!["repodata.signature"], "{report:#}");
+
+    // Not a key at all (the fixture's placeholder text).
+    fs::write(ws.join("iso/RPM-GPG-KEY-test"), "not a key\n").unwrap();
+    let report = assert_finding(&pack(&ws, dir.path()), "repodata.signature");
+    assert!(
+        report
+            .to_string()
+            .contains("not an ASCII-armoured OpenPGP public key"),
+        "{report:#}"
+    );
+}
+
+/// Build `<name>-<version>-1.noarch.rpm` with these `Requires:` (as tests/add_rpm.rs).
+fn build_rpm(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
+    require_tool("rpmbuild");
+    let top = dir.join(format!("rpmbuild-{name}-{version}"));
+    fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec = top.join(format!("SPECS/{name}.spec"));
+    let req: String = requires
+        .iter()
+        .map(|r| format!("Requires: {r}\n"))
+        .collect();
+    fs::write(
+        &spec,
+        format!(
+            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso verify test package\n\
+             License: MIT\nBuildArch: noarch\n{req}\n%description\nBuilt by tests/verify.rs.\n\n\
+             %install\nmkdir -p %{{buildroot}}/usr/share/{name}\n\
+             echo {version} > %{{buildroot}}/usr/share/{name}/version\n\n\
+             %files\n/usr/share/{name}/version\n"
+        ),
+    )
+    .unwrap();
+    ok(Command::new("rpmbuild")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--define", "_binary_payload w9.gzdio", "--quiet", "-bb"])
+        .arg(&spec));
+    let rpm = top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"));
+    assert!(rpm.is_file(), "rpmbuild wrote no {}", rpm.display());
+    rpm
+}
+
+/// A workspace with `rpms` added by `xiso add-rpm --no-deps-check`, packed.
+fn pack_with(dir: &Path, rpms: &[PathBuf]) -> PathBuf {
+    let ws = unpack(dir);
+    ok(xiso()
+        .arg("add-rpm")
+        .arg(&ws)
+        .args(rpms)
+        .arg("--no-deps-check"));
+    pack(&ws, dir)
+}
+
+#[test]
+fn install_target_closure_complete_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = build_rpm(dir.path(), "xiso-lib", "1.0", &[]);
+    let deps = build_rpm(dir.path(), "xcp-ng-deps", "8.3", &["xiso-lib >= 1"]);
+    let (code, report, stderr) = verify(&pack_with(dir.path(), &[deps, lib]));
+    assert_eq!((code, checks(&report)), (0, vec![]), "{report:#} {stderr}");
+    assert!(
+        notes(&report).contains("dependency closure of xcp-ng-deps: complete (2 packages reached)"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn unresolved_dependency_of_the_install_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = build_rpm(dir.path(), "xiso-lib", "1.0", &["xiso-missing"]);
+    let deps = build_rpm(dir.path(), "xcp-ng-deps", "8.3", &["xiso-lib"]);
+    let report = assert_finding(&pack_with(dir.path(), &[deps, lib]), "packages.closure");
+    assert_eq!(checks(&report), vec!["packages.closure"], "{report:#}");
+    assert_eq!(
+        report["findings"][0]["message"].as_str().unwrap(),
+        "dependency closure of xcp-ng-deps: xcp-ng-deps-8.3-1.noarch → requires xiso-lib → \
+         xiso-lib-1.0-1.noarch → requires xiso-missing (nothing in the repository provides it)",
+        "{report:#}"
+    );
+}
+
+#[test]
+fn without_install_target_unresolved_requires_are_notes() {
+    // The fixture has neither xcp-ng-deps nor comps; its test packages require
+    // what nothing provides (fake_bash needs super_kernel): notes, not findings.
+    let (code, report, stderr) = verify(&fixture("genisoimage.iso"));
+    assert_eq!((code, checks(&report)), (0, vec![]), "{report:#} {stderr}");
+    let notes = notes(&report);
+    assert!(notes.contains("so no install target"), "{report:#}");
+    assert!(notes.contains("requires super_kernel"), "{report:#}");
 }

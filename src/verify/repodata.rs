@@ -6,7 +6,7 @@ use std::io::{self, Cursor, Read, Write};
 
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
-use super::{check, packages, Ctx, Severity};
+use super::{check, closure, packages, signature, Ctx, Severity};
 use crate::error::{Error, Result};
 use crate::initrd::{codec::Codec, detect, stream};
 use crate::inspect::ExtentReader;
@@ -14,7 +14,6 @@ use crate::iso::Entry;
 use crate::repo::{Checksum, Repomd, RepomdRecord};
 
 const REPOMD: &str = "/repodata/repomd.xml";
-const SIGNATURE: &str = "/repodata/repomd.xml.asc";
 /// Largest repomd.xml read.
 const MAX_REPOMD: u64 = 16 << 20;
 /// Largest metadata file decompressed for its open checksum (held in memory).
@@ -39,9 +38,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) -> Result<()> {
     } else {
         ctx.iso
             .read_file(REPOMD, MAX_REPOMD)
-            .and_then(|b| Repomd::parse(&b))
+            .and_then(|b| Repomd::parse(&b).map(|r| (b, r)))
     };
-    let repomd = match parsed {
+    let (bytes, repomd) = match parsed {
         Ok(r) => r,
         Err(e) => {
             ctx.error(
@@ -56,12 +55,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) -> Result<()> {
     for record in &repomd.records {
         check_record(ctx, record)?;
     }
-    if ctx.file(SIGNATURE).is_some() {
-        ctx.notes.push(format!(
-            "{SIGNATURE} present, not checked (no OpenPGP verifier yet)"
-        ));
-    }
-    packages::check(ctx, &repomd)
+    signature::check(ctx, &bytes)?;
+    packages::check(ctx, &repomd)?;
+    closure::check(ctx, &repomd)
 }
 
 /// Hex digest of the bytes written, for the algorithms repomd.xml uses.
