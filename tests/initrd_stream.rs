@@ -29,7 +29,7 @@ fn sample(len: usize, seed: u64) -> Vec<u8> {
         x ^= x << 17;
         let word = WORDS[(x % 8) as usize];
         out.extend_from_slice(format!("/{word}/{:x}", x >> 44).as_bytes());
-        if x % 5 == 0 {
+        if x.is_multiple_of(5) {
             out.push(b'\n');
         }
     }

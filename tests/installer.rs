@@ -336,11 +336,11 @@ fn newc(entries: &[(&[u8], u32, &[u8])]) -> Vec<u8> {
         }
         h.extend_from_slice(name);
         h.push(0);
-        while h.len() % 4 != 0 {
+        while !h.len().is_multiple_of(4) {
             h.push(0);
         }
         h.extend_from_slice(data);
-        while h.len() % 4 != 0 {
+        while !h.len().is_multiple_of(4) {
             h.push(0);
         }
         out.extend_from_slice(&h);

@@ -242,7 +242,7 @@ fn hybrid_shape(iso: &Path) -> Vec<String> {
             "boot pointer = bios*4: {}",
             u64::from(mbr.boot_pointer_block) == bios * 4
         ),
-        format!("file is whole MiB: {}", src.len() % (1 << 20) == 0),
+        format!("file is whole MiB: {}", src.len().is_multiple_of(1 << 20)),
     ];
     for p in mbr.used_partitions() {
         v.push(format!(

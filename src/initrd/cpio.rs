@@ -192,7 +192,7 @@ impl<R: Read> CpioReader<R> {
                 continue;
             }
             let start = at;
-            if !self.in_archive && start % 4 != 0 {
+            if !self.in_archive && !start.is_multiple_of(4) {
                 return Err(Error::corrupt(
                     start,
                     "cpio header does not start on a 4-byte boundary",

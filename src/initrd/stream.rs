@@ -438,7 +438,7 @@ mod tests {
             x ^= x << 17;
             let word = WORDS[(x % 8) as usize];
             out.extend_from_slice(format!("/{word}/{:x}", x >> 50).as_bytes());
-            if x % 5 == 0 {
+            if x.is_multiple_of(5) {
                 out.push(b'\n');
             }
         }

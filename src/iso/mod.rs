@@ -369,7 +369,7 @@ impl IsoImage {
             let mut buf = [0u8; SECTOR as usize];
             self.src
                 .read_exact_at(sec_off, &mut buf, "directory sector")?;
-            let limit = if s + 1 == sectors && dir.size % SECTOR != 0 {
+            let limit = if s + 1 == sectors && !dir.size.is_multiple_of(SECTOR) {
                 (dir.size % SECTOR) as usize
             } else {
                 SECTOR as usize

@@ -301,7 +301,7 @@ fn hybrid(ctx: &mut Ctx<'_>, catalog: &BootCatalog, sa: &SystemArea) {
             );
         }
     }
-    if isohybrid && file_len % CYLINDER_BYTES != 0 {
+    if isohybrid && !file_len.is_multiple_of(CYLINDER_BYTES) {
         ctx.error(
             check::HYBRID_SIZE,
             None,

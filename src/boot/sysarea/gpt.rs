@@ -223,7 +223,7 @@ fn read_entry_array(
         problems.push(format!("{what}: entry array position overflows"));
         return None;
     };
-    if header.entry_size < 128 || header.entry_size % 8 != 0 {
+    if header.entry_size < 128 || !header.entry_size.is_multiple_of(8) {
         problems.push(format!(
             "{what}: entry size {} is not a multiple of 8 of at least 128",
             header.entry_size

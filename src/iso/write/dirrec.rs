@@ -89,7 +89,7 @@ pub const DATE17_UNSET: [u8; 17] = *b"0000000000000000\0";
 /// Length of a record with an identifier of `ident_len` bytes and `su_len`
 /// bytes of system use, rounded up to even.
 pub fn record_len(ident_len: usize, su_len: usize) -> usize {
-    let base = RECORD_HEADER + ident_len + usize::from(ident_len % 2 == 0);
+    let base = RECORD_HEADER + ident_len + usize::from(ident_len.is_multiple_of(2));
     let len = base + su_len;
     len + len % 2
 }
@@ -109,7 +109,7 @@ pub fn encode(extent: u32, size: u32, mtime: i64, flags: u8, ident: &[u8], su: &
     r.extend_from_slice(&both16(1)); // volume sequence number
     r.push(ident.len() as u8);
     r.extend_from_slice(ident);
-    if ident.len() % 2 == 0 {
+    if ident.len().is_multiple_of(2) {
         r.push(0);
     }
     r.extend_from_slice(su);

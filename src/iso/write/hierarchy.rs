@@ -248,7 +248,7 @@ fn make_record(
         target,
         root_dot: role == Role::Dot && item == 0,
     });
-    let fixed = RECORD_HEADER + rec.ident.len() + usize::from(rec.ident.len() % 2 == 0);
+    let fixed = RECORD_HEADER + rec.ident.len() + usize::from(rec.ident.len().is_multiple_of(2));
     let plan = rockridge::place(entries, RECORD_MAX - fixed);
     rec.su = plan.inline;
     let first = areas.len();
