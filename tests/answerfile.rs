@@ -13,21 +13,11 @@ use common::{fixture, require_tool, run, xiso};
 const ANSWERFILE: &str = "<?xml version=\"1.0\"?>\n<installation mode=\"fresh\">\n  <primary-disk>sda</primary-disk>\n  <keymap>us</keymap>\n  <root-password>xiso</root-password>\n  <source type=\"local\"/>\n  <admin-interface name=\"eth0\" proto=\"dhcp\"/>\n  <timezone>UTC</timezone>\n</installation>\n";
 
 fn tmpdir(tag: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("xiso-answerfile-{tag}-"))
-        .tempdir()
-        .unwrap()
+    common::tmpdir(&format!("answerfile-{tag}"))
 }
 
 fn ok(cmd: &mut Command) -> Output {
-    let o = run(cmd);
-    assert!(
-        o.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
+    common::ok_output(cmd)
 }
 
 fn unpack(ws: &Path) {

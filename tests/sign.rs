@@ -12,21 +12,11 @@ use std::process::{Command, Output};
 use common::{fixture, require_tool, run, xiso};
 
 fn tmpdir(tag: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("xiso-sign-{tag}-"))
-        .tempdir()
-        .unwrap()
+    common::tmpdir(&format!("sign-{tag}"))
 }
 
 fn ok(cmd: &mut Command) -> Output {
-    let o = run(cmd);
-    assert!(
-        o.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
+    common::ok_output(cmd)
 }
 
 /// `gpg --batch` with its own home directory.

@@ -41,8 +41,7 @@ pub struct InstallerReport {
 }
 
 fn set_mtime(f: &fs::File, t: u32) {
-    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(t));
-    let _ = f.set_modified(when);
+    super::unpack::set_mtime(f, Some(i64::from(t)));
 }
 
 /// Extract `image` (the install.img file, `tree_path` its path in the ISO tree) into

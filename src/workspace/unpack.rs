@@ -301,7 +301,9 @@ fn write_workspace(
     Ok(report)
 }
 
-fn set_mtime(f: &fs::File, t: Option<i64>) {
+/// Set a file's mtime to `t` (Unix seconds; negative before 1970), ignoring failure:
+/// the time is a courtesy on disk, the manifest keeps the truth.
+pub(crate) fn set_mtime(f: &fs::File, t: Option<i64>) {
     if let Some(t) = t {
         let when = if t >= 0 {
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64)

@@ -127,3 +127,23 @@ pub fn assert_no_temp_files(dir: &Path) {
         "temporary files left behind: {leftovers:?}"
     );
 }
+
+/// A temporary directory named `xiso-<tag>-…`, removed when dropped.
+pub fn tmpdir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("xiso-{tag}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// Run a command that must succeed; panics with its stdout and stderr otherwise.
+pub fn ok_output(cmd: &mut Command) -> Output {
+    let o = run(cmd);
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
