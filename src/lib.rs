@@ -40,6 +40,7 @@ pub mod error;
 pub mod initrd;
 pub mod inspect;
 pub mod iso;
+pub mod remaster;
 pub mod repo;
 pub mod rpm;
 pub mod source;

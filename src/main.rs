@@ -21,6 +21,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only obscure the clap derive
 enum Command {
     /// Describe an ISO: volume, El Torito boot entries, hybrid MBR/GPT, .treeinfo, repodata, install.img.
     ///
@@ -352,6 +353,121 @@ enum Command {
         /// Print a JSON summary on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Remaster an ISO in one command: IN is read once, OUT written once.
+    ///
+    /// Runs the same code as `unpack` + the edits + `pack`, in the order: --overlay,
+    /// --add-rpm, --add-rpm-installer, --patch-installer, --answerfile, --boot-arg /
+    /// --remove-boot-arg, --sign / --disable-gpgcheck, then pack. The workspace is a
+    /// private sparse directory next to OUT (RPMs and install.img are never copied to
+    /// it; pack streams them from IN) and is deleted at the end. install.img is only
+    /// decoded when an edit needs the installer root. The edits can come from a plan
+    /// file (TOML, keys named like the flags; flags add to it):
+    ///
+    ///   add-rpm = ["extra/mydriver.rpm"]
+    ///   boot-arg = ["console=ttyS0,115200"]
+    ///   patch-installer = ["installer-overlay"]
+    ///
+    /// With SOURCE_DATE_EPOCH (or --date) the output is byte-for-byte reproducible.
+    /// Examples:
+    ///   xiso remaster xcp-ng-8.3.0.iso custom.iso --add-rpm mydriver.rpm --boot-arg console=ttyS0
+    ///   xiso remaster xcp-ng-8.3.0.iso custom.iso --plan remaster.toml --json
+    #[command(verbatim_doc_comment)]
+    Remaster {
+        /// The source ISO (never modified).
+        input: PathBuf,
+        /// The ISO to write (temporary file next to it, renamed at the end).
+        output: PathBuf,
+        /// TOML plan file with the edits (paths in it are relative to the file).
+        #[arg(long, value_name = "PLAN.toml")]
+        plan: Option<PathBuf>,
+        /// Add an RPM to the ISO's repository (repeatable).
+        #[arg(long, value_name = "PKG.rpm")]
+        add_rpm: Vec<PathBuf>,
+        /// Install an RPM into the installer root inside install.img (repeatable).
+        #[arg(long, value_name = "PKG.rpm")]
+        add_rpm_installer: Vec<PathBuf>,
+        /// Copy a directory onto the installer root (repeatable).
+        #[arg(long, value_name = "DIR")]
+        patch_installer: Vec<PathBuf>,
+        /// Copy a directory onto the ISO tree (repeatable).
+        #[arg(long, value_name = "DIR")]
+        overlay: Vec<PathBuf>,
+        /// Add an installer kernel argument in every boot entry (repeatable).
+        #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+        boot_arg: Vec<String>,
+        /// Remove an installer kernel argument by key (repeatable).
+        #[arg(long, value_name = "KEY")]
+        remove_boot_arg: Vec<String>,
+        /// Put an answerfile in the installer and boot it unattended.
+        #[arg(long, value_name = "FILE.xml")]
+        answerfile: Option<PathBuf>,
+        /// Sign repodata/repomd.xml with this armoured secret key.
+        #[arg(long, value_name = "KEY.asc", conflicts_with = "disable_gpgcheck")]
+        sign: Option<PathBuf>,
+        /// Name of the exported public key file (RPM-GPG-KEY-NICK).
+        #[arg(long, value_name = "NICK", requires = "sign")]
+        sign_nick: Option<String>,
+        /// File whose first line is the key's passphrase.
+        #[arg(long, value_name = "FILE", requires = "sign")]
+        passphrase_file: Option<PathBuf>,
+        /// Turn the installer's repository signature check off.
+        #[arg(long)]
+        disable_gpgcheck: bool,
+        /// New volume id.
+        #[arg(long, value_name = "ID")]
+        volid: Option<String>,
+        /// Append installer changes to install.img instead of rebuilding it (fast).
+        #[arg(long)]
+        installer_append: bool,
+        /// Let --add-rpm replace a package by an older version.
+        #[arg(long)]
+        allow_downgrade: bool,
+        /// Skip the dependency check of --add-rpm.
+        #[arg(long)]
+        no_deps_check: bool,
+        /// Timestamp for every date and seed for every id (Unix seconds; overrides SOURCE_DATE_EPOCH).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        date: Option<i64>,
+        /// Print a JSON summary (steps, sizes, timings) on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Print nothing but errors.
+        #[arg(short, long, conflicts_with = "verbose")]
+        quiet: bool,
+        /// Print each step's full report.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Copy a directory tree onto a workspace's ISO tree (DIR/iso/).
+    ///
+    /// Files replace files, directories merge, symlinks are copied as symlinks; new
+    /// entries are root:root with the overlay's permissions. Nothing is written when
+    /// a path would go through a symlink or replace a directory by a file.
+    /// Example: xiso overlay work/ branding/
+    Overlay {
+        /// The workspace made by `xiso unpack`.
+        dir: PathBuf,
+        /// The directory to copy.
+        src: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script.
+    ///
+    /// Example: xiso completions bash > /etc/bash_completion.d/xiso
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (xiso.1), or write one page per command into a directory.
+    ///
+    /// Example: xiso man --out-dir /usr/local/share/man/man1
+    Man {
+        /// Write xiso.1 and xiso-COMMAND.1 here instead of printing xiso.1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
 }
 
@@ -787,6 +903,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Remaster {
+            input,
+            output,
+            plan,
+            add_rpm,
+            add_rpm_installer,
+            patch_installer,
+            overlay,
+            boot_arg,
+            remove_boot_arg,
+            answerfile,
+            sign,
+            sign_nick,
+            passphrase_file,
+            disable_gpgcheck,
+            volid,
+            installer_append,
+            allow_downgrade,
+            no_deps_check,
+            date,
+            json,
+            quiet,
+            verbose,
+        } => {
+            let mut p = match &plan {
+                Some(f) => xiso::remaster::Plan::from_toml_file(f)?,
+                None => xiso::remaster::Plan::default(),
+            };
+            p.merge(xiso::remaster::Plan {
+                add_rpm,
+                add_rpm_installer,
+                patch_installer,
+                overlay,
+                boot_arg,
+                remove_boot_arg,
+                answerfile,
+                sign,
+                sign_nick,
+                sign_passphrase_file: passphrase_file,
+                disable_gpgcheck,
+                volid,
+                installer_append,
+                allow_downgrade,
+                no_deps_check,
+            });
+            return remaster_cmd(&mut out, &input, &output, &p, date, json, quiet, verbose);
+        }
+        Command::Overlay { dir, src, json } => {
+            let r = xiso::workspace::overlay(&dir, &src)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
+            } else {
+                for a in &r.added {
+                    writeln!(out, "+ iso/{a}")?;
+                }
+                for a in &r.replaced {
+                    writeln!(out, "~ iso/{a}")?;
+                }
+            }
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "xiso", &mut out);
+        }
+        Command::Man { out_dir } => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            match out_dir {
+                None => clap_mangen::Man::new(cmd).render(&mut out)?,
+                Some(d) => {
+                    std::fs::create_dir_all(&d)
+                        .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", d.display()))?;
+                    clap_mangen::generate_to(cmd, &d)
+                        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", d.display()))?;
+                }
+            }
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -870,4 +1063,66 @@ fn print_rpm_change(
         );
     }
     Ok(())
+}
+
+/// `xiso remaster`: progress on a terminal, a line per step, or the JSON report.
+#[allow(clippy::too_many_arguments)]
+fn remaster_cmd(
+    out: &mut impl Write,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    plan: &xiso::remaster::Plan,
+    date: Option<i64>,
+    json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let bar = (!quiet && io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    let progress: Option<xiso::remaster::ProgressFn> = bar.clone().map(|b| {
+        Box::new(move |step: &str| b.set_message(format!("{step}…"))) as xiso::remaster::ProgressFn
+    });
+    let opts = xiso::remaster::RemasterOptions { date, progress };
+    let result = xiso::remaster::remaster(input, output, plan, &opts);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let r = result?;
+    for w in &r.warnings {
+        eprintln!("xiso: warning: {w}");
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &r)?;
+        writeln!(out)?;
+    } else if !quiet {
+        for s in &r.steps {
+            eprintln!("{:<18} {:>7.2} s", s.step, s.seconds);
+            if verbose {
+                eprintln!("{}", serde_json::to_string_pretty(&s.detail)?);
+            }
+        }
+        let i = r
+            .pack
+            .installer
+            .as_ref()
+            .map_or("untouched".to_string(), |i| {
+                format!("{} ({} bytes)", i.action, i.bytes)
+            });
+        eprintln!(
+            "wrote {} ({} bytes) in {:.2} s: {} files streamed from {}, {} from the edits; install.img {}",
+            r.output.display(),
+            r.output_bytes,
+            r.seconds,
+            r.pack.tree.from_source,
+            r.input.display(),
+            r.pack.tree.from_workspace,
+            i
+        );
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }

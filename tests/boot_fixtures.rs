@@ -88,11 +88,11 @@ fn boot_xorriso_fixture() {
 /// `xiso unpack` → edit (a 200 MB file added, a file changed, `/etc/xiso-marker`
 /// patched in the installer root, `xiso boot-args --add xiso.test=1`, one RPM added
 /// with `xiso add-rpm`, its dependency check on) → `xiso pack`
-/// (install.img rebuilt, or with `--installer-append` one archive appended); the boot
+/// (install.img rebuilt); the boot
 /// images land on new LBAs, and the result must boot four ways, print the new marker
 /// from the installer and show `xiso.test=1` on the kernel command line (uefi-hd
 /// boots the EFI partition, so it proves the grub.cfg inside efiboot.img was edited).
-fn boot_packed(name: &str, append: bool) {
+fn boot_packed(name: &str) {
     let src = fixture(name);
     let tmp = std::env::temp_dir().join(format!("xiso-boot-pack-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -107,11 +107,7 @@ fn boot_packed(name: &str, append: bool) {
         .unwrap();
     assert!(st.success(), "xiso unpack failed");
     std::fs::write(ws.join("iso/EULA"), "edited by the boot test\n").unwrap();
-    let marker = if append {
-        "patched-append"
-    } else {
-        "patched-rebuild"
-    };
+    let marker = "patched-rebuild";
     let overlay = tmp.join("overlay");
     std::fs::create_dir_all(overlay.join("etc")).unwrap();
     std::fs::write(overlay.join("etc/xiso-marker"), format!("{marker}\n")).unwrap();
@@ -144,7 +140,6 @@ fn boot_packed(name: &str, append: bool) {
     let st = Command::new(xiso)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .arg("pack")
-        .args(append.then_some("--installer-append"))
         .arg(&ws)
         .arg(&out)
         .status()
@@ -237,10 +232,67 @@ fn check_repodata(src: &Path, out: &Path) {
 
 #[test]
 fn boot_packed_genisoimage_fixture_installer_rebuilt() {
-    boot_packed("genisoimage.iso", false);
+    boot_packed("genisoimage.iso");
 }
 
+/// `xiso remaster` with every edit kind that changes what boots, in one command:
+/// an ISO overlay (a changed file and a 200 MB file that moves every boot image),
+/// an RPM added, an installer overlay appended to install.img, a boot argument, the
+/// gpgcheck switched off, a new volume id. The result passes `xiso verify` and boots
+/// four ways with the new marker and both new kernel arguments.
 #[test]
-fn boot_packed_xorriso_fixture_installer_appended() {
-    boot_packed("xorriso.iso", true);
+fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
+    let src = fixture("xorriso.iso");
+    let tmp = std::env::temp_dir().join(format!("xiso-boot-remaster-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let overlay = tmp.join("iso-overlay");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(overlay.join("EULA"), "edited by the remaster boot test\n").unwrap();
+    let filler = std::fs::File::create(overlay.join("0000-filler.bin")).unwrap();
+    filler.set_len(200 << 20).unwrap();
+    let installer = tmp.join("installer-overlay");
+    std::fs::create_dir_all(installer.join("etc")).unwrap();
+    let marker = "remastered-append";
+    std::fs::write(installer.join("etc/xiso-marker"), format!("{marker}\n")).unwrap();
+    let out = tmp.join("remastered.iso");
+    let xiso = env!("CARGO_BIN_EXE_xiso");
+    let o = Command::new(xiso)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("remaster")
+        .arg(&src)
+        .arg(&out)
+        .arg("--overlay")
+        .arg(&overlay)
+        .arg("--add-rpm")
+        .arg(testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
+        .arg("--patch-installer")
+        .arg(&installer)
+        .args(["--boot-arg", "xiso.test=1", "--disable-gpgcheck"])
+        .args(["--volid", "XISO_REMASTER_TEST", "--installer-append"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "xiso remaster failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    check_repodata(&src, &out);
+    let v = Command::new(xiso).arg("verify").arg(&out).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "xiso verify: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    boot_check_marker(
+        &out,
+        &[
+            "--expect-cmdline",
+            "xiso.test=1",
+            "--expect-cmdline",
+            "no-repo-gpgcheck",
+        ],
+        marker,
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -121,6 +121,11 @@ pub struct Manifest {
     pub root: EntryRecord,
     /// Every tree entry, parents before children.
     pub entries: Vec<EntryRecord>,
+    /// Tree files left on disk as holes of the right size and mtime (`remaster`'s
+    /// private workspace): their data is only in the source, so `pack` streams them
+    /// from it and refuses to run when the source is gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sparse: Vec<String>,
 }
 
 impl Manifest {
@@ -142,6 +147,15 @@ impl Manifest {
             .in_file(&path));
         }
         Ok(m)
+    }
+
+    /// Write `DIR/.xiso/manifest` (temporary file, then rename).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(MANIFEST_PATH);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, self.to_json())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| Error::io(e, "cannot write the workspace manifest").in_file(&path))
     }
 
     /// Serialize as pretty JSON.

@@ -24,6 +24,7 @@ pub mod installer;
 mod installer_pack;
 mod installer_unpack;
 pub mod manifest;
+mod overlay;
 mod pack;
 mod pack_tree;
 mod patch;
@@ -41,6 +42,7 @@ pub use installer::InstallerManifest;
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
 pub use manifest::Manifest;
+pub use overlay::{overlay, OverlayReport};
 pub use pack::{
     isohybrid_parts, pack, resolve_date, temp_output, IsohybridParts, PackOptions, PackReport,
 };
@@ -50,4 +52,5 @@ pub use sign::{
     disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,
     NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML, TREEINFO,
 };
+pub(crate) use unpack::{set_mtime, unpack_sparse};
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};

@@ -152,6 +152,13 @@ pub fn build_tree(
                             len,
                         }
                     }
+                    (Some(_), None) if m.sparse.contains(&rel) => {
+                        return Err(Error::invalid(format!(
+                            "{rel} is a placeholder for data that only the source image {} holds, and that image is gone or changed",
+                            m.source.path.display()
+                        ))
+                        .in_file(&abs));
+                    }
                     _ => {
                         stats.from_workspace += 1;
                         if untouched.is_none() {

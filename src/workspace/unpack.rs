@@ -99,6 +99,7 @@ pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
         volume_sectors: d.primary.space_size,
         root: entry_record(&iso.root()),
         entries: entries.iter().map(entry_record).collect(),
+        sparse: Vec::new(),
     })
 }
 
@@ -140,6 +141,61 @@ fn is_empty_dir(dir: &Path) -> Result<bool> {
 pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<UnpackReport> {
     let entries = iso.walk()?;
     let manifest = build_manifest(iso, &entries)?;
+    unpack_entries(iso, &entries, manifest, dir, opts)
+}
+
+/// Files at least this large are left as holes by [`unpack_sparse`].
+const SPARSE_MIN: u64 = 64 << 20;
+
+/// Unpack for `remaster`'s private workspace: RPMs, files of 64 MiB and more, and
+/// install.img unless `installer` is set are left as holes of the right size and
+/// mtime (no data written). `pack` sees them unchanged and streams them from the
+/// source. `materialize` names files that must be written whole anyway.
+pub(crate) fn unpack_sparse(
+    iso: &IsoImage,
+    dir: &Path,
+    installer: bool,
+    materialize: &dyn Fn(&str) -> bool,
+) -> Result<UnpackReport> {
+    let entries = iso.walk()?;
+    let mut manifest = build_manifest(iso, &entries)?;
+    manifest.sparse = entries
+        .iter()
+        .filter(|e| e.is_file() && e.extents.len() == 1)
+        .map(|e| e.path.trim_start_matches('/'))
+        .filter(|p| {
+            let installer_img = *p == "install.img";
+            let bulk = if installer_img {
+                !installer
+            } else {
+                p.ends_with(".rpm")
+            };
+            !materialize(p) && (bulk || (!installer_img && size_of(&entries, p) >= SPARSE_MIN))
+        })
+        .map(String::from)
+        .collect();
+    let opts = UnpackOptions {
+        force: false,
+        skip_installer: !installer,
+        max_installer_bytes: 0,
+    };
+    unpack_entries(iso, &entries, manifest, dir, &opts)
+}
+
+fn size_of(entries: &[Entry], rel: &str) -> u64 {
+    entries
+        .iter()
+        .find(|e| e.path.trim_start_matches('/') == rel)
+        .map_or(0, |e| e.size)
+}
+
+fn unpack_entries(
+    iso: &IsoImage,
+    entries: &[Entry],
+    manifest: Manifest,
+    dir: &Path,
+    opts: &UnpackOptions,
+) -> Result<UnpackReport> {
     let empty = is_empty_dir(dir)?;
     if !empty && !opts.force {
         return Err(Error::invalid(
@@ -164,7 +220,7 @@ pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<Unpack
     if staged {
         crate::cleanup::register(&work);
     }
-    let result = write_workspace(iso, &entries, &manifest, &work).and_then(|mut report| {
+    let result = write_workspace(iso, entries, &manifest, &work).and_then(|mut report| {
         if !opts.skip_installer {
             if let Some(img) = entries
                 .iter()
@@ -246,6 +302,8 @@ fn write_workspace(
         installer: None,
     };
     let mut dir_times: Vec<(PathBuf, Option<i64>)> = Vec::new();
+    let sparse: std::collections::HashSet<&str> =
+        manifest.sparse.iter().map(String::as_str).collect();
     for e in entries {
         let rel = e.path.trim_start_matches('/');
         let target = safe_join(&tree, rel).ok_or_else(|| {
@@ -260,9 +318,13 @@ fn write_workspace(
             }
             EntryKind::File => {
                 let mut f = fs::File::create(&target).map_err(io_at(&target))?;
-                for x in &e.extents {
-                    iso.source()
-                        .copy_range_to_file(x.offset(), x.len, &mut f, &e.path)?;
+                if sparse.contains(rel) {
+                    f.set_len(e.size).map_err(io_at(&target))?;
+                } else {
+                    for x in &e.extents {
+                        iso.source()
+                            .copy_range_to_file(x.offset(), x.len, &mut f, &e.path)?;
+                    }
                 }
                 // Keep the recorded permissions but always let the owner edit: the
                 // manifest holds the real mode for pack.

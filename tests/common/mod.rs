@@ -114,12 +114,16 @@ pub fn genisoimage(tree: &Path, out: &Path, volid: &str, efi: bool) {
     );
 }
 
-/// Fail if an `xiso` temporary file (`*.xiso-tmp-*`) was left in `dir`.
+/// Fail if an `xiso` temporary file or workspace (`*.xiso-tmp-*`,
+/// `*.xiso-remaster-*`) was left in `dir`.
 pub fn assert_no_temp_files(dir: &Path) {
     let leftovers: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("xiso-tmp"))
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.contains("xiso-tmp") || n.contains("xiso-remaster")
+        })
         .map(|e| e.path())
         .collect();
     assert!(
@@ -146,4 +150,22 @@ pub fn ok_output(cmd: &mut Command) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
+}
+
+/// A package from `../shared/testdata/rpms/` (or `$XISO_TESTDATA/rpms/`); panics
+/// loudly when the test data is missing.
+pub fn testdata_rpm(name: &str) -> PathBuf {
+    let root = std::env::var_os("XISO_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"));
+    for sub in ["rpms/createrepo_c", "rpms/rpm-rs"] {
+        let p = root.join(sub).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "TESTDATA MISSING: {name} not under {}/rpms (set XISO_TESTDATA)",
+        root.display()
+    );
 }

@@ -1,0 +1,468 @@
+//! `xiso remaster IN.iso OUT.iso …`: every edit in one command, from flags or from a
+//! plan file kept in git.
+//!
+//! A remaster is exactly `unpack` + the edits + `pack` (the same code runs, so the
+//! output is byte-identical to doing it by hand with the same `SOURCE_DATE_EPOCH`),
+//! with three differences:
+//!
+//! - The workspace is private: a hidden directory next to OUT, deleted at the end
+//!   (also on error and Ctrl-C; a later run removes one a killed run left behind).
+//! - It is sparse: RPMs, files of 64 MiB and more, and install.img when no edit
+//!   touches the installer are holes of the right size and mtime, never written.
+//!   `pack` sees them unchanged and streams their extents from IN to OUT, so adding
+//!   one RPM reads and writes the ISO about once. Only the small files the edits
+//!   change (configs, repodata, efiboot.img) are ever copied.
+//! - install.img is unpacked only when an edit needs the installer root
+//!   (`--add-rpm-installer`, `--patch-installer`, `--answerfile`).
+//!
+//! ```no_run
+//! use xiso::remaster::{remaster, Plan, RemasterOptions};
+//!
+//! // A release pipeline's recipe, e.g. kept in git as remaster.toml.
+//! let plan = Plan::from_toml_file("remaster.toml".as_ref())?;
+//! let report = remaster(
+//!     "xcp-ng-8.3.0.iso".as_ref(),
+//!     "xcp-ng-8.3.0-custom.iso".as_ref(),
+//!     &plan,
+//!     &RemasterOptions::default(),
+//! )?;
+//! println!("{} bytes, {} steps", report.output_bytes, report.steps.len());
+//! # Ok::<(), xiso::Error>(())
+//! ```
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bootcfg::ArgEdit;
+use crate::error::{Error, Result};
+use crate::iso::IsoImage;
+use crate::source::SECTOR;
+use crate::workspace::{self, manifest::Manifest, PackOptions, PackReport};
+
+/// The edits of one remaster. Field names are the TOML keys (and the CLI flags).
+///
+/// ```toml
+/// # remaster.toml (paths are relative to this file)
+/// volid = "XCP-NG_830_CUSTOM"
+/// add-rpm = ["extra/mydriver-1.0-1.x86_64.rpm"]
+/// add-rpm-installer = ["installer-rpms/fix-1.0-1.noarch.rpm"]
+/// patch-installer = ["installer-overlay"]
+/// overlay = ["iso-overlay"]
+/// boot-arg = ["console=ttyS0,115200"]
+/// remove-boot-arg = ["quiet"]
+/// answerfile = "answerfile.xml"
+/// sign = "release-key.asc"     # or: disable-gpgcheck = true
+/// installer-append = false
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Plan {
+    /// RPMs added to the ISO's repository (`xiso add-rpm`).
+    pub add_rpm: Vec<PathBuf>,
+    /// RPMs installed into the installer root (`xiso add-rpm --installer`).
+    pub add_rpm_installer: Vec<PathBuf>,
+    /// Directories copied onto the installer root (`xiso patch-installer`).
+    pub patch_installer: Vec<PathBuf>,
+    /// Directories copied onto the ISO tree (`xiso overlay`).
+    pub overlay: Vec<PathBuf>,
+    /// Installer kernel arguments to add in every boot entry (`xiso boot-args --add`).
+    pub boot_arg: Vec<String>,
+    /// Argument keys to remove (`xiso boot-args --remove`).
+    pub remove_boot_arg: Vec<String>,
+    /// An answerfile for unattended installs (`xiso answerfile`).
+    pub answerfile: Option<PathBuf>,
+    /// Armoured secret key to sign repomd.xml with (`xiso sign`).
+    pub sign: Option<PathBuf>,
+    /// Name of the exported public key file (`RPM-GPG-KEY-<nick>`).
+    pub sign_nick: Option<String>,
+    /// File holding the key's passphrase (first line).
+    pub sign_passphrase_file: Option<PathBuf>,
+    /// Turn the repository signature check off instead (`xiso sign --disable-gpgcheck`).
+    pub disable_gpgcheck: bool,
+    /// New volume id.
+    pub volid: Option<String>,
+    /// Append the installer changes to install.img instead of rebuilding it.
+    pub installer_append: bool,
+    /// Allow `add-rpm` to replace a package by an older version.
+    pub allow_downgrade: bool,
+    /// Skip the dependency check of `add-rpm`.
+    pub no_deps_check: bool,
+}
+
+impl Plan {
+    /// Read a TOML plan; relative paths in it are taken from the file's directory.
+    pub fn from_toml_file(path: &Path) -> Result<Plan> {
+        let text = fs::read_to_string(path)
+            .map_err(|e| Error::io(e, "cannot read the plan").in_file(path))?;
+        let mut plan: Plan = toml::from_str(&text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start as u64);
+            let msg = e.message().replace('\n', " ");
+            Error::invalid(format!("plan is not valid: {msg} (byte {offset})")).in_file(path)
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        plan.rebase(base);
+        Ok(plan)
+    }
+
+    fn rebase(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        for p in self
+            .add_rpm
+            .iter_mut()
+            .chain(&mut self.add_rpm_installer)
+            .chain(&mut self.patch_installer)
+            .chain(&mut self.overlay)
+            .chain(&mut self.answerfile)
+            .chain(&mut self.sign)
+            .chain(&mut self.sign_passphrase_file)
+        {
+            fix(p);
+        }
+    }
+
+    /// Add `other`'s edits to this plan (lists are appended, single values replaced).
+    pub fn merge(&mut self, other: Plan) {
+        self.add_rpm.extend(other.add_rpm);
+        self.add_rpm_installer.extend(other.add_rpm_installer);
+        self.patch_installer.extend(other.patch_installer);
+        self.overlay.extend(other.overlay);
+        self.boot_arg.extend(other.boot_arg);
+        self.remove_boot_arg.extend(other.remove_boot_arg);
+        self.answerfile = other.answerfile.or(self.answerfile.take());
+        self.sign = other.sign.or(self.sign.take());
+        self.sign_nick = other.sign_nick.or(self.sign_nick.take());
+        self.sign_passphrase_file = other
+            .sign_passphrase_file
+            .or(self.sign_passphrase_file.take());
+        self.disable_gpgcheck |= other.disable_gpgcheck;
+        self.volid = other.volid.or(self.volid.take());
+        self.installer_append |= other.installer_append;
+        self.allow_downgrade |= other.allow_downgrade;
+        self.no_deps_check |= other.no_deps_check;
+    }
+
+    /// Whether an edit needs the installer root unpacked.
+    pub fn touches_installer(&self) -> bool {
+        !self.add_rpm_installer.is_empty()
+            || !self.patch_installer.is_empty()
+            || self.answerfile.is_some()
+    }
+
+    /// Refuse contradictions and missing inputs before any work.
+    pub fn check(&self) -> Result<()> {
+        if self.sign.is_some() && self.disable_gpgcheck {
+            return Err(Error::invalid(
+                "--sign and --disable-gpgcheck contradict each other: choose one",
+            ));
+        }
+        for p in self
+            .add_rpm
+            .iter()
+            .chain(&self.add_rpm_installer)
+            .chain(&self.answerfile)
+            .chain(&self.sign)
+            .chain(&self.sign_passphrase_file)
+        {
+            if !p.is_file() {
+                return Err(Error::new(
+                    crate::error::ErrorKind::NotFound,
+                    "no such file (named by the remaster plan)",
+                )
+                .in_file(p));
+            }
+        }
+        for p in self.patch_installer.iter().chain(&self.overlay) {
+            if !p.is_dir() {
+                return Err(Error::new(
+                    crate::error::ErrorKind::NotFound,
+                    "no such directory (named by the remaster plan)",
+                )
+                .in_file(p));
+            }
+        }
+        ArgEdit::new(self.boot_arg.clone(), self.remove_boot_arg.clone())?;
+        Ok(())
+    }
+}
+
+/// Called with a short description when each step starts.
+pub type ProgressFn = Box<dyn Fn(&str) + Sync>;
+
+/// How [`remaster`] runs.
+#[derive(Default)]
+pub struct RemasterOptions {
+    /// Fixed time for every timestamp (default `SOURCE_DATE_EPOCH`, else now).
+    pub date: Option<i64>,
+    /// Called with a short description when each step starts (progress display).
+    pub progress: Option<ProgressFn>,
+}
+
+/// One step of a remaster and what it did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// Step name (`unpack`, `add-rpm`, `boot-args`, …, `pack`).
+    pub step: String,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// The step's own report (as the single command's `--json` prints it).
+    pub detail: serde_json::Value,
+}
+
+/// What [`remaster`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemasterReport {
+    /// Source image and its size.
+    pub input: PathBuf,
+    /// Source size in bytes.
+    pub input_bytes: u64,
+    /// Output image.
+    pub output: PathBuf,
+    /// Output size in bytes.
+    pub output_bytes: u64,
+    /// Every step in order.
+    pub steps: Vec<StepReport>,
+    /// The final pack.
+    pub pack: PackReport,
+    /// Total wall time in seconds.
+    pub seconds: f64,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+}
+
+/// Remaster `input` into `output` (see the module docs). On error nothing is left
+/// behind: no output, no workspace.
+pub fn remaster(
+    input: &Path,
+    output: &Path,
+    plan: &Plan,
+    opts: &RemasterOptions,
+) -> Result<RemasterReport> {
+    let started = Instant::now();
+    plan.check()?;
+    if fs::canonicalize(input).ok() == fs::canonicalize(output).ok() {
+        return Err(Error::invalid("the output must not be the input").in_file(output));
+    }
+    let iso = IsoImage::open(input)?;
+    let work = private_workspace(output)?;
+    crate::cleanup::register(&work);
+    let result = run_steps(&iso, &work, output, plan, opts);
+    let _ = fs::remove_dir_all(&work);
+    crate::cleanup::forget(&work);
+    let (steps, pack, warnings) = result?;
+    Ok(RemasterReport {
+        input: input.to_path_buf(),
+        input_bytes: iso.source().len(),
+        output: output.to_path_buf(),
+        output_bytes: pack.bytes,
+        steps,
+        pack,
+        seconds: started.elapsed().as_secs_f64(),
+        warnings,
+    })
+}
+
+/// `.OUT.xiso-remaster-PID` next to the output; leftovers of dead processes removed.
+fn private_workspace(output: &Path) -> Result<PathBuf> {
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = output
+        .file_name()
+        .ok_or_else(|| Error::invalid("output path has no file name").in_file(output))?
+        .to_string_lossy()
+        .into_owned();
+    let prefix = format!(".{name}.xiso-remaster-");
+    if let Ok(rd) = fs::read_dir(parent) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = n.strip_prefix(&prefix) {
+                let alive = pid
+                    .parse::<u32>()
+                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                if !alive {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    }
+    Ok(parent.join(format!("{prefix}{}", std::process::id())))
+}
+
+type Steps = (Vec<StepReport>, PackReport, Vec<String>);
+
+fn run_steps(
+    iso: &IsoImage,
+    work: &Path,
+    output: &Path,
+    plan: &Plan,
+    opts: &RemasterOptions,
+) -> Result<Steps> {
+    let (_, fixed) = workspace::resolve_date(opts.date)?;
+    let mut steps = Vec::new();
+    let mut warnings = Vec::new();
+    let mut step = |name: &str, f: &mut dyn FnMut() -> Result<serde_json::Value>| -> Result<()> {
+        if let Some(p) = &opts.progress {
+            p(name);
+        }
+        let t = Instant::now();
+        let detail = f()?;
+        steps.push(StepReport {
+            step: name.to_string(),
+            seconds: t.elapsed().as_secs_f64(),
+            detail,
+        });
+        Ok(())
+    };
+    step("unpack", &mut || {
+        let r = workspace::unpack_sparse(iso, work, plan.touches_installer(), &|_| false)?;
+        Ok(json(&r))
+    })?;
+    if !plan.add_rpm.is_empty() {
+        materialize_unreusable_rpms(iso, work)?;
+    }
+    for ov in &plan.overlay {
+        step("overlay", &mut || Ok(json(&workspace::overlay(work, ov)?)))?;
+    }
+    if !plan.add_rpm.is_empty() {
+        step("add-rpm", &mut || {
+            let o = workspace::AddRpmOptions {
+                allow_downgrade: plan.allow_downgrade,
+                deps_check: !plan.no_deps_check,
+                metadata: crate::repo::MetadataOptions::from_env()?,
+                allow_src: false,
+                allow_arch: Vec::new(),
+            };
+            Ok(json(&workspace::add_rpms(work, &plan.add_rpm, &o)?))
+        })?;
+    }
+    for ov in &plan.patch_installer {
+        step("patch-installer", &mut || {
+            let r =
+                workspace::patch_installer(work, Some(ov), &workspace::PatchOptions::default())?;
+            Ok(json(&r))
+        })?;
+    }
+    if let Some(f) = &plan.answerfile {
+        step("answerfile", &mut || {
+            let xml = fs::read(f).map_err(|e| Error::io(e, "cannot read").in_file(f))?;
+            let o = workspace::AnswerfileOptions {
+                entry: None,
+                date: fixed,
+            };
+            Ok(json(
+                &workspace::answerfile(work, &xml, &o).map_err(|e| e.in_file(f))?,
+            ))
+        })?;
+    }
+    if !plan.boot_arg.is_empty() || !plan.remove_boot_arg.is_empty() {
+        step("boot-args", &mut || {
+            let o = workspace::BootArgsOptions {
+                edit: ArgEdit::new(plan.boot_arg.clone(), plan.remove_boot_arg.clone())?,
+                entry: None,
+                date: fixed,
+                dry_run: false,
+            };
+            Ok(json(&workspace::boot_args(work, &o)?))
+        })?;
+    }
+    if let Some(key) = &plan.sign {
+        step("sign", &mut || {
+            let armored =
+                fs::read(key).map_err(|e| Error::io(e, "cannot read the key").in_file(key))?;
+            let passphrase = match &plan.sign_passphrase_file {
+                Some(p) => Some(
+                    fs::read_to_string(p)
+                        .map_err(|e| Error::io(e, "cannot read the passphrase").in_file(p))?
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let o = workspace::SignOptions {
+                nick: plan.sign_nick.clone(),
+                passphrase,
+                date: fixed,
+            };
+            Ok(json(
+                &workspace::sign(work, &armored, &o).map_err(|e| e.in_file(key))?,
+            ))
+        })?;
+    }
+    if plan.disable_gpgcheck {
+        step("disable-gpgcheck", &mut || {
+            let o = workspace::DisableGpgcheckOptions {
+                no_gpgcheck: false,
+                date: fixed,
+            };
+            Ok(json(&workspace::disable_gpgcheck(work, &o)?))
+        })?;
+    }
+    let mut pack_report = None;
+    step("pack", &mut || {
+        let o = PackOptions {
+            date: opts.date,
+            volume_id: plan.volid.clone(),
+            installer: workspace::InstallerPackOptions {
+                append: plan.installer_append,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = workspace::pack(work, output, &o)?;
+        let v = json(&r);
+        pack_report = Some(r);
+        Ok(v)
+    })?;
+    let pack = pack_report.ok_or_else(|| Error::invalid("pack produced no report"))?;
+    warnings.extend(pack.warnings.iter().cloned());
+    Ok((steps, pack, warnings))
+}
+
+/// RPMs whose size or mtime no longer match their repodata entry would be re-read by
+/// `add-rpm`: write those few in full instead of leaving holes.
+fn materialize_unreusable_rpms(iso: &IsoImage, work: &Path) -> Result<()> {
+    let tree = work.join(workspace::manifest::TREE_DIR);
+    let Ok(old) = crate::repo::update::OldRepo::load(&tree) else {
+        return Ok(());
+    };
+    let mut m = Manifest::load(work)?;
+    let mut keep = Vec::new();
+    for rel in std::mem::take(&mut m.sparse) {
+        let Some(rec) = m.entries.iter().find(|e| e.path == rel) else {
+            continue;
+        };
+        let reusable = old
+            .entries
+            .get(&rel)
+            .is_some_and(|e| e.size_package == rec.size && rec.mtime == Some(e.time_file));
+        if !rel.ends_with(".rpm") || reusable {
+            keep.push(rel);
+            continue;
+        }
+        let path = tree.join(&rel);
+        let mut f =
+            fs::File::create(&path).map_err(|e| Error::io(e, "cannot write").in_file(&path))?;
+        for &(lba, len) in &rec.extents {
+            iso.source()
+                .copy_range_to_file(u64::from(lba) * SECTOR, len, &mut f, &rel)?;
+        }
+        workspace::set_mtime(&f, rec.mtime);
+    }
+    m.sparse = keep;
+    m.save(work)
+}
+
+/// A step's report as JSON (every report type is `Serialize`).
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,264 @@
+//! `xiso remaster`: one command gives the same bytes as unpack + edits + pack, a
+//! plan file gives the same as flags, untouched data is streamed, and a failing
+//! remaster leaves nothing behind.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{assert_no_temp_files, fixture, ok_output, run, sha256, testdata_rpm, tmpdir, xiso};
+
+const EPOCH: &str = "1700000000";
+const RPM: &str = "v6_rpm-file-attrs-1.0-1.noarch.rpm";
+
+fn x() -> Command {
+    let mut c = xiso();
+    c.env("SOURCE_DATE_EPOCH", EPOCH);
+    c
+}
+
+/// The edits every test here makes: an ISO overlay, an installer overlay, an RPM,
+/// a boot argument added and one removed, a new volume id.
+struct Edits {
+    iso_overlay: PathBuf,
+    installer_overlay: PathBuf,
+}
+
+fn edits(dir: &Path) -> Edits {
+    let iso_overlay = dir.join("iso-overlay");
+    std::fs::create_dir_all(iso_overlay.join("docs")).unwrap();
+    std::fs::write(iso_overlay.join("EULA"), "remastered EULA\n").unwrap();
+    std::fs::write(iso_overlay.join("docs/REMASTER.txt"), "notes\n").unwrap();
+    let installer_overlay = dir.join("installer-overlay");
+    std::fs::create_dir_all(installer_overlay.join("etc")).unwrap();
+    std::fs::write(installer_overlay.join("etc/xiso-marker"), "remastered\n").unwrap();
+    Edits {
+        iso_overlay,
+        installer_overlay,
+    }
+}
+
+fn by_hand(src: &Path, dir: &Path, e: &Edits, out: &Path) {
+    let ws = dir.join("ws");
+    ok_output(x().arg("unpack").arg(src).arg(&ws));
+    ok_output(x().arg("overlay").arg(&ws).arg(&e.iso_overlay));
+    ok_output(
+        x().arg("add-rpm")
+            .arg(&ws)
+            .arg(testdata_rpm(RPM))
+            .arg("--no-deps-check"),
+    );
+    ok_output(
+        x().arg("patch-installer")
+            .arg(&ws)
+            .arg(&e.installer_overlay),
+    );
+    ok_output(x().arg("boot-args").arg(&ws).args([
+        "--add",
+        "xiso.remaster=1",
+        "--remove",
+        "quiet",
+    ]));
+    ok_output(
+        x().arg("pack")
+            .arg(&ws)
+            .arg(out)
+            .args(["--volid", "XISO_REMASTERED"]),
+    );
+}
+
+#[test]
+fn remaster_gives_the_bytes_of_unpack_edits_pack_and_a_plan_the_bytes_of_flags() {
+    let tmp = tmpdir("remaster-same");
+    let src = fixture("genisoimage.iso");
+    let src_sum = sha256(&src);
+    let e = edits(tmp.path());
+    let manual = tmp.path().join("manual.iso");
+    by_hand(&src, tmp.path(), &e, &manual);
+
+    let one = tmp.path().join("one.iso");
+    let o = ok_output(
+        x().arg("remaster")
+            .arg(&src)
+            .arg(&one)
+            .arg("--overlay")
+            .arg(&e.iso_overlay)
+            .arg("--add-rpm")
+            .arg(testdata_rpm(RPM))
+            .arg("--no-deps-check")
+            .arg("--patch-installer")
+            .arg(&e.installer_overlay)
+            .args([
+                "--boot-arg",
+                "xiso.remaster=1",
+                "--remove-boot-arg",
+                "quiet",
+            ])
+            .args(["--volid", "XISO_REMASTERED", "--json"]),
+    );
+    assert_eq!(
+        sha256(&one),
+        sha256(&manual),
+        "remaster and unpack+edits+pack differ"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "unpack",
+            "overlay",
+            "add-rpm",
+            "patch-installer",
+            "boot-args",
+            "pack"
+        ]
+    );
+    assert_eq!(
+        r["output_bytes"].as_u64(),
+        Some(std::fs::metadata(&one).unwrap().len())
+    );
+    assert!(r["steps"][5]["seconds"].as_f64().is_some());
+
+    // The same recipe as a plan file, paths relative to it.
+    let plan_dir = tmp.path().join("recipe");
+    std::fs::create_dir_all(&plan_dir).unwrap();
+    let plan = plan_dir.join("remaster.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "overlay = [\"../iso-overlay\"]\nadd-rpm = [{:?}]\nno-deps-check = true\n\
+             patch-installer = [\"../installer-overlay\"]\nboot-arg = [\"xiso.remaster=1\"]\n\
+             remove-boot-arg = [\"quiet\"]\nvolid = \"XISO_REMASTERED\"\n",
+            testdata_rpm(RPM).display().to_string()
+        ),
+    )
+    .unwrap();
+    let planned = tmp.path().join("planned.iso");
+    ok_output(
+        x().arg("remaster")
+            .arg(&src)
+            .arg(&planned)
+            .arg("--plan")
+            .arg(&plan)
+            .arg("-q"),
+    );
+    assert_eq!(sha256(&planned), sha256(&manual), "plan and flags differ");
+    assert_eq!(sha256(&src), src_sum, "the source changed");
+    assert_no_temp_files(tmp.path());
+
+    let v = run(xiso().arg("verify").arg(&one));
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "verify: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
+
+#[test]
+fn remaster_without_installer_edits_streams_install_img_and_the_rpms() {
+    let tmp = tmpdir("remaster-stream");
+    let src = fixture("xorriso.iso");
+    let out = tmp.path().join("out.iso");
+    let o = ok_output(
+        x().arg("remaster")
+            .arg(&src)
+            .arg(&out)
+            .arg("--add-rpm")
+            .arg(testdata_rpm(RPM))
+            .arg("--no-deps-check")
+            .arg("--json"),
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        r["pack"]["installer"].is_null(),
+        "install.img was unpacked: {}",
+        r["pack"]["installer"]
+    );
+    // Only the new RPM and the repodata came from the workspace: the other RPMs
+    // were streamed from the source.
+    let changed: Vec<String> = r["pack"]["tree"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .all(|c| c.starts_with("repodata/") || *c == format!("Packages/{RPM}")),
+        "changed: {changed:?}"
+    );
+    // install.img is the source's, byte for byte.
+    let cat = |iso: &Path| ok_output(xiso().arg("cat").arg(iso).arg("/install.img")).stdout;
+    assert!(cat(&src) == cat(&out), "install.img changed");
+    let ls = ok_output(xiso().arg("ls").arg(&out).arg("/Packages")).stdout;
+    assert!(String::from_utf8_lossy(&ls).contains(RPM));
+}
+
+#[test]
+fn a_failing_remaster_leaves_no_output_and_no_workspace() {
+    let tmp = tmpdir("remaster-fail");
+    let src = fixture("genisoimage.iso");
+    let sum = sha256(&src);
+    let out = tmp.path().join("out.iso");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "missing rpm",
+            vec![
+                "--add-rpm".into(),
+                tmp.path().join("nope.rpm").display().to_string(),
+            ],
+        ),
+        (
+            "missing overlay",
+            vec![
+                "--overlay".into(),
+                tmp.path().join("nope").display().to_string(),
+            ],
+        ),
+        (
+            "not an rpm",
+            vec!["--add-rpm".into(), src.display().to_string()],
+        ),
+        (
+            "bad plan",
+            vec!["--plan".into(), {
+                let p = tmp.path().join("bad.toml");
+                std::fs::write(&p, "add-rpm = 3\n").unwrap();
+                p.display().to_string()
+            }],
+        ),
+        (
+            "unknown plan key",
+            vec!["--plan".into(), {
+                let p = tmp.path().join("unknown.toml");
+                std::fs::write(&p, "add-rpms = []\n").unwrap();
+                p.display().to_string()
+            }],
+        ),
+    ];
+    for (name, args) in cases {
+        let o = run(x().arg("remaster").arg(&src).arg(&out).args(&args));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{name}: not one line: {err}"
+        );
+        assert!(!out.exists(), "{name}: an output was written");
+        assert_no_temp_files(tmp.path());
+    }
+    // The output cannot be the input.
+    let o = run(x().arg("remaster").arg(&src).arg(&src));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(sha256(&src), sum, "the source changed");
+}
