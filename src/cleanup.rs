@@ -10,6 +10,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Note that the process is being interrupted (signal handlers call this first): an
+/// error the main thread meets from now on is a consequence of the cleanup.
+pub fn set_interrupted() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`set_interrupted`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
 
 /// Remember `path` as a temporary to delete on interruption.
 pub fn register(path: &Path) {

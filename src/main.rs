@@ -511,6 +511,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Ctrl-C / SIGTERM: delete the temporary outputs (never a partial ISO), exit 130.
     let _ = ctrlc::set_handler(|| {
+        xiso::cleanup::set_interrupted();
         xiso::cleanup::remove_all();
         eprintln!("xiso: interrupted; temporary files removed");
         std::process::exit(130);
@@ -518,6 +519,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            if xiso::cleanup::interrupted() {
+                // The handler is deleting the temporaries; it exits with 130.
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            }
             if let Some(ioe) = e.downcast_ref::<io::Error>() {
                 if ioe.kind() == io::ErrorKind::BrokenPipe {
                     return ExitCode::SUCCESS;

@@ -141,7 +141,7 @@ fn is_empty_dir(dir: &Path) -> Result<bool> {
 pub fn unpack(iso: &IsoImage, dir: &Path, opts: &UnpackOptions) -> Result<UnpackReport> {
     let entries = iso.walk()?;
     let manifest = build_manifest(iso, &entries)?;
-    unpack_entries(iso, &entries, manifest, dir, opts)
+    unpack_entries(iso, &entries, manifest, dir, opts, true)
 }
 
 /// Files at least this large are left as holes by [`unpack_sparse`].
@@ -149,7 +149,7 @@ const SPARSE_MIN: u64 = 64 << 20;
 
 /// Unpack for `remaster`'s private workspace: RPMs, files of 64 MiB and more, and
 /// install.img unless `installer` is set are left as holes of the right size and
-/// mtime (no data written). `pack` sees them unchanged and streams them from the
+/// mtime (no data written). `dir` is written in place (the caller owns and removes it). `pack` sees them unchanged and streams them from the
 /// source. `materialize` names files that must be written whole anyway.
 pub(crate) fn unpack_sparse(
     iso: &IsoImage,
@@ -179,7 +179,8 @@ pub(crate) fn unpack_sparse(
         skip_installer: !installer,
         max_installer_bytes: 0,
     };
-    unpack_entries(iso, &entries, manifest, dir, &opts)
+    fs::create_dir_all(dir).map_err(io_at(dir))?;
+    unpack_entries(iso, &entries, manifest, dir, &opts, false)
 }
 
 fn size_of(entries: &[Entry], rel: &str) -> u64 {
@@ -195,6 +196,7 @@ fn unpack_entries(
     manifest: Manifest,
     dir: &Path,
     opts: &UnpackOptions,
+    stage: bool,
 ) -> Result<UnpackReport> {
     let empty = is_empty_dir(dir)?;
     if !empty && !opts.force {
@@ -203,7 +205,7 @@ fn unpack_entries(
         )
         .in_file(dir));
     }
-    let (work, staged) = if empty {
+    let (work, staged) = if empty && stage {
         let parent = dir
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
