@@ -64,12 +64,12 @@ pub(super) fn el_torito(a: &Tree<'_>, b: &Tree<'_>) -> Result<ElTorito> {
 }
 
 fn records(t: &Tree<'_>) -> Result<Vec<BootEntryRecord>> {
-    boot_entry_records(t.iso, &t.entry_list())
+    boot_entry_records(t.iso, &t.list)
 }
 
 fn catalog_path(t: &Tree<'_>) -> Option<String> {
     let lba = t.iso.descriptors().boot_catalog_lba?;
-    IsoImage::files_by_lba(&t.entry_list())
+    IsoImage::files_by_lba(&t.list)
         .remove(&lba)
         .map(|p| p.trim_start_matches('/').to_string())
 }
@@ -211,7 +211,6 @@ fn menus(t: &Tree<'_>, notes: &mut Vec<String>) -> Result<BTreeMap<String, Menu>
         }
     }
     let grub: Vec<String> = t
-        .entries
         .iter()
         .filter(|(p, e)| e.is_file() && is_grub_cfg(p))
         .map(|(p, _)| p.clone())
@@ -301,4 +300,45 @@ fn add_menu(
         menu.push((key, cfg.args(k).to_string()));
     }
     out.insert(name, menu);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> MenuEntry {
+        MenuEntry {
+            menu: "m".into(),
+            entry: "e".into(),
+        }
+    }
+
+    #[test]
+    fn argument_words_by_key() {
+        let c = args_change(
+            at(),
+            "console=tty0 quiet a=1 a=2",
+            "console=hvc0 a=1 a=2 x.test=1",
+        )
+        .expect("a change");
+        assert_eq!(c.added, ["x.test=1"]);
+        assert_eq!(c.removed, ["quiet"]);
+        assert_eq!(
+            c.changed,
+            [FieldChange::new("console", "console=tty0", "console=hvc0")]
+        );
+        assert!(
+            args_change(at(), "a  b=1", "a b=1").is_none(),
+            "spacing is not a change"
+        );
+    }
+
+    #[test]
+    fn grub_config_paths() {
+        assert!(is_grub_cfg("EFI/xenserver/grub.cfg"));
+        assert!(is_grub_cfg("efi/BOOT/grub-usb.cfg"));
+        assert!(!is_grub_cfg("EFI/grub.cfg"));
+        assert!(!is_grub_cfg("EFI/a/b/grub.cfg"));
+        assert!(!is_grub_cfg("boot/grub/grub.cfg"));
+    }
 }

@@ -18,31 +18,40 @@ use crate::iso::{mode_string, Entry, EntryKind, IsoImage};
 /// Bytes read from each side at a time.
 const CHUNK: usize = 1 << 20;
 
-/// One image's tree, by path without the leading `/`.
+/// One image's tree: the walk, and an index by path without the leading `/`.
 pub(super) struct Tree<'a> {
     pub iso: &'a IsoImage,
-    pub entries: BTreeMap<String, Entry>,
+    /// Every entry in walk order (El Torito lookups take this list).
+    pub list: Vec<Entry>,
+    /// Index into `list` by path.
+    entries: BTreeMap<String, usize>,
 }
 
 impl<'a> Tree<'a> {
     /// Walk `iso` (the whole tree is validated).
     pub fn read(iso: &'a IsoImage) -> Result<Tree<'a>> {
-        let entries = iso
-            .walk()?
-            .into_iter()
-            .map(|e| (e.path.trim_start_matches('/').to_string(), e))
+        let list = iso.walk()?;
+        let entries = list
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.path.trim_start_matches('/').to_string(), i))
             .collect();
-        Ok(Tree { iso, entries })
+        Ok(Tree { iso, list, entries })
+    }
+
+    /// The entry at `path`.
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path).map(|&i| &self.list[i])
     }
 
     /// The regular file at `path`, if there is one.
     pub fn file(&self, path: &str) -> Option<&Entry> {
-        self.entries.get(path).filter(|e| e.is_file())
+        self.get(path).filter(|e| e.is_file())
     }
 
-    /// Entries in walk order (for El Torito file lookups).
-    pub fn entry_list(&self) -> Vec<Entry> {
-        self.entries.values().cloned().collect()
+    /// Every path with its entry, sorted by path.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        self.entries.iter().map(|(p, &i)| (p, &self.list[i]))
     }
 }
 
@@ -54,12 +63,16 @@ pub(super) fn compare(
     opts: &DiffOptions,
 ) -> Result<PathChanges> {
     let mut out = PathChanges::default();
-    for (path, ea) in &a.entries {
-        let Some(eb) = b.entries.get(path) else {
+    let same_file = same_file(a.iso, b.iso);
+    for (path, ea) in a.iter() {
+        let Some(eb) = b.get(path) else {
             out.removed.push(path.clone());
             continue;
         };
         let same = if el_torito.catalog_moved_only && el_torito.catalog.contains(path) {
+            true
+        } else if same_file && ea.extents == eb.extents {
+            // One file opened twice: the same extents are the same bytes.
             true
         } else {
             let mask = el_torito
@@ -86,6 +99,18 @@ pub(super) fn compare(
         .cloned()
         .collect();
     Ok(out)
+}
+
+/// Whether both images are the same file on disk (`xiso diff A A`).
+fn same_file(a: &IsoImage, b: &IsoImage) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (
+        std::fs::metadata(a.source().path()),
+        std::fs::metadata(b.source().path()),
+    ) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// Whether two entries have the same kind and content; `mask` is a byte range of

@@ -35,9 +35,14 @@ pub(super) fn compare(
     notes: &mut Vec<String>,
 ) -> Result<PackageChanges> {
     let (la, lb) = (listing(a, notes)?, listing(b, notes)?);
+    Ok(compare_listings(&la, &lb))
+}
+
+/// Pair the packages of two listings by name.arch and EVR.
+fn compare_listings(la: &Listing, lb: &Listing) -> PackageChanges {
     let mut out = PackageChanges::default();
     let nevra = |(name, arch): &(String, String), l: &Listed| format!("{name}-{}.{arch}", l.evr);
-    for (key, va) in &la {
+    for (key, va) in la {
         let vb = lb.get(key).map(Vec::as_slice).unwrap_or_default();
         let mut only_a: Vec<&Listed> = Vec::new();
         for p in va {
@@ -68,7 +73,7 @@ pub(super) fn compare(
         out.added
             .extend(only_b[paired..].iter().map(|q| nevra(key, q)));
     }
-    for (key, vb) in &lb {
+    for (key, vb) in lb {
         if !la.contains_key(key) {
             out.added.extend(vb.iter().map(|q| nevra(key, q)));
         }
@@ -76,7 +81,7 @@ pub(super) fn compare(
     out.added.sort();
     out.removed.sort();
     out.rebuilt.sort();
-    Ok(out)
+    out
 }
 
 /// The packages primary.xml lists, or an empty listing (with a note) when the image
@@ -133,5 +138,63 @@ fn listed(p: &PackageEntry) -> Listed {
         ),
         evr,
         pkgid: p.pkgid.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(pkgs: &[(&str, &str, &str, &str)]) -> Listing {
+        let mut l = Listing::new();
+        for (name, version, release, pkgid) in pkgs {
+            let evr = format!("{version}-{release}");
+            l.entry((name.to_string(), "x86_64".to_string()))
+                .or_default()
+                .push(Listed {
+                    evr,
+                    parsed: Evr::new(0, *version, *release),
+                    pkgid: pkgid.to_string(),
+                });
+        }
+        l
+    }
+
+    #[test]
+    fn added_removed_updated_rebuilt() {
+        let a = listing(&[
+            ("gone", "1", "1", "g"),
+            ("kept", "1", "1", "k"),
+            ("rebuilt", "1", "1", "r1"),
+            ("up", "1.9", "1", "u"),
+        ]);
+        let b = listing(&[
+            ("kept", "1", "1", "k"),
+            ("new", "2", "1", "n"),
+            ("rebuilt", "1", "1", "r2"),
+            ("up", "1.10", "1", "u2"),
+        ]);
+        let c = compare_listings(&a, &b);
+        assert_eq!(c.added, ["new-2-1.x86_64"]);
+        assert_eq!(c.removed, ["gone-1-1.x86_64"]);
+        assert_eq!(c.rebuilt, ["rebuilt-1-1.x86_64"]);
+        assert_eq!(
+            c.updated,
+            [PackageUpdate {
+                name: "up".into(),
+                arch: "x86_64".into(),
+                from: "1.9-1".into(),
+                to: "1.10-1".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_second_version_installed_alongside_is_added_not_updated() {
+        let a = listing(&[("kernel", "4.19", "1", "a")]);
+        let b = listing(&[("kernel", "4.19", "1", "a"), ("kernel", "4.19", "2", "b")]);
+        let c = compare_listings(&a, &b);
+        assert_eq!(c.added, ["kernel-4.19-2.x86_64"]);
+        assert!(c.updated.is_empty() && c.removed.is_empty());
     }
 }
