@@ -245,6 +245,24 @@ fn an_image_against_itself_and_a_no_op_remaster_is_empty() {
     for k in ["volume", "files", "packages", "boot", "installer"] {
         assert_empty(&r[k], k);
     }
+
+    // A new volume id is the only difference of a pack with --volid.
+    let c = dir.path().join("c.iso");
+    xiso_ok(&[
+        "pack".as_ref(),
+        ws.as_os_str(),
+        c.as_os_str(),
+        "--volid".as_ref(),
+        "XISO-DIFF".as_ref(),
+    ]);
+    let (code, r) = diff_json(&b, &c);
+    assert_eq!(code, 1);
+    assert_eq!(r["volume"][0]["field"], "volume_id");
+    assert_eq!(r["volume"][0]["after"], "XISO-DIFF");
+    assert_eq!(r["volume"].as_array().unwrap().len(), 1);
+    for k in ["files", "packages", "boot", "installer"] {
+        assert_empty(&r[k], k);
+    }
 }
 
 #[test]

@@ -99,7 +99,8 @@ pub struct PathChanges {
     pub removed: Vec<String>,
     /// In both, with other content (size, bytes, type or symlink target).
     pub changed: Vec<String>,
-    /// In both with the same content, other mode/owner/device (mtime with `--all`).
+    /// In both with other mode/owner (installer: also device numbers; the mtime only
+    /// with `--all`), whether or not the content changed too.
     pub metadata: Vec<MetadataChange>,
 }
 
