@@ -1,8 +1,9 @@
 //! `xiso diff A B`: a remaster made with the workspace commands (unpack, add-rpm,
 //! patch-installer, boot-args, pack) is diffed against its source, and the report
 //! must list exactly those edits and nothing else; an image against itself (and
-//! against a no-op remaster) is empty with exit 0; an update shows old → new; a
-//! damaged image is one error line with exit 2.
+//! against a no-op remaster) is empty with exit 0; an appended install.img has the
+//! same installer root as a rebuilt one; an update shows old → new; a damaged image
+//! is one error line with exit 2.
 
 mod common;
 
@@ -199,6 +200,25 @@ fn diff_of_a_remaster_lists_exactly_its_edits() {
     assert_eq!(strings(&r["installer"]["changed"]), ["etc/xiso-marker"]);
     for k in ["added", "removed", "metadata"] {
         assert_empty(&r["installer"][k], k);
+    }
+
+    // The same edits appended to install.img (a second cpio archive whose entries
+    // replace the first's, as in the kernel) give the same installer root.
+    let c = dir.path().join("c.iso");
+    xiso_ok(&[
+        "pack".as_ref(),
+        ws.as_os_str(),
+        c.as_os_str(),
+        "--installer-append".as_ref(),
+    ]);
+    let (code, r2) = diff_json(&b, &c);
+    assert_eq!(code, 1);
+    assert_eq!(strings(&r2["files"]["changed"]), ["install.img"]);
+    for k in ["added", "removed", "metadata"] {
+        assert_empty(&r2["files"][k], k);
+    }
+    for k in ["volume", "packages", "boot", "installer"] {
+        assert_empty(&r2[k], k);
     }
 
     // The same as text.
