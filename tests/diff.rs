@@ -13,6 +13,7 @@ use std::process::Output;
 
 use common::{build_named_rpm, fixture, ok_output, run, tmpdir, xiso};
 use serde_json::Value;
+use xiso::iso::IsoImage;
 
 const EPOCH: &str = "1700000000";
 
@@ -201,6 +202,18 @@ fn diff_of_a_remaster_lists_exactly_its_edits() {
     for k in ["added", "removed", "metadata"] {
         assert_empty(&r["installer"][k], k);
     }
+
+    // The cap on the expanded installer stops a decompression bomb.
+    let opts = xiso::diff::DiffOptions {
+        max_expanded: 64 << 10,
+        ..Default::default()
+    };
+    let (ia, ib) = (IsoImage::open(&a).unwrap(), IsoImage::open(&b).unwrap());
+    let err = xiso::diff::diff(&ia, &ib, &opts).expect_err("over the cap");
+    assert!(
+        err.to_string().contains("expands beyond 65536 bytes"),
+        "{err}"
+    );
 
     // The same edits appended to install.img (a second cpio archive whose entries
     // replace the first's, as in the kernel) give the same installer root.
