@@ -310,6 +310,20 @@ fn an_image_against_itself_and_a_no_op_remaster_is_empty() {
     for k in ["files", "packages", "boot", "installer"] {
         assert_empty(&r[k], k);
     }
+
+    // Past the boot info table, isolinux.bin's bytes are content.
+    let bin = ws.join("iso/boot/isolinux/isolinux.bin");
+    let mut bytes = std::fs::read(&bin).unwrap();
+    bytes[1000] ^= 0xff;
+    std::fs::write(&bin, bytes).unwrap();
+    let d = dir.path().join("d.iso");
+    pack(&ws, &d);
+    let (code, r) = diff_json(&b, &d);
+    assert_eq!(code, 1);
+    assert_eq!(
+        strings(&r["files"]["changed"]),
+        ["boot/isolinux/isolinux.bin"]
+    );
 }
 
 #[test]
