@@ -19,6 +19,7 @@
 //! | [`inspect`] | the `xiso inspect` report |
 //! | [`verify`] | the `xiso verify` checks: boot records, hybrid tables, `.treeinfo`, repodata, packages |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay; `boot-args`, `sign`, `answerfile` edits |
+//! | [`diff`] | `xiso diff`: files, packages, boot menus and installer files that differ between two images |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
 //! | [`cleanup`] | temporaries to delete when interrupted |
 //!
@@ -36,6 +37,7 @@ pub mod boot;
 pub mod bootcfg;
 pub mod cleanup;
 pub mod demo;
+pub mod diff;
 pub mod error;
 pub mod initrd;
 pub mod inspect;

@@ -49,7 +49,7 @@ pub use entry::{
     is_primary_file, ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile,
     DEFAULT_CHANGELOG_LIMIT,
 };
-pub use read::read_entries;
+pub use read::{read_entries, read_primary};
 pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
 pub use update::{replace_repodata, scan, OldRepo, RepodataReport, Scan};
 pub use write::{entries_for_dir, package_files, repomd_xml, write_metadata, MetadataOptions};

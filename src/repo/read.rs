@@ -51,11 +51,7 @@ pub fn read_entries(
     filelists_gz: &mut dyn Read,
     other_gz: &mut dyn Read,
 ) -> Result<Vec<PackageEntry>> {
-    let mut entries = Vec::new();
-    for_each_package(primary_gz, "primary.xml", &mut |node, pos| {
-        entries.push(primary_entry(&node).map_err(|e| e.at(pos))?);
-        Ok(())
-    })?;
+    let mut entries = read_primary(primary_gz)?;
     let mut index = 0usize;
     for_each_package(filelists_gz, "filelists.xml", &mut |node, pos| {
         let entry = paired(&mut entries, &mut index, &node, pos, "filelists.xml")?;
@@ -88,6 +84,20 @@ pub fn read_entries(
         Ok(())
     })?;
     check_count(&entries, index, "other.xml")?;
+    Ok(entries)
+}
+
+/// Read the entries of a gzip-compressed primary.xml alone: names, versions,
+/// checksums, dependencies and the files primary lists, without the full file
+/// lists and changelogs (enough to name every package by NEVRA).
+///
+/// Errors as [`read_entries`].
+pub fn read_primary(primary_gz: &mut dyn Read) -> Result<Vec<PackageEntry>> {
+    let mut entries = Vec::new();
+    for_each_package(primary_gz, "primary.xml", &mut |node, pos| {
+        entries.push(primary_entry(&node).map_err(|e| e.at(pos))?);
+        Ok(())
+    })?;
     Ok(entries)
 }
 

@@ -169,3 +169,44 @@ pub fn testdata_rpm(name: &str) -> PathBuf {
         root.display()
     );
 }
+
+/// Build `<name>-<version>-1.noarch.rpm` owning `/usr/bin/<name>` and
+/// `/usr/share/<name>/version`, with these `Requires:`, in `dir/rpmbuild-<name>-<version>/`
+/// (reproducible: SOURCE_DATE_EPOCH=1700000000).
+pub fn build_named_rpm(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
+    require_tool("rpmbuild");
+    let top = dir.join(format!("rpmbuild-{name}-{version}"));
+    std::fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec = top.join(format!("SPECS/{name}.spec"));
+    let req: String = requires
+        .iter()
+        .map(|r| format!("Requires: {r}\n"))
+        .collect();
+    std::fs::write(
+        &spec,
+        format!(
+            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
+             License: MIT\nBuildArch: noarch\n{req}\n%description\nA package built by tests/add_rpm.rs.\n\n\
+             %install\nmkdir -p %{{buildroot}}/usr/share/{name} %{{buildroot}}/usr/bin\n\
+             echo {version} > %{{buildroot}}/usr/share/{name}/version\n\
+             printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/{name}\n\n\
+             %files\n/usr/share/{name}/version\n%attr(0755,root,root) /usr/bin/{name}\n\n\
+             %changelog\n* Tue Nov 14 2023 Test <test@example.com> - {version}-1\n- version {version}\n"
+        ),
+    )
+    .unwrap();
+    let out = run(Command::new("rpmbuild")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--define", "_binary_payload w9.gzdio", "--quiet", "-bb"])
+        .arg(&spec));
+    assert!(
+        out.status.success(),
+        "rpmbuild failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rpm = top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"));
+    assert!(rpm.is_file(), "rpmbuild wrote no {}", rpm.display());
+    rpm
+}

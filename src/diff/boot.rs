@@ -1,0 +1,344 @@
+//! Boot differences: the El Torito entries, and the kernel arguments of every boot
+//! menu a firmware path reads (DESIGN §1): `isolinux.cfg` (BIOS), the tree's
+//! `EFI/*/grub*.cfg` (UEFI from CD) and the grub configs inside `efiboot.img` (UEFI
+//! from USB).
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::files::Tree;
+use super::{ArgsChange, BootChanges, FieldChange, MenuEntry};
+use crate::boot::efiboot::EfiBootImage;
+use crate::bootcfg::{key_of, BootConfig, ConfigKind};
+use crate::error::Result;
+use crate::inspect::boot_entry_records;
+use crate::iso::eltorito::Platform;
+use crate::iso::IsoImage;
+use crate::workspace::manifest::BootEntryRecord;
+use crate::workspace::{EFIBOOT_IMG, ISOLINUX_CFG};
+
+/// Largest boot menu read.
+const MAX_CFG: u64 = 1 << 20;
+/// Largest `efiboot.img` read (an EFI boot image stays below 32 MiB, DESIGN §2).
+const MAX_EFIBOOT: u64 = 32 << 20;
+/// Where older media keep the BIOS menu.
+const ISOLINUX_CFG_TOP: &str = "isolinux/isolinux.cfg";
+
+/// What the El Torito records say about the two images.
+pub(super) struct ElTorito {
+    /// Paths of the boot catalog file in either image.
+    pub catalog: HashSet<String>,
+    /// The entries are the same but for their LBAs: the catalog file moved with the
+    /// images it points to and says nothing new.
+    pub catalog_moved_only: bool,
+    /// Boot images with a boot info table in both images: their bytes 8..64 hold
+    /// LBAs and a checksum the writer computes.
+    pub info_table: HashSet<String>,
+    /// The entries, when they differ other than by LBA.
+    pub change: Option<FieldChange>,
+}
+
+/// Read both images' El Torito entries.
+pub(super) fn el_torito(a: &Tree<'_>, b: &Tree<'_>) -> Result<ElTorito> {
+    let (ra, rb) = (records(a)?, records(b)?);
+    let mut catalog = HashSet::new();
+    catalog.extend(catalog_path(a));
+    catalog.extend(catalog_path(b));
+    let with_table = |r: &[BootEntryRecord]| -> HashSet<String> {
+        r.iter()
+            .filter(|x| x.boot_info_table)
+            .filter_map(|x| x.file.clone())
+            .collect()
+    };
+    let info_table = with_table(&ra)
+        .intersection(&with_table(&rb))
+        .cloned()
+        .collect();
+    let (da, db) = (describe(&ra), describe(&rb));
+    let same = da == db;
+    Ok(ElTorito {
+        catalog_moved_only: same && catalog_path(a) == catalog_path(b),
+        catalog,
+        info_table,
+        change: (!same).then(|| FieldChange::new("el_torito", da, db)),
+    })
+}
+
+fn records(t: &Tree<'_>) -> Result<Vec<BootEntryRecord>> {
+    boot_entry_records(t.iso, &t.list)
+}
+
+fn catalog_path(t: &Tree<'_>) -> Option<String> {
+    let lba = t.iso.descriptors().boot_catalog_lba?;
+    IsoImage::files_by_lba(&t.list)
+        .remove(&lba)
+        .map(|p| p.trim_start_matches('/').to_string())
+}
+
+/// The entries without their LBAs, e.g. `x86 no-emulation boot/isolinux/isolinux.bin
+/// (4 sectors, boot info table); efi no-emulation boot/efiboot.img (0 sectors)`.
+fn describe(records: &[BootEntryRecord]) -> String {
+    records
+        .iter()
+        .map(|r| {
+            let platform = match Platform::from_byte(r.platform) {
+                Platform::X86 => "x86".to_string(),
+                Platform::Efi => "efi".to_string(),
+                _ => format!("platform 0x{:02x}", r.platform),
+            };
+            let media = if r.media == 0 {
+                "no-emulation".to_string()
+            } else {
+                format!("media {}", r.media)
+            };
+            format!(
+                "{platform} {media} {}{} ({} sectors{}{})",
+                r.file.as_deref().unwrap_or("(no file)"),
+                if r.bootable { "" } else { " not bootable" },
+                r.sector_count,
+                if r.boot_info_table {
+                    ", boot info table"
+                } else {
+                    ""
+                },
+                if r.load_segment != 0 || r.system_type != 0 {
+                    format!(", segment 0x{:x}, type {}", r.load_segment, r.system_type)
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One menu: its kernel lines as (entry key, argument words).
+type Menu = Vec<(String, String)>;
+
+/// Compare the boot menus of both images; `el_torito` is the entries' change.
+pub(super) fn compare(
+    a: &Tree<'_>,
+    b: &Tree<'_>,
+    el_torito: Option<FieldChange>,
+    notes: &mut Vec<String>,
+) -> Result<BootChanges> {
+    let ma = menus(a, notes)?;
+    let mb = menus(b, notes)?;
+    let mut out = BootChanges {
+        el_torito,
+        ..Default::default()
+    };
+    for (name, la) in &ma {
+        let Some(lb) = mb.get(name) else {
+            out.menus_removed.push(name.clone());
+            continue;
+        };
+        let at = |entry: &str| MenuEntry {
+            menu: name.clone(),
+            entry: entry.to_string(),
+        };
+        for (entry, args_a) in la {
+            match lb.iter().find(|(e, _)| e == entry) {
+                None => out.entries_removed.push(at(entry)),
+                Some((_, args_b)) => {
+                    if let Some(c) = args_change(at(entry), args_a, args_b) {
+                        out.args.push(c);
+                    }
+                }
+            }
+        }
+        for (entry, _) in lb {
+            if !la.iter().any(|(e, _)| e == entry) {
+                out.entries_added.push(at(entry));
+            }
+        }
+    }
+    out.menus_added = mb
+        .keys()
+        .filter(|k| !ma.contains_key(*k))
+        .cloned()
+        .collect();
+    Ok(out)
+}
+
+/// Word-level difference of two argument strings, grouped by key.
+fn args_change(at: MenuEntry, a: &str, b: &str) -> Option<ArgsChange> {
+    let group = |s: &str| {
+        let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for w in s.split_whitespace() {
+            m.entry(key_of(w).to_string())
+                .or_default()
+                .push(w.to_string());
+        }
+        m
+    };
+    let (ga, gb) = (group(a), group(b));
+    let mut c = ArgsChange {
+        at,
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+    };
+    for (k, wa) in &ga {
+        match gb.get(k) {
+            None => c.removed.extend(wa.iter().cloned()),
+            Some(wb) if wb != wa => c
+                .changed
+                .push(FieldChange::new(k, wa.join(" "), wb.join(" "))),
+            Some(_) => {}
+        }
+    }
+    for (k, wb) in &gb {
+        if !ga.contains_key(k) {
+            c.added.extend(wb.iter().cloned());
+        }
+    }
+    (!c.added.is_empty() || !c.removed.is_empty() || !c.changed.is_empty()).then_some(c)
+}
+
+/// Every menu of one image by name (see [`MenuEntry::menu`]).
+fn menus(t: &Tree<'_>, notes: &mut Vec<String>) -> Result<BTreeMap<String, Menu>> {
+    let mut out = BTreeMap::new();
+    for path in [ISOLINUX_CFG, ISOLINUX_CFG_TOP] {
+        if t.file(path).is_some() {
+            let bytes = t.iso.read_file(path, MAX_CFG)?;
+            add_menu(
+                &mut out,
+                path.to_string(),
+                ConfigKind::Isolinux,
+                &bytes,
+                notes,
+            );
+        }
+    }
+    let grub: Vec<String> = t
+        .iter()
+        .filter(|(p, e)| e.is_file() && is_grub_cfg(p))
+        .map(|(p, _)| p.clone())
+        .collect();
+    for path in grub {
+        let bytes = t.iso.read_file(&path, MAX_CFG)?;
+        add_menu(&mut out, path, ConfigKind::Grub, &bytes, notes);
+    }
+    let Some(img) = t.file(EFIBOOT_IMG) else {
+        return Ok(out);
+    };
+    if img.size > MAX_EFIBOOT {
+        notes.push(format!(
+            "{}: {EFIBOOT_IMG} is {} bytes, too large to read its menus",
+            t.iso.source().path().display(),
+            img.size
+        ));
+        return Ok(out);
+    }
+    let bytes = t.iso.read_file(EFIBOOT_IMG, MAX_EFIBOOT)?;
+    let fat = match EfiBootImage::new(bytes).and_then(|i| Ok((i.grub_configs()?, i))) {
+        Ok(x) => x,
+        Err(e) => {
+            notes.push(format!(
+                "{}: {EFIBOOT_IMG}: menus not compared: {}",
+                t.iso.source().path().display(),
+                e.message()
+            ));
+            return Ok(out);
+        }
+    };
+    let (configs, img) = fat;
+    for inner in configs {
+        match img.read_file(&inner) {
+            Ok(bytes) => add_menu(
+                &mut out,
+                format!("{EFIBOOT_IMG}:{inner}"),
+                ConfigKind::Grub,
+                &bytes,
+                notes,
+            ),
+            Err(e) => notes.push(format!(
+                "{}: {EFIBOOT_IMG}:{inner}: not compared: {}",
+                t.iso.source().path().display(),
+                e.message()
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// `EFI/<dir>/grub*.cfg`, as boot-args edits them.
+fn is_grub_cfg(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let [top, _, name] = parts.as_slice() else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    top.eq_ignore_ascii_case("EFI") && name.starts_with("grub") && name.ends_with(".cfg")
+}
+
+fn add_menu(
+    out: &mut BTreeMap<String, Menu>,
+    name: String,
+    kind: ConfigKind,
+    bytes: &[u8],
+    notes: &mut Vec<String>,
+) {
+    let cfg = match BootConfig::parse(kind, bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            notes.push(format!("{name}: not compared: {}", e.message()));
+            return;
+        }
+    };
+    let mut menu: Menu = Vec::new();
+    for k in cfg.kernel_lines() {
+        let seen = menu
+            .iter()
+            .filter(|(e, _)| e == &k.entry || e.starts_with(&format!("{} #", k.entry)))
+            .count();
+        let key = if seen == 0 {
+            k.entry.clone()
+        } else {
+            format!("{} #{}", k.entry, seen + 1)
+        };
+        menu.push((key, cfg.args(k).to_string()));
+    }
+    out.insert(name, menu);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> MenuEntry {
+        MenuEntry {
+            menu: "m".into(),
+            entry: "e".into(),
+        }
+    }
+
+    #[test]
+    fn argument_words_by_key() {
+        let c = args_change(
+            at(),
+            "console=tty0 quiet a=1 a=2",
+            "console=hvc0 a=1 a=2 x.test=1",
+        )
+        .expect("a change");
+        assert_eq!(c.added, ["x.test=1"]);
+        assert_eq!(c.removed, ["quiet"]);
+        assert_eq!(
+            c.changed,
+            [FieldChange::new("console", "console=tty0", "console=hvc0")]
+        );
+        assert!(
+            args_change(at(), "a  b=1", "a b=1").is_none(),
+            "spacing is not a change"
+        );
+    }
+
+    #[test]
+    fn grub_config_paths() {
+        assert!(is_grub_cfg("EFI/xenserver/grub.cfg"));
+        assert!(is_grub_cfg("efi/BOOT/grub-usb.cfg"));
+        assert!(!is_grub_cfg("EFI/grub.cfg"));
+        assert!(!is_grub_cfg("EFI/a/b/grub.cfg"));
+        assert!(!is_grub_cfg("boot/grub/grub.cfg"));
+    }
+}
