@@ -353,3 +353,71 @@ fn damaged_modules_are_errors_naming_file_and_offset() {
     run_depmod(&theirs, &kver);
     assert_same_indexes(&mods, &theirs.join("lib/modules").join(&kver));
 }
+
+/// `depmod -e -F System.map` warnings, as (module path under the modules dir, symbol).
+fn depmod_e(root: &Path, kver: &str, map: &Path) -> Vec<(String, String)> {
+    require_tool("depmod");
+    let o = ok_output(
+        Command::new("depmod")
+            .arg("-e")
+            .arg("-F")
+            .arg(map)
+            .arg("-b")
+            .arg(root)
+            .arg(kver),
+    );
+    let prefix = format!("{}/", root.join("lib/modules").join(kver).display());
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("depmod: WARNING: ")?;
+            let (module, symbol) = rest.split_once(" needs unknown symbol ")?;
+            let module = module.strip_prefix(&prefix)?;
+            Some((module.to_string(), symbol.to_string()))
+        })
+        .collect()
+}
+
+/// With a `boot/System.map-KVER`, the needed symbols neither a module nor the kernel
+/// provides are reported like `depmod -e -F` warns about them, and are not fatal.
+#[test]
+fn unresolved_symbols_match_depmod_e() {
+    let kver = kver();
+    let t = tmpdir("depmod-unresolved");
+    let (root, mods) = small_root(t.path(), &kver);
+    let map = root.join("boot").join(format!("System.map-{kver}"));
+    fs::create_dir_all(map.parent().unwrap()).unwrap();
+
+    // A map exporting nothing: every kernel symbol the modules need is unresolved.
+    fs::write(&map, "ffffffff81000000 T _stext\n").unwrap();
+    let all = depmod_e(&root, &kver, &map);
+    assert!(all.len() > 20, "{all:?}");
+    let (report, _) = run_ours(&root, &kver);
+    assert!(report.kernel_symbols_checked);
+    let ours: Vec<_> = report
+        .unresolved
+        .iter()
+        .map(|u| (u.module.clone(), u.symbol.clone()))
+        .collect();
+    assert_eq!(ours, all);
+
+    // A map exporting all of them but one.
+    let missing = all[0].1.clone();
+    let mut text = String::new();
+    for (_, s) in &all {
+        if *s != missing {
+            text.push_str(&format!("ffffffff81000000 r __ksymtab_{s}\n"));
+        }
+    }
+    fs::write(&map, text).unwrap();
+    let expected = depmod_e(&root, &kver, &map);
+    assert!(!expected.is_empty() && expected.iter().all(|(_, s)| *s == missing));
+    let (report, _) = run_ours(&root, &kver);
+    let ours: Vec<_> = report
+        .unresolved
+        .iter()
+        .map(|u| (u.module.clone(), u.symbol.clone()))
+        .collect();
+    assert_eq!(ours, expected);
+    assert!(mods.join("modules.dep").exists());
+}
