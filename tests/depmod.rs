@@ -201,8 +201,9 @@ fn whole_kernel_tree_matches_depmod() {
 }
 
 /// No modules.order (every module in kmod's hash order), no builtin lists (empty
-/// builtin indexes), `lib` a symlink to `usr/lib`, `.ko.xz`/`.ko.zst` modules, a module
-/// under `updates/` overriding the one in `kernel/`, and `build`/`source` skipped.
+/// builtin indexes), `lib` a symlink to `usr/lib`, `.ko.xz`/`.ko.zst` modules, modules
+/// of one name in `updates/`, `extra/`, `weak-updates/` and `kernel/` chosen by the
+/// root's `etc/depmod.d` (compared with `depmod -C` on it), `build`/`source` skipped.
 #[test]
 fn hash_order_usr_lib_and_updates_match_depmod() {
     let kver = kver();
@@ -221,13 +222,35 @@ fn hash_order_usr_lib_and_updates_match_depmod() {
          && for m in kernel/drivers/block/*.ko; do zstd -q --rm $m; done \
          && mkdir -p updates build source \
          && cp kernel/drivers/net/virtio_net.ko updates/ \
-         && cp kernel/fs/fuse/fuse.ko build/ && cp kernel/fs/fuse/fuse.ko source/",
+         && cp kernel/fs/fuse/fuse.ko build/ && cp kernel/fs/fuse/fuse.ko source/ \
+         && mkdir extra weak-updates skipme \
+         && cp kernel/fs/xfs/xfs.ko.xz extra/ \
+         && cp kernel/drivers/block/loop.ko.zst weak-updates/ \
+         && cp kernel/drivers/block/nbd.ko.zst updates/ \
+         && cp kernel/fs/fuse/fuse.ko skipme/",
         &mods,
     );
+    // EL7's dist.conf order, an override and an exclude, read from the root.
+    fs::create_dir_all(ours.join("etc/depmod.d")).unwrap();
+    fs::write(
+        ours.join("etc/depmod.d/dist.conf"),
+        "# kmod packaging\nsearch updates extra built-in weak-updates\n\
+         override nbd * kernel/drivers/block\nexclude skipme\n",
+    )
+    .unwrap();
     ok_output(Command::new("cp").arg("-a").arg(&ours).arg(&theirs));
 
     let (report, ours_secs) = run_ours(&ours, &kver);
-    let depmod_secs = run_depmod(&theirs, &kver);
+    let t0 = Instant::now();
+    ok_output(
+        Command::new("depmod")
+            .arg("-b")
+            .arg(&theirs)
+            .arg("-C")
+            .arg(theirs.join("etc/depmod.d"))
+            .arg(&kver),
+    );
+    let depmod_secs = t0.elapsed().as_secs_f64();
     eprintln!(
         "{} modules (hash order): xiso {ours_secs:.2}s, depmod {depmod_secs:.2}s",
         report.modules
@@ -244,7 +267,10 @@ fn hash_order_usr_lib_and_updates_match_depmod() {
     let dep = fs::read_to_string(mods.join("modules.dep")).unwrap();
     assert!(dep.contains("\nupdates/virtio_net.ko:"), "updates/ wins");
     assert!(!dep.contains("kernel/drivers/net/virtio_net.ko:"));
-    assert!(!dep.contains("build/") && !dep.contains("source/"));
+    assert!(!dep.contains("build/") && !dep.contains("source/") && !dep.contains("skipme/"));
+    assert!(dep.contains("\nextra/xfs.ko.xz:") && !dep.contains("kernel/fs/xfs/xfs.ko.xz:"));
+    assert!(dep.contains("\nkernel/drivers/block/nbd.ko.zst:") && !dep.contains("updates/nbd"));
+    assert!(dep.contains("\nkernel/drivers/block/loop.ko.zst:") && !dep.contains("weak-updates/"));
 
     let modules = ["xfs", "virtio_net", "loop", "act_ct"];
     let a = modprobe_answers(&ours, &kver, &modules, &["fs-xfs", "block-major-7-0"]);

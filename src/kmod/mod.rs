@@ -1,9 +1,10 @@
 //! A pure-Rust `depmod`: the module indexes of one kernel in an installer root.
 //!
-//! [`depmod`] does what `depmod -b ROOT KVER` from kmod 30 does with no configuration
-//! file (the default search order, which puts `updates/` first): it finds the modules
-//! under `ROOT/lib/modules/KVER/` (`*.ko`, `*.ko.gz`, `*.ko.xz`, `*.ko.zst`, skipping
-//! `build/` and `source/`), reads each one's `.modinfo`, exported and needed symbols
+//! [`depmod`] does what kmod 30's `depmod -b ROOT -C ROOT/etc/depmod.d KVER` does: it
+//! reads the root's `depmod.d` configuration ([`config`]; the host's is never looked
+//! at), finds the modules under `ROOT/lib/modules/KVER/` (`*.ko`, `*.ko.gz`, `*.ko.xz`,
+//! `*.ko.zst`, skipping `build/`, `source/` and `exclude`d directories; of two modules
+//! with one name the one the `search`/`override` priorities prefer), reads each one's `.modinfo`, exported and needed symbols
 //! ([`elf`]), resolves every needed symbol to the module exporting it, orders the
 //! modules like depmod (`modules.order` first, in its order; the rest in kmod's hash
 //! order, see [`order`]) and writes, each through a temporary file renamed into place:
@@ -22,13 +23,15 @@
 //! Differences, all on inputs depmod itself treats as broken: a module that cannot be
 //! read or parsed is an error naming the file and offset (depmod warns and lists the
 //! module without dependencies) and nothing is written; of two modules with one name
-//! outside `updates/` the first in sorted path order wins (depmod: directory order);
-//! `.ko.gz` is read even where kmod was built without zlib (Debian's kmod 30).
+//! and the same priority the first in sorted path order wins (depmod: directory
+//! order); `.ko.gz` is read even where kmod was built without zlib (Debian's kmod 30);
+//! `external` directories are not searched.
 //!
 //! Unresolved symbols are reported, never fatal. They can only be told from the
 //! kernel's own symbols with `ROOT/boot/System.map-KVER`; without it the report says so
 //! and lists none.
 
+pub mod config;
 pub mod elf;
 pub mod index;
 pub mod order;
@@ -103,9 +106,14 @@ pub fn depmod(root: &Path, kver: &str) -> Result<DepmodReport> {
         .in_file(&dir));
     }
 
+    let config = config::Config::load(root, kver)?;
     let mut found = Vec::new();
     let mut ancestors = Vec::new();
-    find_modules(root, &dir, "", &mut ancestors, &mut found)?;
+    let walk = Walk {
+        root,
+        config: &config,
+    };
+    walk.find_modules(&dir, "", &mut ancestors, &mut found)?;
     let mut modules = Vec::with_capacity(found.len());
     for (relpath, file, name) in found {
         let elf = read_module(&file)?;
@@ -199,63 +207,85 @@ fn module_name(file_name: &str) -> String {
     file_name.split('.').next().unwrap_or("").replace('-', "_")
 }
 
-/// Walk `dir` (real path `real`, shown as `rel`) for modules, depmod's way: skip
-/// `build` and `source`, follow symlinks (inside the root), keep one module per name
-/// (`updates/` wins, else the first found).
-fn find_modules(
-    root: &Path,
-    real: &Path,
-    rel: &str,
-    ancestors: &mut Vec<PathBuf>,
-    found: &mut Vec<(String, PathBuf, String)>,
-) -> Result<()> {
-    let read = |e| Error::io(e, "cannot read the directory");
-    let mut entries: Vec<fs::DirEntry> = fs::read_dir(real)
-        .map_err(read)
-        .in_file(real)?
-        .collect::<std::io::Result<_>>()
-        .map_err(read)
-        .in_file(real)?;
-    entries.sort_by_key(|e| e.file_name());
-    ancestors.push(real.to_path_buf());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name == "build" || name == "source" {
-            continue;
-        }
-        let mut path = e.path();
-        let mut ft = e
-            .file_type()
-            .map_err(|e| Error::io(e, "cannot stat"))
-            .in_file(&path)?;
-        if ft.is_symlink() {
-            let under = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            path = resolve_in_root(root, &under)?;
-            match fs::metadata(&path) {
-                Ok(md) => ft = md.file_type(),
-                Err(_) => continue, // dangling: depmod skips it too
+/// The module search: where the root is and what its configuration says.
+struct Walk<'a> {
+    root: &'a Path,
+    config: &'a config::Config,
+}
+
+/// A module file found: path as shown, file to read, module name.
+type Found = (String, PathBuf, String);
+
+impl Walk<'_> {
+    /// Walk `real` (shown as `rel`) for modules, depmod's way: skip `build`, `source`
+    /// and `exclude`d names, follow symlinks (inside the root), keep one module per
+    /// name as the configuration's priorities say.
+    fn find_modules(
+        &self,
+        real: &Path,
+        rel: &str,
+        ancestors: &mut Vec<PathBuf>,
+        found: &mut Vec<Found>,
+    ) -> Result<()> {
+        let root = self.root;
+        let read = |e| Error::io(e, "cannot read the directory");
+        let mut entries: Vec<fs::DirEntry> = fs::read_dir(real)
+            .map_err(read)
+            .in_file(real)?
+            .collect::<std::io::Result<_>>()
+            .map_err(read)
+            .in_file(real)?;
+        entries.sort_by_key(|e| e.file_name());
+        ancestors.push(real.to_path_buf());
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name == "build" || name == "source" || self.config.excludes.contains(&name) {
+                continue;
+            }
+            let mut path = e.path();
+            let mut ft = e
+                .file_type()
+                .map_err(|e| Error::io(e, "cannot stat"))
+                .in_file(&path)?;
+            if ft.is_symlink() {
+                let under = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                path = resolve_in_root(root, &under)?;
+                match fs::metadata(&path) {
+                    Ok(md) => ft = md.file_type(),
+                    Err(_) => continue, // dangling: depmod skips it too
+                }
+            }
+            let shown = format!("{rel}{name}");
+            if ft.is_dir() {
+                if !ancestors.contains(&path) {
+                    self.find_modules(&path, &format!("{shown}/"), ancestors, found)?;
+                }
+            } else if ft.is_file()
+                && MODULE_EXTS
+                    .iter()
+                    .any(|x| name.len() > x.len() && name.ends_with(x))
+            {
+                let modname = module_name(&name);
+                match found.iter().position(|(_, _, n)| *n == modname) {
+                    None => found.push((shown, path, modname)),
+                    Some(i) => {
+                        let old = stem(&found[i].0, modname.len());
+                        if !self.config.keeps_old(old, stem(&shown, modname.len())) {
+                            found[i] = (shown, path, modname);
+                        }
+                    }
+                }
             }
         }
-        let shown = format!("{rel}{name}");
-        if ft.is_dir() {
-            if !ancestors.contains(&path) {
-                find_modules(root, &path, &format!("{shown}/"), ancestors, found)?;
-            }
-        } else if ft.is_file()
-            && MODULE_EXTS
-                .iter()
-                .any(|x| name.len() > x.len() && name.ends_with(x))
-        {
-            let modname = module_name(&name);
-            match found.iter().position(|(_, _, n)| *n == modname) {
-                None => found.push((shown, path, modname)),
-                Some(i) if shown.starts_with("updates/") => found[i] = (shown, path, modname),
-                Some(_) => {}
-            }
-        }
+        ancestors.pop();
+        Ok(())
     }
-    ancestors.pop();
-    Ok(())
+}
+
+/// A module's relative path up to the end of its name (no `.ko…` extension).
+fn stem(relpath: &str, name_len: usize) -> &str {
+    let cut = relpath.rfind('/').map_or(0, |i| i + 1);
+    relpath.get(..cut + name_len).unwrap_or(relpath)
 }
 
 /// Read a module file, decompressing gzip, xz and zstd, and parse it.
@@ -322,9 +352,7 @@ fn sort_modules(dir: &Path, modules: &mut [Module]) -> Result<()> {
 /// The relative path with the compression extension dropped (`….ko`), the key
 /// depmod looks `modules.order` lines up by.
 fn uncompressed_relpath(m: &Module) -> String {
-    let cut = m.relpath.rfind('/').map_or(0, |i| i + 1);
-    let keep = cut + m.name.len() + ".ko".len();
-    m.relpath.get(..keep).unwrap_or(&m.relpath).to_string()
+    format!("{}.ko", stem(&m.relpath, m.name.len()))
 }
 
 /// Symbols, dependencies and their order.
