@@ -107,23 +107,25 @@ pub fn depmod(root: &Path, kver: &str) -> Result<DepmodReport> {
     }
 
     let config = config::Config::load(root, kver)?;
-    let mut found = Vec::new();
+    let mut found = Found::default();
     let mut ancestors = Vec::new();
     let walk = Walk {
         root,
         config: &config,
     };
     walk.find_modules(&dir, "", &mut ancestors, &mut found)?;
-    let mut modules = Vec::with_capacity(found.len());
-    for (relpath, file, name) in found {
-        let elf = read_module(&file)?;
-        modules.push(Module {
+    let elfs = read_modules(&found.list)?;
+    let mut modules: Vec<Module> = found
+        .list
+        .into_iter()
+        .zip(elfs)
+        .map(|((relpath, file, name), elf)| Module {
             relpath,
             file,
             name,
             elf,
-        });
-    }
+        })
+        .collect();
     sort_modules(&dir, &mut modules)?;
     let graph = Graph::build(&modules)?;
 
@@ -213,8 +215,13 @@ struct Walk<'a> {
     config: &'a config::Config,
 }
 
-/// A module file found: path as shown, file to read, module name.
-type Found = (String, PathBuf, String);
+/// The module files found: (path as shown, file to read, module name), and where
+/// each name is in that list.
+#[derive(Default)]
+struct Found {
+    list: Vec<(String, PathBuf, String)>,
+    by_name: HashMap<String, usize>,
+}
 
 impl Walk<'_> {
     /// Walk `real` (shown as `rel`) for modules, depmod's way: skip `build`, `source`
@@ -225,7 +232,7 @@ impl Walk<'_> {
         real: &Path,
         rel: &str,
         ancestors: &mut Vec<PathBuf>,
-        found: &mut Vec<Found>,
+        found: &mut Found,
     ) -> Result<()> {
         let root = self.root;
         let read = |e| Error::io(e, "cannot read the directory");
@@ -266,12 +273,15 @@ impl Walk<'_> {
                     .any(|x| name.len() > x.len() && name.ends_with(x))
             {
                 let modname = module_name(&name);
-                match found.iter().position(|(_, _, n)| *n == modname) {
-                    None => found.push((shown, path, modname)),
-                    Some(i) => {
-                        let old = stem(&found[i].0, modname.len());
+                match found.by_name.get(&modname) {
+                    None => {
+                        found.by_name.insert(modname.clone(), found.list.len());
+                        found.list.push((shown, path, modname));
+                    }
+                    Some(&i) => {
+                        let old = stem(&found.list[i].0, modname.len());
                         if !self.config.keeps_old(old, stem(&shown, modname.len())) {
-                            found[i] = (shown, path, modname);
+                            found.list[i] = (shown, path, modname);
                         }
                     }
                 }
@@ -286,6 +296,33 @@ impl Walk<'_> {
 fn stem(relpath: &str, name_len: usize) -> &str {
     let cut = relpath.rfind('/').map_or(0, |i| i + 1);
     relpath.get(..cut + name_len).unwrap_or(relpath)
+}
+
+/// Read every module found, on all cores (decompressing xz dominates); the first
+/// error in list order wins, so the error does not depend on thread timing.
+fn read_modules(list: &[(String, PathBuf, String)]) -> Result<Vec<ModuleElf>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = list.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<ModuleElf>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = list
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|(_, f, _)| read_module(f)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::invalid("a module reader thread panicked")))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(list.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
 }
 
 /// Read a module file, decompressing gzip, xz and zstd, and parse it.
