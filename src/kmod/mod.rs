@@ -137,7 +137,10 @@ pub fn depmod(root: &Path, kver: &str) -> Result<DepmodReport> {
         Some(kernel) => graph
             .unknown
             .iter()
-            .filter(|(_, s)| !kernel.contains(s.as_str()) && !LOADER_SYMBOLS.contains(&s.as_str()))
+            .filter(|(_, s)| {
+                let s = s.strip_prefix('.').unwrap_or(s);
+                !kernel.contains(s) && !LOADER_SYMBOLS.contains(&s)
+            })
             .map(|(m, s)| UnresolvedSymbol {
                 module: modules[*m].relpath.clone(),
                 symbol: s.clone(),
