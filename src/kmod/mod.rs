@@ -160,6 +160,24 @@ pub fn depmod(root: &Path, kver: &str) -> Result<DepmodReport> {
     })
 }
 
+/// The kernel version whose modules directory holds `path`, an installed file's
+/// path (`/lib/modules/KVER/…` or `/usr/lib/modules/KVER/…`), so a caller that
+/// installed files knows which kernels need [`depmod`].
+///
+/// ```
+/// use xiso::kmod::kernel_of_path;
+/// assert_eq!(kernel_of_path("/lib/modules/4.19.0+1/updates/igb.ko"), Some("4.19.0+1"));
+/// assert_eq!(kernel_of_path("usr/lib/modules/6.1.0/modules.dep"), Some("6.1.0"));
+/// assert_eq!(kernel_of_path("/lib/modules/6.1.0"), None);
+/// assert_eq!(kernel_of_path("/lib/firmware/x.bin"), None);
+/// ```
+pub fn kernel_of_path(path: &str) -> Option<&str> {
+    let p = path.trim_start_matches('/');
+    let p = p.strip_prefix("usr/").unwrap_or(p);
+    let (kver, rest) = p.strip_prefix("lib/modules/")?.split_once('/')?;
+    (!kver.is_empty() && kver != "." && kver != ".." && !rest.is_empty()).then_some(kver)
+}
+
 /// `root/rel` with every symlink resolved inside `root`: absolute targets start at
 /// `root`, `..` stops at it. Missing components are kept as they are.
 fn resolve_in_root(root: &Path, rel: &Path) -> Result<PathBuf> {
