@@ -502,3 +502,49 @@ fn random_damage_never_panics() {
     eprintln!("damaged copies: {ok} parsed, {err} rejected");
     assert!(err > 1000, "{ok} parsed, {err} rejected");
 }
+
+/// Modules without `__crc_` symbols (kernels built without CONFIG_MODVERSIONS):
+/// exports come from `__ksymtab_strings`, as in depmod.
+#[test]
+fn ksymtab_strings_exports_match_depmod() {
+    let kver = kver();
+    let t = tmpdir("depmod-ksymtab");
+    let (root, mods) = small_root(t.path(), &kver);
+    let full = t.path().join("full/lib/modules").join(&kver);
+    fs::copy(
+        full.join("kernel/fs/btrfs/btrfs.ko"),
+        mods.join("kernel/btrfs.ko"),
+    )
+    .unwrap();
+    for e in fs::read_dir(mods.join("kernel")).unwrap() {
+        let p = e.unwrap().path();
+        let mut b = fs::read(&p).unwrap();
+        let mut n = 0;
+        for i in 0..b.len().saturating_sub(6) {
+            if &b[i..i + 6] == b"__crc_" {
+                b[i + 2] = b'x';
+                n += 1;
+            }
+        }
+        assert!(n > 0 || p.ends_with("btrfs.ko"), "{}", p.display());
+        fs::write(&p, b).unwrap();
+    }
+    let theirs = t.path().join("theirs");
+    ok_output(Command::new("cp").arg("-a").arg(&root).arg(&theirs));
+    run_ours(&root, &kver);
+    run_depmod(&theirs, &kver);
+    assert_same_indexes(&mods, &theirs.join("lib/modules").join(&kver));
+    let dep = fs::read_to_string(mods.join("modules.dep")).unwrap();
+    let line = dep
+        .lines()
+        .find(|l| l.starts_with("kernel/btrfs.ko:"))
+        .unwrap();
+    for d in ["libcrc32c", "raid6_pq", "xor"] {
+        assert!(line.contains(&format!("kernel/{d}.ko")), "{line}");
+    }
+    let symbols = fs::read_to_string(mods.join("modules.symbols")).unwrap();
+    assert!(
+        symbols.contains("alias symbol:crc32c libcrc32c\n"),
+        "{symbols}"
+    );
+}
