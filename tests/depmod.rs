@@ -372,7 +372,13 @@ fn damaged_modules_are_errors_naming_file_and_offset() {
     assert_rejected(&root, &mods, &kver, bad, Some(0));
     fs::remove_file(mods.join(bad)).unwrap();
 
-    // With the damage gone, the same root indexes like depmod.
+    // With the damage gone, the same root indexes like depmod (with a modules.order
+    // naming a module that is not there and leaving one out).
+    fs::write(
+        mods.join("modules.order"),
+        "kernel/xor.ko\nkernel/gone.ko\nkernel/libcrc32c.ko\n",
+    )
+    .unwrap();
     let theirs = t.path().join("theirs");
     ok_output(Command::new("cp").arg("-a").arg(&root).arg(&theirs));
     run_ours(&root, &kver);
@@ -529,6 +535,8 @@ fn ksymtab_strings_exports_match_depmod() {
         assert!(n > 0 || p.ends_with("btrfs.ko"), "{}", p.display());
         fs::write(&p, b).unwrap();
     }
+    // A modules.order whose last line lacks its newline is ignored by depmod.
+    fs::write(mods.join("modules.order"), "kernel/xor.ko\nkernel/btrfs.ko").unwrap();
     let theirs = t.path().join("theirs");
     ok_output(Command::new("cp").arg("-a").arg(&root).arg(&theirs));
     run_ours(&root, &kver);
