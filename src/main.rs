@@ -354,7 +354,8 @@ enum Command {
         json: bool,
     },
     /// Regenerate a kernel's module indexes (modules.dep, .alias, .symbols, … and
-    /// their .bin files) in ROOT/lib/modules/KVER, like `depmod -b ROOT KVER`.
+    /// their .bin files) in ROOT/lib/modules/KVER, like `depmod -b ROOT KVER` with
+    /// ROOT's own depmod.d configuration.
     #[command(hide = true)]
     Depmod {
         /// The root holding lib/modules/KVER (e.g. DIR/installer).
@@ -912,7 +913,7 @@ fn print_depmod_report(
         if r.kernel_symbols_checked {
             ""
         } else {
-            " (no boot/System.map: unresolved symbols not checked)"
+            " (no usable boot/System.map-KVER: unresolved symbols not checked)"
         }
     );
     Ok(())
