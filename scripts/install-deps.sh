@@ -21,6 +21,8 @@ PKGS=(
     gnupg
     # reproducible timestamps for tools without SOURCE_DATE_EPOCH support
     faketime
+    # kernel module indexes (tests/depmod.rs compares with depmod, modprobe, modinfo)
+    kmod
     # boot checks
     qemu-system-x86 ovmf
     # make-fixtures downloads kernel/ipxe/grub-rescue/memtest .debs with these

@@ -13,6 +13,7 @@
 //! | [`boot`] | boot info table, hybrid system area (MBR + GPT), `efiboot.img` edits |
 //! | [`bootcfg`] | `isolinux.cfg` and `grub.cfg`: kernel-argument edits that keep every other byte |
 //! | [`initrd`] | `install.img`: compression codecs, cpio newc |
+//! | [`kmod`] | a pure-Rust `depmod`: `modules.dep`, `modules.alias`, … and their `.bin` indexes |
 //! | [`treeinfo`] | `.treeinfo` reading |
 //! | [`rpm`] | RPM headers and version comparison |
 //! | [`repo`] | `repodata/`: summary, package entries as createrepo_c writes them |
@@ -42,6 +43,7 @@ pub mod error;
 pub mod initrd;
 pub mod inspect;
 pub mod iso;
+pub mod kmod;
 pub mod remaster;
 pub mod repo;
 pub mod rpm;

@@ -495,6 +495,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Regenerate a kernel's module indexes (modules.dep, .alias, .symbols, … and
+    /// their .bin files) in ROOT/lib/modules/KVER, like `depmod -b ROOT KVER` with
+    /// ROOT's own depmod.d configuration.
+    #[command(hide = true)]
+    Depmod {
+        /// The root holding lib/modules/KVER (e.g. DIR/installer).
+        root: PathBuf,
+        /// The kernel version.
+        kver: String,
+        /// Print a JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The text form of a boot-menu edit report.
@@ -1034,6 +1047,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Depmod { root, kver, json } => {
+            let r = xiso::kmod::depmod(&root, &kver)?;
+            print_depmod_report(&mut out, &r, json)?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -1179,4 +1196,34 @@ fn remaster_cmd(
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The text (stderr) or JSON (stdout) form of a depmod report.
+fn print_depmod_report(
+    out: &mut impl Write,
+    r: &xiso::kmod::DepmodReport,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, r)?;
+        return writeln!(out);
+    }
+    for u in &r.unresolved {
+        eprintln!(
+            "depmod: WARNING: {} needs unknown symbol {}",
+            u.module, u.symbol
+        );
+    }
+    eprintln!(
+        "{}: {} modules; wrote {}{}",
+        r.dir.display(),
+        r.modules,
+        r.files.join(", "),
+        if r.kernel_symbols_checked {
+            ""
+        } else {
+            " (no usable boot/System.map-KVER: unresolved symbols not checked)"
+        }
+    );
+    Ok(())
 }

@@ -153,6 +153,55 @@ fn remaster_gives_the_bytes_of_unpack_edits_pack_and_a_plan_the_bytes_of_flags()
     assert_eq!(sha256(&src), src_sum, "the source changed");
     assert_no_temp_files(tmp.path());
 
+    // `xiso diff` of the source and its remaster lists exactly the edits.
+    let d = run(xiso().arg("diff").arg(&src).arg(&one).arg("--json"));
+    assert_eq!(
+        d.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&d.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        strings(&d["packages"]["added"]).len(),
+        1,
+        "{}",
+        d["packages"]
+    );
+    assert!(strings(&d["packages"]["added"])[0].starts_with("rpm-file-attrs"));
+    assert!(strings(&d["packages"]["removed"]).is_empty());
+    assert_eq!(strings(&d["installer"]["changed"]), ["etc/xiso-marker"]);
+    assert!(strings(&d["installer"]["added"]).is_empty());
+    assert!(strings(&d["installer"]["removed"]).is_empty());
+    let added_files = strings(&d["files"]["added"]);
+    for f in ["docs/REMASTER.txt", &format!("Packages/{RPM}")] {
+        assert!(
+            added_files.iter().any(|a| a.trim_start_matches('/') == f),
+            "{added_files:?}"
+        );
+    }
+    let args = d["boot"]["args"].as_array().unwrap();
+    assert!(!args.is_empty());
+    for a in args {
+        assert_eq!(strings(&a["added"]), ["xiso.remaster=1"], "{a}");
+        for r in strings(&a["removed"]) {
+            assert_eq!(r, "quiet", "{a}");
+        }
+    }
+    assert_eq!(
+        d["volume"][0]["after"].as_str(),
+        Some("XISO_REMASTERED"),
+        "{}",
+        d["volume"]
+    );
+
     let v = run(xiso().arg("verify").arg(&one));
     assert_eq!(
         v.status.code(),
