@@ -1,8 +1,10 @@
 //! `xiso demo OUTDIR`: the whole job end to end on a built-in sample, with nothing
-//! but this crate. It writes an XCP-ng-shaped installer ISO from built-in data (the
-//! boot binaries are placeholders: the sample shows the structure, it does not
-//! boot), inspects it, unpacks it, edits the workspace, packs it again as a hybrid
-//! BIOS/UEFI image and reports what changed.
+//! but this crate. It writes an XCP-ng-shaped installer ISO from built-in data (a
+//! real RPM repository, a bzip2 install.img with root-only entries, a FAT
+//! efiboot.img; the boot binaries are placeholders: the sample shows the structure,
+//! it does not boot), writes a remaster plan, runs `remaster` with it (one RPM
+//! added, one installer file patched, one boot argument), `verify`s the result and
+//! `diff`s it against the sample.
 
 use std::fs;
 use std::io::Write;
@@ -14,7 +16,8 @@ use crate::boot::hybrid;
 use crate::error::{Error, Result};
 use crate::iso::write::{BootEntrySpec, BootSpec, FileData, IsoTree, Layout, Meta, WriteOptions};
 use crate::iso::IsoImage;
-use crate::workspace::{self, PackOptions, UnpackOptions};
+use crate::remaster::{remaster, Plan, RemasterOptions, StepReport};
+use crate::workspace;
 
 /// Fixed time of every sample timestamp (2023-11-14 22:13:20 UTC).
 const SAMPLE_TIME: i64 = 1_700_000_000;
@@ -30,14 +33,18 @@ const GRUB_CFG: &str = "serial --unit=0 --speed=115200\nterminal_input serial co
 pub struct DemoReport {
     /// The built-in sample image.
     pub sample: PathBuf,
-    /// The workspace.
-    pub workspace: PathBuf,
+    /// The remaster plan the demo wrote and used.
+    pub plan: PathBuf,
     /// The remastered image.
     pub remastered: PathBuf,
-    /// Paths added, removed or changed between the two images.
-    pub changes: Vec<String>,
-    /// Text of `inspect` of the remastered image.
-    pub inspect: String,
+    /// The remaster's steps and their timings.
+    pub steps: Vec<StepReport>,
+    /// `xiso verify` of the remastered image, as text.
+    pub verify: String,
+    /// Whether verify found nothing.
+    pub verify_clean: bool,
+    /// `xiso diff sample.iso remastered.iso`, as text.
+    pub diff: String,
 }
 
 fn placeholder(name: &str, len: usize) -> Vec<u8> {
@@ -159,44 +166,60 @@ fn sample_tree() -> Result<IsoTree> {
         file,
     )?;
     tree.add_symlink("boot/vmlinuz-link", "vmlinuz", Meta::new(0o777, 0, 0, t))?;
+    let bootx64 = placeholder("BOOTX64.EFI", 20_480);
+    let efiboot = crate::boot::efiboot::EfiBootImage::build(
+        &[
+            ("EFI/BOOT/BOOTX64.EFI", &bootx64),
+            ("EFI/xenserver/grub.cfg", GRUB_CFG.as_bytes()),
+        ],
+        t,
+    )?;
     tree.add_file(
         "boot/efiboot.img",
-        FileData::Bytes(placeholder("efiboot.img", 1_474_560)),
+        FileData::Bytes(efiboot.into_bytes()),
         file,
     )?;
-    tree.add_file(
-        "EFI/BOOT/BOOTX64.EFI",
-        FileData::Bytes(placeholder("BOOTX64.EFI", 20_480)),
-        file,
-    )?;
+    tree.add_file("EFI/BOOT/BOOTX64.EFI", FileData::Bytes(bootx64), file)?;
     tree.add_file("EFI/xenserver/grub.cfg", bytes(GRUB_CFG), file)?;
     tree.add_file("install.img", FileData::Bytes(sample_install_img()?), file)?;
-    tree.add_file(
-        "Packages/demo-tools-1.0-1.x86_64.rpm",
-        FileData::Bytes(placeholder("demo-tools.rpm", 4096)),
-        file,
+    // A real repository: one package, metadata as `xiso add-rpm` writes it.
+    let rpm_name = "Packages/demo-tools-1.0-1.x86_64.rpm";
+    let rpm = sample_rpm(
+        "demo-tools",
+        "x86_64",
+        "/usr/bin/demo-tools",
+        b"#!/bin/sh\necho demo\n",
     )?;
-    let primary = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"1\">\n<package type=\"rpm\"><name>demo-tools</name><arch>x86_64</arch><version epoch=\"0\" ver=\"1.0\" rel=\"1\"/><location href=\"Packages/demo-tools-1.0-1.x86_64.rpm\"/></package>\n</metadata>\n";
-    let primary_gz = gzip(primary.as_bytes());
-    let hex = |b: &[u8]| -> String {
-        Sha256::digest(b)
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect()
-    };
-    let repomd = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">\n  <revision>{SAMPLE_TIME}</revision>\n  <data type=\"primary\">\n    <checksum type=\"sha256\">{}</checksum>\n    <open-checksum type=\"sha256\">{}</open-checksum>\n    <location href=\"repodata/primary.xml.gz\"/>\n    <timestamp>{SAMPLE_TIME}</timestamp>\n    <size>{}</size>\n    <open-size>{}</open-size>\n  </data>\n</repomd>\n",
-        hex(&primary_gz),
-        hex(primary.as_bytes()),
-        primary_gz.len(),
-        primary.len()
+    let pkg = crate::rpm::Package::from_reader(&rpm[..], t)?;
+    let entry = crate::repo::PackageEntry::from_package(&pkg, rpm_name)?;
+    tree.add_file(rpm_name, FileData::Bytes(rpm), file)?;
+    let staging = std::env::temp_dir().join(format!("xiso-demo-repodata-{}", std::process::id()));
+    let repomd = crate::repo::write_metadata(
+        &staging,
+        &[entry],
+        &crate::repo::MetadataOptions {
+            timestamp: t as u64,
+            unique_md_filenames: true,
+        },
     );
-    tree.add_file("repodata/primary.xml.gz", FileData::Bytes(primary_gz), file)?;
-    tree.add_file(
-        "repodata/repomd.xml",
-        FileData::Bytes(repomd.into_bytes()),
-        file,
-    )?;
+    let added = repomd.and_then(|repomd| {
+        for rec in &repomd.records {
+            let name = rec
+                .location_href
+                .strip_prefix("repodata/")
+                .unwrap_or(&rec.location_href);
+            let path = staging.join(name);
+            let data = fs::read(&path).map_err(|e| Error::io(e, "cannot read").in_file(&path))?;
+            tree.add_file(&rec.location_href, FileData::Bytes(data), file)?;
+        }
+        tree.add_file(
+            "repodata/repomd.xml",
+            FileData::Bytes(crate::repo::repomd_xml(&repomd).into_bytes()),
+            file,
+        )
+    });
+    let _ = fs::remove_dir_all(&staging);
+    added?;
     Ok(tree)
 }
 
@@ -234,34 +257,29 @@ pub fn write_sample(out: &Path) -> Result<()> {
     written
 }
 
-fn fingerprint(iso: &IsoImage) -> Result<std::collections::BTreeMap<String, String>> {
-    let mut m = std::collections::BTreeMap::new();
-    for e in iso.walk()? {
-        let v = match &e.kind {
-            crate::iso::EntryKind::File => {
-                let mut h = Sha256::new();
-                let mut w = HashWriter(&mut h);
-                iso.copy_file(&e, &mut w)?;
-                format!("{:x}", h.finalize())
-            }
-            crate::iso::EntryKind::Symlink { target } => format!("-> {target}"),
-            _ => "dir".into(),
-        };
-        m.insert(e.path, v);
-    }
-    Ok(m)
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// A small real RPM (gzip payload, one file), built in memory with rpm-rs and
+/// stamped with the sample time so the same call gives the same bytes.
+pub fn sample_rpm(name: &str, arch: &str, path: &str, contents: &[u8]) -> Result<Vec<u8>> {
+    let fail =
+        |e: rpm_rs::Error| Error::invalid(format!("cannot build the sample RPM {name}: {e}"));
+    let config = rpm_rs::BuildConfig::default()
+        .source_date(SAMPLE_TIME as u32)
+        .compression(rpm_rs::CompressionType::Gzip);
+    let pkg = rpm_rs::PackageBuilder::new(name, "1.0", "MIT", arch, "xiso demo package")
+        .using_config(config)
+        .release("1")
+        .description("A package built by xiso demo from built-in data.")
+        .build_host("xiso-demo")
+        .with_file_contents(
+            contents.to_vec(),
+            rpm_rs::FileOptions::new(path).permissions(0o755),
+        )
+        .map_err(fail)?
+        .build()
+        .map_err(fail)?;
+    let mut out = Vec::new();
+    pkg.write(&mut out).map_err(fail)?;
+    Ok(out)
 }
 
 /// Run the demo in `outdir` (created if needed; its demo files are replaced).
@@ -269,78 +287,63 @@ pub fn run(outdir: &Path) -> Result<DemoReport> {
     fs::create_dir_all(outdir)
         .map_err(|e| Error::io(e, "cannot create the demo directory").in_file(outdir))?;
     let sample = outdir.join("sample.iso");
-    let ws = outdir.join("workspace");
     let remastered = outdir.join("remastered.iso");
-    if ws.exists() {
-        fs::remove_dir_all(&ws)
-            .map_err(|e| Error::io(e, "cannot clear the old demo workspace").in_file(&ws))?;
-    }
     write_sample(&sample)?;
-    let iso = IsoImage::open(&sample)?;
-    workspace::unpack(&iso, &ws, &UnpackOptions::default())?;
-    // The edits a release engineer makes: an installer option, a new file, a removal.
-    let cfg = ws.join("iso/boot/isolinux/isolinux.cfg");
-    let text = fs::read_to_string(&cfg).map_err(|e| Error::io(e, "cannot read").in_file(&cfg))?;
-    fs::write(
-        &cfg,
-        text.replace(
-            "console=hvc0 console=tty0 ---",
-            "console=hvc0 console=tty0 atexit=shell ---",
-        ),
-    )
-    .map_err(|e| Error::io(e, "cannot write").in_file(&cfg))?;
-    let notes = ws.join("iso/REMASTER-NOTES.txt");
-    fs::write(
-        &notes,
-        "Remastered by xiso demo: atexit=shell added to the install entry.\n",
-    )
-    .map_err(|e| Error::io(e, "cannot write").in_file(&notes))?;
-    let eula = ws.join("iso/EULA");
-    fs::remove_file(&eula).map_err(|e| Error::io(e, "cannot remove").in_file(&eula))?;
-    // And one installer file, through an overlay as `xiso patch-installer` takes it.
-    let overlay = outdir.join("overlay");
-    let marker = overlay.join("etc/xiso-marker");
-    fs::create_dir_all(overlay.join("etc"))
-        .and_then(|_| fs::write(&marker, "demo-remastered\n"))
-        .map_err(|e| Error::io(e, "cannot write").in_file(&marker))?;
-    let patched = workspace::patch_installer(&ws, Some(&overlay), &Default::default())?;
-    let packed = workspace::pack(
-        &ws,
+
+    // The edits a release engineer makes, as a plan kept next to its inputs.
+    let write = |path: &Path, data: &[u8]| -> Result<()> {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::io(e, "cannot create").in_file(parent))?;
+        }
+        fs::write(path, data).map_err(|e| Error::io(e, "cannot write").in_file(path))
+    };
+    let rpm = outdir.join("demo-driver-1.0-1.noarch.rpm");
+    write(
+        &rpm,
+        &sample_rpm(
+            "demo-driver",
+            "noarch",
+            "/usr/share/demo-driver/README",
+            b"Installed by xiso demo.\n",
+        )?,
+    )?;
+    if let Ok(f) = fs::File::open(&rpm) {
+        workspace::set_mtime(&f, Some(SAMPLE_TIME));
+    }
+    write(
+        &outdir.join("installer-overlay/etc/xiso-marker"),
+        b"demo-remastered\n",
+    )?;
+    let plan_path = outdir.join("remaster.toml");
+    write(
+        &plan_path,
+        b"# xiso remaster sample.iso remastered.iso --plan remaster.toml\n\
+          add-rpm = [\"demo-driver-1.0-1.noarch.rpm\"]\n\
+          patch-installer = [\"installer-overlay\"]\n\
+          boot-arg = [\"xiso.demo=1\"]\n",
+    )?;
+    let plan = Plan::from_toml_file(&plan_path)?;
+    let report = remaster(
+        &sample,
         &remastered,
-        &PackOptions {
+        &plan,
+        &RemasterOptions {
             date: Some(SAMPLE_TIME + 86_400),
-            ..Default::default()
+            progress: None,
         },
     )?;
-
-    let before = fingerprint(&iso)?;
-    let after_iso = IsoImage::open(&remastered)?;
-    let after = fingerprint(&after_iso)?;
-    let mut changes = Vec::new();
-    for (p, v) in &after {
-        match before.get(p) {
-            None => changes.push(format!("added    {p}")),
-            Some(old) if old != v => changes.push(format!("changed  {p}")),
-            _ => {}
-        }
-    }
-    for p in before.keys().filter(|p| !after.contains_key(*p)) {
-        changes.push(format!("removed  {p}"));
-    }
-    if let Some(i) = &packed.installer {
-        for p in &patched.replaced {
-            changes.push(format!(
-                "changed  /install.img:/{p} ({} as one bzip2 stream)",
-                i.action
-            ));
-        }
-    }
-    let inspect = crate::inspect::inspect(&after_iso)?.to_text();
+    let before = IsoImage::open(&sample)?;
+    let after = IsoImage::open(&remastered)?;
+    let verify = crate::verify::verify(&after)?;
+    let diff = crate::diff::diff(&before, &after, &crate::diff::DiffOptions::default())?;
     Ok(DemoReport {
         sample,
-        workspace: ws,
+        plan: plan_path,
         remastered,
-        changes,
-        inspect,
+        steps: report.steps,
+        verify_clean: verify.is_clean(),
+        verify: verify.to_text(),
+        diff: diff.to_text(),
     })
 }

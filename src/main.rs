@@ -864,20 +864,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { outdir } => {
             let r = xiso::demo::run(&outdir)?;
-            writeln!(out, "1. built the sample      {}", r.sample.display())?;
-            writeln!(out, "2. unpacked it into      {}", r.workspace.display())?;
-            writeln!(out, "3. edited the workspace  (isolinux.cfg: atexit=shell; REMASTER-NOTES.txt added; EULA removed;\n                          installer /etc/xiso-marker patched with xiso patch-installer)")?;
-            writeln!(out, "4. packed it as          {}", r.remastered.display())?;
-            writeln!(out, "\nWhat changed:")?;
-            for c in &r.changes {
-                writeln!(out, "  {c}")?;
+            writeln!(out, "1. built the sample ISO   {}", r.sample.display())?;
+            writeln!(out, "2. wrote the plan         {}", r.plan.display())?;
+            writeln!(
+                out,
+                "3. remastered it         {} (one RPM added, one installer file patched, one boot argument)",
+                r.remastered.display()
+            )?;
+            for s in &r.steps {
+                writeln!(out, "     {:<18} {:>7.3} s", s.step, s.seconds)?;
             }
             writeln!(
                 out,
-                "\nxiso inspect {}:\n{}",
-                r.remastered.display(),
-                r.inspect
+                "4. verified it           {}",
+                if r.verify_clean {
+                    "clean"
+                } else {
+                    "FINDINGS (below)"
+                }
             )?;
+            if !r.verify_clean {
+                write!(out, "{}", r.verify)?;
+            }
+            writeln!(
+                out,
+                "5. xiso diff {} {}:",
+                r.sample.display(),
+                r.remastered.display()
+            )?;
+            write!(out, "{}", r.diff)?;
+            if !r.verify_clean {
+                out.flush()?;
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Pack {
             dir,

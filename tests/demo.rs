@@ -18,11 +18,12 @@ fn demo_runs_end_to_end_and_its_images_read_cleanly() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     for want in [
-        "added    /REMASTER-NOTES.txt",
-        "changed  /boot/isolinux/isolinux.cfg",
-        "removed  /EULA",
-        "changed  /install.img:/etc/xiso-marker (rebuilt as one bzip2 stream)",
-        "boot info table: valid",
+        "4. verified it           clean",
+        "+ Packages/demo-driver-1.0-1.noarch.rpm",
+        "package added: demo-driver-1.0-1.noarch",
+        "boot boot/isolinux/isolinux.cfg \"install\": + xiso.demo=1",
+        "boot boot/efiboot.img:EFI/xenserver/grub.cfg \"install\": + xiso.demo=1",
+        "installer ~ etc/xiso-marker",
     ] {
         assert!(text.contains(want), "demo output lacks {want:?}:\n{text}");
     }
@@ -39,15 +40,41 @@ fn demo_runs_end_to_end_and_its_images_read_cleanly() {
     );
     let listing = String::from_utf8_lossy(&x.stdout);
     assert!(
-        listing.contains("REMASTER-NOTES.txt") && !listing.contains("'/EULA'"),
+        listing.contains("demo-driver-1.0-1.noarch.rpm"),
         "{listing}"
+    );
+    // The RPM built from built-in data is one rpm(8) reads, and the repodata names it.
+    require_tool("rpm");
+    let q = run(Command::new("rpm")
+        .args(["-qp", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}"])
+        .arg(t.path().join("demo-driver-1.0-1.noarch.rpm")));
+    assert_eq!(
+        String::from_utf8_lossy(&q.stdout),
+        "demo-driver-1.0-1.noarch",
+        "{}",
+        String::from_utf8_lossy(&q.stderr)
+    );
+    // Also the sample's efiboot.img is a FAT fsck accepts.
+    require_tool("fsck.fat");
+    require_tool("bsdtar");
+    let img = t.path().join("efiboot.img");
+    let e = run(Command::new("bsdtar")
+        .arg("-xOf")
+        .arg(&remastered)
+        .arg("boot/efiboot.img"));
+    std::fs::write(&img, &e.stdout).unwrap();
+    let f = run(Command::new("fsck.fat").arg("-n").arg(&img));
+    assert!(
+        f.status.success(),
+        "fsck.fat: {}",
+        String::from_utf8_lossy(&f.stdout)
     );
     require_tool("bsdtar");
     let b = run(Command::new("bsdtar")
         .arg("-xOf")
         .arg(&remastered)
         .arg("boot/isolinux/isolinux.cfg"));
-    assert!(String::from_utf8_lossy(&b.stdout).contains("atexit=shell"));
+    assert!(String::from_utf8_lossy(&b.stdout).contains("xiso.demo=1"));
     // The patched installer file, read with bsdtar | bunzip2 | cpio.
     require_tool("cpio");
     let sh = format!(

@@ -109,11 +109,120 @@ fn mount(data: &mut [u8]) -> Result<FileSystem<Cursor<&mut [u8]>>> {
     })
 }
 
+/// fatfs 0.3 writes a long-name slot before the `.` and `..` entries of every
+/// directory it creates; fsck.fat (and some firmware) want `.` and `..` in the first
+/// two slots. Remove those slots from every directory below the root of a freshly
+/// built FAT12/16 image (each directory one cluster, as [`EfiBootImage::build`]
+/// makes them).
+fn drop_dot_long_names(data: &mut [u8]) -> Result<()> {
+    let bad = || Error::invalid("efiboot.img layout is not one xiso can tidy");
+    let u16_at = |d: &[u8], o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
+    if data.len() < 512 {
+        return Err(bad());
+    }
+    let bps = u16_at(data, 11);
+    let spc = data[13] as usize;
+    let reserved = u16_at(data, 14);
+    let fats = data[16] as usize;
+    let root_entries = u16_at(data, 17);
+    let fat_sectors = u16_at(data, 22);
+    let root = (reserved + fats * fat_sectors) * bps;
+    let first_data = root + root_entries * 32;
+    let cluster_len = spc * bps;
+    if bps == 0 || cluster_len == 0 || first_data > data.len() {
+        return Err(bad());
+    }
+    let mut dirs: Vec<usize> = Vec::new();
+    let scan = |d: &[u8], start: usize, len: usize, dirs: &mut Vec<usize>| {
+        for e in d[start..start + len].chunks_exact(32) {
+            let name = &e[..11];
+            if e[0] == 0 {
+                break;
+            }
+            if e[0] != 0xE5 && e[11] & 0x10 != 0 && e[11] != 0x0F && name[0] != b'.' {
+                dirs.push(u16_at(e, 26));
+            }
+        }
+    };
+    scan(data, root, root_entries * 32, &mut dirs);
+    while let Some(c) = dirs.pop() {
+        let start = first_data + c.checked_sub(2).ok_or_else(bad)? * cluster_len;
+        if start + cluster_len > data.len() {
+            return Err(bad());
+        }
+        let entries: Vec<[u8; 32]> = data[start..start + cluster_len]
+            .chunks_exact(32)
+            .map(|e| e.try_into().expect("32-byte chunks"))
+            .collect();
+        let is_dot = |e: &[u8; 32]| &e[..11] == b".          " || &e[..11] == b"..         ";
+        let mut kept: Vec<[u8; 32]> = Vec::with_capacity(entries.len());
+        let mut pending_lfn: Vec<[u8; 32]> = Vec::new();
+        for e in entries {
+            if e[0] != 0 && e[0] != 0xE5 && e[11] == 0x0F {
+                pending_lfn.push(e);
+                continue;
+            }
+            if !is_dot(&e) {
+                kept.append(&mut pending_lfn);
+            }
+            pending_lfn.clear();
+            kept.push(e);
+        }
+        kept.resize(cluster_len / 32, [0u8; 32]);
+        for (i, e) in kept.iter().enumerate() {
+            data[start + i * 32..start + i * 32 + 32].copy_from_slice(e);
+        }
+        let snapshot = data[start..start + cluster_len].to_vec();
+        scan(&snapshot, 0, cluster_len, &mut dirs);
+    }
+    Ok(())
+}
+
 impl EfiBootImage {
     /// Take the bytes of an image; refused unless they hold a FAT file system.
     pub fn new(mut data: Vec<u8>) -> Result<EfiBootImage> {
         mount(&mut data)?;
         Ok(EfiBootImage { data })
+    }
+
+    /// A new 1.44 MB FAT12 image holding `files` (paths like `EFI/BOOT/BOOTX64.EFI`;
+    /// directories are created), every entry stamped with `mtime` (Unix seconds), so
+    /// the same input gives the same bytes.
+    pub fn build(files: &[(&str, &[u8])], mtime: i64) -> Result<EfiBootImage> {
+        let mut data = vec![0u8; 1_474_560];
+        let _stamp = StampGuard::new(mtime);
+        let fail = |e: io::Error, what: &str, path: &str| fat_error(e, what, path);
+        fatfs::format_volume(
+            Cursor::new(&mut data[..]),
+            fatfs::FormatVolumeOptions::new()
+                .fat_type(fatfs::FatType::Fat12)
+                .volume_id(0x5849_534f)
+                .volume_label(*b"EFIBOOT    "),
+        )
+        .map_err(|e| fail(e, "cannot format", "efiboot.img"))?;
+        {
+            let fs = mount(&mut data)?;
+            for (path, contents) in files {
+                let mut dir = fs.root_dir();
+                let (parents, name) = path.rsplit_once('/').unwrap_or(("", path));
+                for part in parents.split('/').filter(|p| !p.is_empty()) {
+                    dir = dir
+                        .create_dir(part)
+                        .map_err(|e| fail(e, "cannot create the directory", path))?;
+                }
+                let mut f = dir
+                    .create_file(name)
+                    .map_err(|e| fail(e, "cannot create", path))?;
+                f.truncate()
+                    .and_then(|_| f.write_all(contents))
+                    .and_then(|_| f.flush())
+                    .map_err(|e| fail(e, "cannot write", path))?;
+            }
+            fs.unmount()
+                .map_err(|e| fail(e, "cannot finish writing", "efiboot.img"))?;
+        }
+        drop_dot_long_names(&mut data)?;
+        EfiBootImage::new(data)
     }
 
     /// The image bytes (same length as given to [`EfiBootImage::new`]).
@@ -204,35 +313,18 @@ impl EfiBootImage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fatfs::{format_volume, FormatVolumeOptions};
 
     /// A 1.44 MB FAT12 image with EFI/BOOT/BOOTX64.EFI and EFI/xenserver/grub.cfg.
     fn image() -> Vec<u8> {
-        let mut data = vec![0u8; 1_474_560];
-        format_volume(
-            Cursor::new(&mut data[..]),
-            FormatVolumeOptions::new().fat_type(fatfs::FatType::Fat12),
+        EfiBootImage::build(
+            &[
+                ("EFI/BOOT/BOOTX64.EFI", &[0xAA; 5000]),
+                ("EFI/xenserver/grub.cfg", b"menuentry \"install\" {\n}\n"),
+            ],
+            1_700_000_000,
         )
-        .unwrap();
-        {
-            let fs = mount(&mut data).unwrap();
-            let efi = fs.root_dir().create_dir("EFI").unwrap();
-            efi.create_dir("BOOT")
-                .unwrap()
-                .create_file("BOOTX64.EFI")
-                .unwrap()
-                .write_all(&[0xAA; 5000])
-                .unwrap();
-            efi.create_dir("xenserver")
-                .unwrap()
-                .create_file("grub.cfg")
-                .unwrap()
-                .write_all(b"menuentry \"install\" {\n}\n")
-                .unwrap();
-            drop(efi);
-            fs.unmount().unwrap();
-        }
-        data
+        .unwrap()
+        .into_bytes()
     }
 
     #[test]
