@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Deterministic filler for scripts/bench.sh (not a test; no dependencies beyond Python 3.9).
 
-  bench-gen.py packages DIR TOTAL_BYTES SEED
-      writes DIR/filler-NNNN-1.0-1.x86_64.rpm files of 1-4 MiB each (incompressible
-      pseudo-random bytes) until TOTAL_BYTES is reached; prints the file count.
+  bench-gen.py payloads DIR TOTAL_BYTES SEED
+      writes DIR/NNNN.bin files of 1-4 MiB each (incompressible pseudo-random bytes)
+      until TOTAL_BYTES is reached; prints the file count (bench.sh packs each into a
+      filler RPM with rpmbuild).
   bench-gen.py installer RAW_BYTES SEED
       writes to stdout an installer root as ONE cpio newc archive of about RAW_BYTES
       (a few thousand root-owned files in a few hundred directories, symlinks, a hard-link
@@ -22,15 +23,14 @@ import sys
 MIB = 1 << 20
 
 
-def packages(d, total, seed):
+def payloads(d, total, seed):
+    """Incompressible 1-4 MiB files d/NNNN.bin (the payloads of the filler RPMs)."""
     r = random.Random(f"pkgs-{seed}")
     done = n = 0
     while done < total:
         size = min(r.randint(1 * MIB, 4 * MIB), max(total - done, 64 * 1024))
-        with open(f"{d}/filler-{n:04d}-1.0-1.x86_64.rpm", "wb") as f:
-            # RPM lead magic so `file` and casual readers see an rpm; the rest is noise.
-            f.write(b"\xed\xab\xee\xdb\x03\x00\x00\x00")
-            left = size - 8
+        with open(f"{d}/{n:04d}.bin", "wb") as f:
+            left = size
             while left:
                 k = min(left, MIB)
                 f.write(r.randbytes(k))
@@ -300,8 +300,8 @@ def cpio_find(name):
     sys.stdout.buffer.write(found)
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "packages":
-        packages(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if len(sys.argv) == 5 and sys.argv[1] == "payloads":
+        payloads(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 4 and sys.argv[1] == "installer":
         installer(int(sys.argv[2]), sys.argv[3])
     elif len(sys.argv) == 3 and sys.argv[1] == "cpio-find":

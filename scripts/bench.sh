@@ -39,6 +39,14 @@
 #   xiso-installer: xiso unpack ISO W, new marker in O/etc/xiso-marker,
 #           xiso patch-installer W O, xiso pack W out.iso              (pack also alone)
 #   xiso-installer-append: the same with xiso pack --installer-append W out.iso
+# and the issue-8 targets (a table with MET/MISSED per target):
+#   P1 manual: xorriso -extract, cp NEW.rpm Packages/, createrepo_c --update, genisoimage,
+#      isohybrid --uefi; P1 xiso: xiso remaster ISO out.iso --add-rpm NEW.rpm
+#   P2 xiso remaster ISO out.iso --patch-installer O (install.img rebuilt), against the
+#      manual-installer sum above; and `xiso pack` after unpack + patch-installer against cp
+#   P3 xiso remaster ISO out.iso --patch-installer O --installer-append, against cp
+# The source's Packages/ are real RPMs (1-4 MiB incompressible payloads, one rpmbuild run)
+# with createrepo_c repodata, so add-rpm and createrepo_c --update do their real work.
 # Each xiso output is checked (untimed): its install.img must decode and hold the new marker
 # (rebuild: bsdtar | bunzip2 | GNU cpio, first archive; append: bench-gen.py cpio-find, last
 # of >= 2 archives); a wrong one stops the bench. Rows whose commands the binary lacks print
@@ -47,7 +55,7 @@ set -euo pipefail
 
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPTS/.." && pwd)
-GEN_VERSION=2 # bump when the generated ISO's recipe changes (invalidates cached ISOs)
+GEN_VERSION=3 # bump when the generated ISO's recipe changes (invalidates cached ISOs)
 VOLID="XCP-ng 8.3.0"
 BOOTARGS=(-c boot/isolinux/boot.cat -b boot/isolinux/isolinux.bin -no-emul-boot
     -boot-load-size 4 -boot-info-table -eltorito-alt-boot -e boot/efiboot.img -no-emul-boot)
@@ -67,7 +75,7 @@ while [ $# -gt 0 ]; do
         --quick) SIZES=100; RUNS=1 ;;
         --clean) CLEAN=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -99,6 +107,8 @@ command -v bzip2 >/dev/null || need_pkg+=(bzip2)
 command -v cpio >/dev/null || need_pkg+=(cpio)
 command -v bsdtar >/dev/null || need_pkg+=(libarchive-tools)
 [ -f /usr/lib/ISOLINUX/isolinux.bin ] || need_pkg+=(isolinux)
+command -v rpmbuild >/dev/null || need_pkg+=(rpm)
+command -v createrepo_c >/dev/null || need_pkg+=(createrepo-c)
 if [ ${#need_pkg[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         log "installing ${need_pkg[*]}"
@@ -163,6 +173,11 @@ if [ -n "$NA_INSTALLER" ]; then
 elif ! "$XISO" pack --help 2>/dev/null | grep -q -e '--installer-append'; then
     NA_APPEND="xiso lacks pack --installer-append"
 fi
+NA_REMASTER=
+if ! "$XISO" remaster --help >/dev/null 2>&1; then
+    NA_REMASTER="xiso lacks remaster"
+    log "remaster rows: n/a ($NA_REMASTER)"
+fi
 [ -z "$NA_INSTALLER" ] || log "installer rows: n/a ($NA_INSTALLER)"
 [ -n "$NA_INSTALLER" ] || [ -z "$NA_APPEND" ] || log "installer append rows: n/a ($NA_APPEND)"
 
@@ -215,6 +230,47 @@ EOF
 fi
 
 # ---------------------------------------------------------------- source ISO
+# make_rpms PACKAGES_DIR BYTES SEED TOPDIR: real filler RPMs (1-4 MiB incompressible payload
+# each, uncompressed payload) built by ONE rpmbuild run; prints their count
+make_rpms() {
+    local pk=$1 bytes=$2 seed=$3 top=$4 n i spec
+    mkdir -p "$top/SPECS" "$top/payload"
+    n=$(python3 "$SCRIPTS/bench-gen.py" payloads "$top/payload" "$bytes" "$seed")
+    spec=$top/SPECS/filler.spec
+    {
+        printf 'Name: filler\nVersion: 1.0\nRelease: 1\nSummary: bench filler\nLicense: MIT\n'
+        printf '%%description\nxiso bench filler\n'
+        for ((i = 0; i < n; i++)); do
+            printf '%%package -n filler-%04d\nSummary: filler %d\n%%description -n filler-%04d\nfiller\n' "$i" "$i" "$i"
+        done
+        printf '%%install\nmkdir -p %%{buildroot}/usr/share/xiso-filler\ncp %s/payload/*.bin %%{buildroot}/usr/share/xiso-filler/\n' "$top"
+        for ((i = 0; i < n; i++)); do
+            printf '%%files -n filler-%04d\n/usr/share/xiso-filler/%04d.bin\n' "$i" "$i"
+        done
+    } > "$spec"
+    rpmbuild --define "_topdir $top" --define "_binary_payload w0.ufdio" \
+        --define "__os_install_post %{nil}" --define "_build_id_links none" \
+        --quiet -bb "$spec" >&2 || die "rpmbuild of the filler packages failed"
+    mv "$top"/RPMS/*/*.rpm "$pk/"
+    echo "$n"
+}
+
+# new_rpm: the package P1 adds (built once, cached)
+new_rpm() {
+    local top=$BENCH/new-rpm rpm
+    rpm=$(ls "$top"/RPMS/noarch/xiso-bench-new-1.0-1.noarch.rpm 2>/dev/null || true)
+    if [ -z "$rpm" ]; then
+        rm -rf "$top"
+        mkdir -p "$top/SPECS"
+        printf 'Name: xiso-bench-new\nVersion: 1.0\nRelease: 1\nSummary: P1 package\nLicense: MIT\nBuildArch: noarch\n%%description\nadded by bench P1\n%%install\nmkdir -p %%{buildroot}/usr/share/xiso-bench-new\nhead -c 1048576 /dev/urandom > %%{buildroot}/usr/share/xiso-bench-new/data\n%%files\n/usr/share/xiso-bench-new/data\n' \
+            > "$top/SPECS/new.spec"
+        rpmbuild --define "_topdir $top" --define "__os_install_post %{nil}" --quiet -bb "$top/SPECS/new.spec" >&2 \
+            || die "rpmbuild of the P1 package failed"
+        rpm=$top/RPMS/noarch/xiso-bench-new-1.0-1.noarch.rpm
+    fi
+    echo "$rpm"
+}
+
 make_iso() { # SIZE_MB -> path of the (cached) source ISO
     local mb=$1 iso="$BENCH/src-v$GEN_VERSION-$TREE_KIND-${mb}mb.iso"
     if [ -s "$iso" ] && { [ "$TREE_KIND" = mini ] || [ "$iso" -nt "$BASE_TREE" ]; }; then
@@ -242,7 +298,8 @@ make_iso() { # SIZE_MB -> path of the (cached) source ISO
     img_bytes=$(stat -c %s "$t/install.img")
     pkg_bytes=$((total - img_bytes - $(du -sb "$t/tree" | cut -f1)))
     [ "$pkg_bytes" -gt 0 ] || pkg_bytes=1
-    n=$(python3 "$SCRIPTS/bench-gen.py" packages "$t/tree/Packages" "$pkg_bytes" "$mb")
+    n=$(make_rpms "$t/tree/Packages" "$pkg_bytes" "$mb" "$t/rpmbuild")
+    createrepo_c --quiet "$t/tree" >&2 || die "createrepo_c failed"
     mv "$t/install.img" "$t/tree/install.img"
     find "$t/tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
     ents=$(cat "$t/entries")
@@ -360,9 +417,81 @@ xiso_installer() {
     rmtree "$w" "$o" "$out"
 }
 
+# remaster_rows RUN: the issue-8 targets. P1 adds one RPM (install.img untouched) by hand
+# (xorriso extract, cp, createrepo_c --update, genisoimage, isohybrid) and with one
+# `xiso remaster --add-rpm`; P2 patches the marker with `xiso remaster --patch-installer`
+# (install.img rebuilt); P3 the same with --installer-append. Each output is checked.
+remaster_rows() {
+    local run=$1 o=$WORK/overlay-r out=$WORK/out.iso dir=$WORK/dir marker
+    S_W=0 S_R=0
+    step p1m.extract p1m-xorriso xorriso -osirrox on -indev "$iso" -extract / "$dir"
+    chmod -R u+w "$dir" # untimed, as above
+    step p1m.cp p1m-cp cp "$NEWRPM" "$dir/Packages/"
+    step p1m.createrepo p1m-createrepo createrepo_c --quiet --update "$dir"
+    step p1m.genisoimage p1m-genisoimage genisoimage -quiet -r -J --joliet-long -V "$VOLID" \
+        -input-charset utf-8 "${BOOTARGS[@]}" -o "$out" "$dir"
+    step p1m.isohybrid p1m-isohybrid isohybrid --uefi "$out"
+    add p1manual "$S_W" "$S_R"
+    rmtree "$dir" "$out"
+    settle
+    timed p1 "$XISO" remaster "$iso" "$out" --add-rpm "$NEWRPM"
+    add p1 "$T_WALL" "$T_RSS"
+    "$XISO" ls "$out" /Packages | grep -q xiso-bench-new-1.0-1.noarch.rpm \
+        || die "P1: the remastered ISO lacks the added RPM"
+    [ "$("$XISO" cat "$out" /install.img | sha256sum)" = "$("$XISO" cat "$iso" /install.img | sha256sum)" ] \
+        || die "P1: install.img changed"
+    rm -f "$out"
+    for mode in rebuild append; do
+        marker="xiso-bench remaster run $run $mode"
+        rm -rf "$o"
+        mkdir -p "$o/etc"
+        printf '%s\n' "$marker" > "$o/$MARKER_PATH"
+        settle
+        if [ "$mode" = rebuild ]; then
+            timed p2 "$XISO" remaster "$iso" "$out" --patch-installer "$o"
+            add p2 "$T_WALL" "$T_RSS"
+            check_rebuild "$out" "$marker" "remaster"
+        else
+            timed p3 "$XISO" remaster "$iso" "$out" --patch-installer "$o" --installer-append
+            add p3 "$T_WALL" "$T_RSS"
+            check_append "$out" "$marker" "remaster --installer-append"
+        fi
+        rm -f "$out"
+    done
+    rm -rf "$o"
+}
+
+# remaster_table: P1/P2/P3 against the issue's targets
+remaster_table() {
+    local cpw=$1 miw=$2
+    verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { ok = (dir == "le") ? v <= t : v >= t; print ok ? "MET" : "MISSED" }'; }
+    line() { # LABEL VALUE TARGET le|ge UNIT
+        printf '%-52s %8.2f%s  target %s %s%s  %s\n' "$1" "$2" "$5" "$([ "$4" = le ] && echo '<=' || echo '>=')" "$3" "$5" \
+            "$(verdict "$2" "$3" "$4")"
+    }
+    local p1 p1m p2 p3 xip
+    p1=$(med p1 wall) p1m=$(med p1manual wall) p2=$(med p2 wall) p3=$(med p3 wall)
+    echo
+    echo "remaster (issue 8 targets), median of $RUNS run(s); cp = $cpw s, manual-installer = $miw s, manual +1 RPM = $p1m s"
+    printf '%s\n' "-----------------------------------------------------------------------------------------"
+    line "P1 remaster --add-rpm: time / cp" "$(awk -v a="$p1" -v b="$cpw" 'BEGIN { print a / b }')" 1.3 le x
+    line "P1 manual (+1 RPM) time / remaster time" "$(awk -v a="$p1m" -v b="$p1" 'BEGIN { print a / b }')" 3 ge x
+    line "P1 remaster peak RSS" "$(awk -v r="$(med p1 rss)" 'BEGIN { print r / 1024 }')" 64 le " MiB"
+    line "P2 manual-installer time / remaster --patch-installer" "$(awk -v a="$miw" -v b="$p2" 'BEGIN { print a / b }')" 5 ge x
+    line "P2 remaster peak RSS" "$(awk -v r="$(med p2 rss)" 'BEGIN { print r / 1024 }')" 256 le " MiB"
+    if [ -z "$NA_INSTALLER" ]; then
+        xip=$(med xi.pack wall)
+        line "P2 pack after unpack + patch-installer: time / cp" "$(awk -v a="$xip" -v b="$cpw" 'BEGIN { print a / b }')" 2 le x
+    fi
+    line "P3 remaster --installer-append: time / cp" "$(awk -v a="$p3" -v b="$cpw" 'BEGIN { print a / b }')" 1.3 le x
+    line "P3 remaster peak RSS" "$(awk -v r="$(med p3 rss)" 'BEGIN { print r / 1024 }')" 256 le " MiB"
+    PEAK[p1.$mb]=$(med p1 rss) PEAK[p2.$mb]=$(med p2 rss) PEAK[p3.$mb]=$(med p3 rss)
+}
+
 bench_size() {
     local mb=$1 iso run out dir root w r w1 r1 w2 r2 w3 r3 marker
     iso=$(make_iso "$mb")
+    NEWRPM=$(new_rpm)
     R=()
     out=$WORK/out.iso dir=$WORK/dir root=$WORK/root
     log "warm-up read of $iso ($(( $(stat -c %s "$iso") / 1048576 )) MiB)"
@@ -439,6 +568,8 @@ bench_size() {
         # installer, xiso: rebuild install.img, then append to it
         [ -n "$NA_INSTALLER" ] || xiso_installer rebuild "$run"
         [ -n "$NA_APPEND" ] || xiso_installer append "$run"
+
+        [ -n "$NA_REMASTER" ] || remaster_rows "$run"
     done
 
     local cpw mw
@@ -537,6 +668,7 @@ bench_size() {
         line+="; xiso-installer-append n/a ($NA_APPEND)"
     fi
     echo "$line"
+    [ -n "$NA_REMASTER" ] || remaster_table "$cpw" "$miw"
 }
 
 for mb in "${SIZE_LIST[@]}"; do
@@ -558,6 +690,11 @@ if [ ${#SIZE_LIST[@]} -gt 1 ]; then
     growth "manual-installer" minst
     if [ -z "$NA_INSTALLER" ]; then growth xiso-installer xinst; else echo "peak RSS growth xiso-installer: n/a ($NA_INSTALLER)"; fi
     if [ -z "$NA_APPEND" ]; then growth xiso-installer-append xapp; else echo "peak RSS growth xiso-installer-append: n/a ($NA_APPEND)"; fi
+    if [ -z "$NA_REMASTER" ]; then
+        growth "P1 remaster --add-rpm" p1
+        growth "P2 remaster --patch-installer" p2
+        growth "P3 remaster --installer-append" p3
+    fi
 fi
 
 # ---------------------------------------------------------------- RPM repository (wt-closure)
