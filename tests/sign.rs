@@ -9,7 +9,10 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{fixture, require_tool, run, xiso};
+use common::{
+    fixture, gpg, gpg_fingerprints as fingerprints, new_gnupg_home as new_home, require_tool, run,
+    xiso,
+};
 
 fn tmpdir(tag: &str) -> tempfile::TempDir {
     common::tmpdir(&format!("sign-{tag}"))
@@ -19,61 +22,10 @@ fn ok(cmd: &mut Command) -> Output {
     common::ok_output(cmd)
 }
 
-/// `gpg --batch` with its own home directory.
-fn gpg(home: &Path) -> Command {
-    require_tool("gpg");
-    let mut c = Command::new("gpg");
-    c.env("GNUPGHOME", home).arg("--batch").arg("--quiet");
-    c
-}
-
-fn new_home(parent: &Path, name: &str) -> std::path::PathBuf {
-    let home = parent.join(name);
-    fs::create_dir(&home).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
-    home
-}
-
-/// The primary-key fingerprints in `gpg --with-colons` output.
-fn fingerprints(colons: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(colons);
-    let mut out = Vec::new();
-    let mut after_pub = false;
-    for l in text.lines() {
-        let f: Vec<&str> = l.split(':').collect();
-        match f[0] {
-            "pub" | "sec" => after_pub = true,
-            "fpr" if after_pub => {
-                out.push(f[9].to_string());
-                after_pub = false;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Generate a signing key (`algo` as gpg's quick-gen-key takes it); returns the
-/// armoured secret key file and the primary key's fingerprint.
+/// A signing key named after the test's signer; (secret key file, fingerprint).
 fn make_key(dir: &Path, algo: &str) -> (std::path::PathBuf, String) {
-    let home = new_home(dir, "signer-gnupg");
-    ok(gpg(&home).args([
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "Jane Builder (xiso test) <jane@example.org>",
-        algo,
-        "sign",
-        "never",
-    ]));
-    let secret = ok(gpg(&home).args(["--armor", "--export-secret-keys"])).stdout;
-    assert!(secret.starts_with(b"-----BEGIN PGP PRIVATE KEY BLOCK-----"));
-    let key = dir.join("key.asc");
-    fs::write(&key, secret).unwrap();
-    let fpr = fingerprints(&ok(gpg(&home).args(["--with-colons", "--list-secret-keys"])).stdout);
-    assert_eq!(fpr.len(), 1, "{fpr:?}");
-    (key, fpr[0].clone())
+    let k = common::make_signing_key(dir, "Jane-Builder", algo);
+    (k.secret, k.fingerprint)
 }
 
 fn unpack(ws: &Path) {

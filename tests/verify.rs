@@ -292,39 +292,11 @@ fn ok(cmd: &mut Command) -> Output {
     o
 }
 
-/// `gpg --batch` with its own home directory (as tests/sign.rs).
-fn gpg(home: &Path) -> Command {
-    require_tool("gpg");
-    let mut c = Command::new("gpg");
-    c.env("GNUPGHOME", home).arg("--batch").arg("--quiet");
-    c
-}
-
-/// An ed25519 signing key in a fresh GNUPGHOME `dir/name`: (armoured secret key
-/// file, armoured public key file).
+/// An ed25519 signing key in a fresh GNUPGHOME: (armoured secret key file,
+/// armoured public key file).
 fn make_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let home = dir.join(name);
-    fs::create_dir(&home).unwrap();
-    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
-    ok(gpg(&home).args([
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        &format!("{name} (xiso verify test) <{name}@example.org>"),
-        "ed25519",
-        "sign",
-        "never",
-    ]));
-    let secret = dir.join(format!("{name}.sec.asc"));
-    fs::write(
-        &secret,
-        ok(gpg(&home).args(["--armor", "--export-secret-keys"])).stdout,
-    )
-    .unwrap();
-    let public = dir.join(format!("{name}.pub.asc"));
-    fs::write(&public, ok(gpg(&home).args(["--armor", "--export"])).stdout).unwrap();
-    (secret, public)
+    let k = common::make_signing_key(dir, name, "ed25519");
+    (k.secret, k.public)
 }
 
 fn notes(report: &Value) -> String {

@@ -210,3 +210,82 @@ pub fn build_named_rpm(dir: &Path, name: &str, version: &str, requires: &[&str])
     assert!(rpm.is_file(), "rpmbuild wrote no {}", rpm.display());
     rpm
 }
+
+/// `gpg --batch --quiet` with its own home directory.
+pub fn gpg(home: &Path) -> Command {
+    require_tool("gpg");
+    let mut c = Command::new("gpg");
+    c.env("GNUPGHOME", home).arg("--batch").arg("--quiet");
+    c
+}
+
+/// A fresh GNUPGHOME `parent/name` (mode 0700, as gpg wants).
+pub fn new_gnupg_home(parent: &Path, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let home = parent.join(name);
+    std::fs::create_dir(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    home
+}
+
+/// The primary-key fingerprints in `gpg --with-colons` output.
+pub fn gpg_fingerprints(colons: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(colons);
+    let mut out = Vec::new();
+    let mut after_pub = false;
+    for l in text.lines() {
+        let f: Vec<&str> = l.split(':').collect();
+        match f[0] {
+            "pub" | "sec" => after_pub = true,
+            "fpr" if after_pub => {
+                out.push(f[9].to_string());
+                after_pub = false;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A signing key made by gpg in a fresh GNUPGHOME `dir/name`.
+pub struct SigningKey {
+    /// Armoured secret key file (no passphrase).
+    pub secret: PathBuf,
+    /// Armoured public key file.
+    pub public: PathBuf,
+    /// The primary key's fingerprint.
+    pub fingerprint: String,
+}
+
+/// Generate a signing key (`algo` as `gpg --quick-gen-key` takes it, e.g. ed25519).
+pub fn make_signing_key(dir: &Path, name: &str, algo: &str) -> SigningKey {
+    let home = new_gnupg_home(dir, &format!("{name}-gnupg"));
+    ok_output(gpg(&home).args([
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        &format!("{name} (xiso test) <{name}@example.org>"),
+        algo,
+        "sign",
+        "never",
+    ]));
+    let secret_bytes = ok_output(gpg(&home).args(["--armor", "--export-secret-keys"])).stdout;
+    assert!(secret_bytes.starts_with(b"-----BEGIN PGP PRIVATE KEY BLOCK-----"));
+    let secret = dir.join(format!("{name}.sec.asc"));
+    std::fs::write(&secret, secret_bytes).unwrap();
+    let public = dir.join(format!("{name}.pub.asc"));
+    std::fs::write(
+        &public,
+        ok_output(gpg(&home).args(["--armor", "--export"])).stdout,
+    )
+    .unwrap();
+    let fpr = gpg_fingerprints(
+        &ok_output(gpg(&home).args(["--with-colons", "--list-secret-keys"])).stdout,
+    );
+    assert_eq!(fpr.len(), 1, "{fpr:?}");
+    SigningKey {
+        secret,
+        public,
+        fingerprint: fpr[0].clone(),
+    }
+}
