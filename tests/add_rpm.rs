@@ -14,32 +14,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{fixture, require_tool, run, sha256, xiso};
+use common::{fixture, require_tool, rpmbuild, run, sha256, testdata_dir, testdata_rpm, xiso};
 use xiso::repo::{entries_for_dir, read_entries, write_metadata, MetadataOptions, Repomd};
 
 const EPOCH: &str = "1700000000";
 
-fn testdata_rpm(name: &str) -> PathBuf {
-    let root = std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"));
-    for sub in ["rpms/createrepo_c", "rpms/rpm-rs"] {
-        let p = root.join(sub).join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!(
-        "TESTDATA MISSING: {name} not under {}/rpms (set XISO_TESTDATA)",
-        root.display()
-    );
-}
-
 fn comps() -> PathBuf {
-    let p = std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
-        .join("comps/comps-f19.xml");
+    let p = testdata_dir().join("comps/comps-f19.xml");
     assert!(p.is_file(), "TESTDATA MISSING: {}", p.display());
     p
 }
@@ -72,40 +53,25 @@ fn build_rpm(dir: &Path, version: &str) -> PathBuf {
 /// Build `<name>-<version>-1.noarch.rpm` owning `/usr/bin/<name>` and
 /// `/usr/share/<name>/version`, with these `Requires:`.
 fn build_named_rpm(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
-    require_tool("rpmbuild");
-    let top = dir.join(format!("rpmbuild-{name}-{version}"));
-    std::fs::create_dir_all(top.join("SPECS")).unwrap();
-    let spec = top.join(format!("SPECS/{name}.spec"));
     let req: String = requires
         .iter()
         .map(|r| format!("Requires: {r}\n"))
         .collect();
-    std::fs::write(
-        &spec,
-        format!(
-            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
-             License: MIT\nBuildArch: noarch\n{req}\n%description\nA package built by tests/add_rpm.rs.\n\n\
-             %install\nmkdir -p %{{buildroot}}/usr/share/{name} %{{buildroot}}/usr/bin\n\
-             echo {version} > %{{buildroot}}/usr/share/{name}/version\n\
-             printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/{name}\n\n\
-             %files\n/usr/share/{name}/version\n%attr(0755,root,root) /usr/bin/{name}\n\n\
-             %changelog\n* Tue Nov 14 2023 Test <test@example.com> - {version}-1\n- version {version}\n"
-        ),
-    )
-    .unwrap();
-    let out = run(Command::new("rpmbuild")
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .arg("--define")
-        .arg(format!("_topdir {}", top.display()))
-        .args(["--define", "_binary_payload w9.gzdio", "--quiet", "-bb"])
-        .arg(&spec));
-    assert!(
-        out.status.success(),
-        "rpmbuild failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let spec = format!(
+        "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
+         License: MIT\nBuildArch: noarch\n{req}\n%description\nA package built by tests/add_rpm.rs.\n\n\
+         %install\nmkdir -p %{{buildroot}}/usr/share/{name} %{{buildroot}}/usr/bin\n\
+         echo {version} > %{{buildroot}}/usr/share/{name}/version\n\
+         printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/{name}\n\n\
+         %files\n/usr/share/{name}/version\n%attr(0755,root,root) /usr/bin/{name}\n\n\
+         %changelog\n* Tue Nov 14 2023 Test <test@example.com> - {version}-1\n- version {version}\n"
     );
-    let rpm = top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"));
-    assert!(rpm.is_file(), "rpmbuild wrote no {}", rpm.display());
+    let rpm = rpmbuild(dir, &format!("{name}-{version}"), &spec, EPOCH, &[]);
+    assert!(
+        rpm.ends_with(format!("{name}-{version}-1.noarch.rpm")),
+        "rpmbuild wrote {}",
+        rpm.display()
+    );
     rpm
 }
 

@@ -3,6 +3,8 @@
 //! * [`header`]: the lead, signature and main headers of an RPM file;
 //! * [`package`]: an RPM file as the repository sees it ([`Package::open`]);
 //! * [`payload`]: the file list and the cpio payload ([`Payload::open`]);
+//! * [`rpmdb`]: the rpmdb of an installed root, read-only ([`sqlite`] reads `rpmdb.sqlite`);
+//! * [`stripped`]: rpm's stripped cpio payloads;
 //! * [`evr`]: `epoch:version-release` comparison, rpm's `rpmvercmp`;
 //! * [`tag`]: the tag numbers xiso reads.
 
@@ -11,6 +13,7 @@ pub mod header;
 pub mod package;
 pub mod payload;
 pub mod rpmdb;
+pub mod sqlite;
 pub mod stripped;
 pub mod tag;
 

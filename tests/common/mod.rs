@@ -147,3 +147,77 @@ pub fn ok_output(cmd: &mut Command) -> Output {
     );
     o
 }
+
+/// The shared test data (`$XISO_TESTDATA`, else `/work/shared/testdata`).
+pub fn testdata_dir() -> PathBuf {
+    std::env::var_os("XISO_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
+}
+
+/// An RPM of the test data (`rpms/createrepo_c/` or `rpms/rpm-rs/`); panics loudly when missing.
+pub fn testdata_rpm(name: &str) -> PathBuf {
+    let root = testdata_dir();
+    for sub in ["rpms/createrepo_c", "rpms/rpm-rs"] {
+        let p = root.join(sub).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "TESTDATA MISSING: {name} not under {}/rpms (set XISO_TESTDATA)",
+        root.display()
+    );
+}
+
+/// Every RPM of the test data, sorted.
+pub fn testdata_rpms() -> Vec<PathBuf> {
+    let root = testdata_dir();
+    let mut v = Vec::new();
+    for sub in ["rpms/createrepo_c", "rpms/rpm-rs"] {
+        let dir = root.join(sub);
+        for e in std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("TESTDATA MISSING: {}: {e}", dir.display()))
+        {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "rpm") {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Build the binary package of `spec` (the whole spec file text) with rpmbuild under
+/// `dir/rpmbuild-<tag>/` (SOURCE_DATE_EPOCH=`epoch`, gzip payload unless `defines` say
+/// otherwise) and return the one `.rpm` it wrote.
+pub fn rpmbuild(dir: &Path, tag: &str, spec: &str, epoch: &str, defines: &[&str]) -> PathBuf {
+    require_tool("rpmbuild");
+    let top = dir.join(format!("rpmbuild-{tag}"));
+    std::fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec_path = top.join(format!("SPECS/{tag}.spec"));
+    std::fs::write(&spec_path, spec).unwrap();
+    let mut cmd = Command::new("rpmbuild");
+    cmd.env("SOURCE_DATE_EPOCH", epoch)
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--define", "_binary_payload w9.gzdio"]);
+    for d in defines {
+        cmd.args(["--define", d]);
+    }
+    let out = run(cmd.args(["--quiet", "-bb"]).arg(&spec_path));
+    assert!(
+        out.status.success(),
+        "rpmbuild failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rpms: Vec<PathBuf> = Vec::new();
+    for arch in std::fs::read_dir(top.join("RPMS")).unwrap() {
+        for f in std::fs::read_dir(arch.unwrap().path()).unwrap() {
+            rpms.push(f.unwrap().path());
+        }
+    }
+    assert_eq!(rpms.len(), 1, "rpmbuild wrote {rpms:?}");
+    rpms.remove(0)
+}

@@ -1,0 +1,591 @@
+//! `xiso add-rpm --installer`: RPM payloads into the installer root of a workspace
+//! unpacked from the fixture ISO, then `xiso pack`.
+//!
+//! Oracles: `rpm -qp --dump` (file list, modes, digests, link targets of every test
+//! data package), `bsdtar` and GNU `cpio -tv --numeric-uid-gid` over the rebuilt
+//! install.img (owners, modes, device numbers, hard links), Debian's `rpm --root`
+//! (the rpmdb xiso reads and leaves untouched). Packages are built with `rpmbuild`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{
+    fixture, ok_output, require_tool, rpmbuild, run, sha256, testdata_rpms, tmpdir, xiso,
+};
+
+const EPOCH: &str = "1700000000";
+
+/// `xiso unpack` of the genisoimage fixture (with its installer root) into `dir/ws`.
+fn workspace(dir: &Path) -> PathBuf {
+    let ws = dir.join("ws");
+    ok_output(
+        xiso()
+            .arg("unpack")
+            .arg(fixture("genisoimage.iso"))
+            .arg(&ws),
+    );
+    ws
+}
+
+fn add(ws: &Path, rpms: &[&Path], extra: &[&str]) -> Output {
+    run(xiso()
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .args(["add-rpm", "--installer"])
+        .args(extra)
+        .arg(ws)
+        .args(rpms))
+}
+
+fn add_ok(ws: &Path, rpms: &[&Path], extra: &[&str]) -> String {
+    let o = add(ws, rpms, extra);
+    assert!(
+        o.status.success(),
+        "add-rpm --installer failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn manifest(ws: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(ws.join(".xiso/installer")).unwrap()).unwrap()
+}
+
+/// The manifest entry of `path`.
+fn entry<'a>(m: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == path)
+        .unwrap_or_else(|| panic!("no manifest entry for {path}"))
+}
+
+/// The marker package: version 1 also ships /etc/xiso-old.
+fn marker_rpm(dir: &Path, version: &str) -> PathBuf {
+    let old = version == "1";
+    let spec = format!(
+        "Name: xiso-marker\nVersion: {version}\nRelease: 1\nSummary: marker\nLicense: MIT\n\
+         BuildArch: noarch\n\n%description\nxiso add-rpm --installer test.\n\n\
+         %install\nmkdir -p %{{buildroot}}/etc %{{buildroot}}/usr/share/xiso-t %{{buildroot}}/var/log \
+         %{{buildroot}}/lib/modules/6.1.0-xiso/extra\n\
+         echo 'marker {version}' > %{{buildroot}}/etc/xiso-marker\n\
+         {old_install}\
+         echo 'conf {version}' > %{{buildroot}}/etc/xiso.conf\n\
+         echo 'linked {version}' > %{{buildroot}}/usr/share/xiso-t/a\n\
+         ln %{{buildroot}}/usr/share/xiso-t/a %{{buildroot}}/usr/share/xiso-t/b\n\
+         ln -s ../../../etc/xiso-marker %{{buildroot}}/usr/share/xiso-t/link\n\
+         echo nobody > %{{buildroot}}/usr/share/xiso-t/nobody\n\
+         echo ko > %{{buildroot}}/lib/modules/6.1.0-xiso/extra/xiso.ko\n\
+         touch %{{buildroot}}/var/log/xiso.log\n\n\
+         %post\necho post\n\n%preun\necho preun\n\n\
+         %files\n/etc/xiso-marker\n{old_files}%config /etc/xiso.conf\n\
+         %dir %attr(0750,xisouser,root) /usr/share/xiso-t\n\
+         %attr(0640,xisouser,xisouser) /usr/share/xiso-t/a\n\
+         %attr(0640,xisouser,xisouser) /usr/share/xiso-t/b\n\
+         /usr/share/xiso-t/link\n\
+         %attr(0600,nobody,nobody) /usr/share/xiso-t/nobody\n\
+         /lib/modules/6.1.0-xiso/extra/xiso.ko\n\
+         %dev(c,1,3) %attr(0666,root,root) /dev/xiso-null\n\
+         %ghost /var/log/xiso.log\n",
+        old_install = if old {
+            "echo old > %{buildroot}/etc/xiso-old\n"
+        } else {
+            ""
+        },
+        old_files = if old { "/etc/xiso-old\n" } else { "" },
+    );
+    rpmbuild(dir, &format!("marker-{version}"), &spec, EPOCH, &[])
+}
+
+/// `bsdtar -xOf ISO install.img | bunzip2 | cpio -tv --numeric-uid-gid`, one line per path.
+fn image_listing(iso: &Path) -> BTreeMap<String, String> {
+    require_tool("bsdtar");
+    require_tool("cpio");
+    let sh = format!(
+        "set -o pipefail; bsdtar -xOf '{}' install.img | bunzip2 | cpio -tv --numeric-uid-gid --quiet",
+        iso.display()
+    );
+    let o = ok_output(Command::new("bash").arg("-c").arg(&sh));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            // Device lines have "MAJOR, MINOR" where others have the size.
+            let col = if l.starts_with('c') || l.starts_with('b') {
+                9
+            } else {
+                8
+            };
+            let name = l.split_whitespace().nth(col).unwrap_or("").to_string();
+            (name, l.to_string())
+        })
+        .collect()
+}
+
+/// The listing line of `name`; panics with the whole listing when it is missing.
+fn line<'a>(l: &'a BTreeMap<String, String>, name: &str) -> &'a str {
+    l.get(name)
+        .unwrap_or_else(|| panic!("{name} not in install.img: {:#?}", l.values()))
+}
+
+/// Mode, links, owner, group (and device numbers) of a `cpio -tv` line.
+fn head(line: &str) -> String {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    if line.starts_with('c') || line.starts_with('b') {
+        f[..6].join(" ")
+    } else {
+        f[..4].join(" ")
+    }
+}
+
+#[test]
+fn replace_old_version_then_pack_keeps_owners_modes_links_and_devices() {
+    let t = tmpdir("rpmi-replace");
+    let ws = workspace(t.path());
+    let v1 = marker_rpm(t.path(), "1");
+    let v2 = marker_rpm(t.path(), "2");
+    let root = ws.join("installer");
+
+    let o = add(&ws, &[&v1], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(out.contains("scriptlets NOT run: %post, %preun"), "{out}");
+    assert!(out.contains("6.1.0-xiso"), "{out}");
+    assert!(
+        err.contains("user nobody does not exist") && err.contains("group nobody does not exist"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso-old")).unwrap(),
+        "old\n"
+    );
+    assert!(!root.join("var/log/xiso.log").exists(), "%ghost created");
+    let a = fs::metadata(root.join("usr/share/xiso-t/a")).unwrap();
+    let b = fs::metadata(root.join("usr/share/xiso-t/b")).unwrap();
+    assert_eq!(a.ino(), b.ino(), "hard link lost on disk");
+    let m = manifest(&ws);
+    let e = entry(&m, "usr/share/xiso-t/a");
+    assert_eq!(
+        (e["header"]["uid"].as_u64(), e["header"]["gid"].as_u64()),
+        (Some(1000), Some(1000))
+    );
+    assert_eq!(e["header"]["mode"].as_u64(), Some(0o100640));
+    let d = entry(&m, "dev/xiso-null");
+    assert_eq!(d["kind"], "char-device");
+    assert_eq!(
+        (
+            d["header"]["rdevmajor"].as_u64(),
+            d["header"]["rdevminor"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    let dir = entry(&m, "usr/share/xiso-t");
+    assert_eq!(dir["header"]["mode"].as_u64(), Some(0o40750));
+    assert_eq!(dir["header"]["uid"].as_u64(), Some(1000));
+    let nobody = entry(&m, "usr/share/xiso-t/nobody");
+    assert_eq!(nobody["header"]["uid"].as_u64(), Some(0));
+    assert_eq!(m["packages"][0]["name"], "xiso-marker");
+    assert_eq!(m["packages"][0]["evr"], "1-1");
+
+    // The new version: /etc/xiso-old goes, the marker changes, the %config stays.
+    let o = add(&ws, &[&v2], &["--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &r["packages"][0];
+    assert_eq!(p["replaced"], "1-1");
+    assert_eq!(p["replaced_from"], "xiso");
+    assert_eq!(p["removed"], serde_json::json!(["etc/xiso-old"]));
+    assert_eq!(p["rpmnew"], serde_json::json!(["etc/xiso.conf"]));
+    assert_eq!(p["ghosts"], serde_json::json!(["var/log/xiso.log"]));
+    assert_eq!(r["kernel_modules"], serde_json::json!(["6.1.0-xiso"]));
+    assert!(!root.join("etc/xiso-old").exists());
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso-marker")).unwrap(),
+        "marker 2\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso.conf")).unwrap(),
+        "conf 1\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso.conf.rpmnew")).unwrap(),
+        "conf 2\n"
+    );
+    let m = manifest(&ws);
+    assert!(
+        m["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["path"] != "etc/xiso-old"),
+        "the removed file's entry stayed"
+    );
+    assert_eq!(m["packages"].as_array().unwrap().len(), 1);
+    assert_eq!(m["packages"][0]["evr"], "2-1");
+
+    // --replace-config overwrites the kept %config file.
+    add_ok(&ws, &[&v2], &["--replace-config"]);
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso.conf")).unwrap(),
+        "conf 2\n"
+    );
+
+    // pack: the rebuilt install.img carries owners, modes, links and the device node.
+    let iso = t.path().join("out.iso");
+    ok_output(
+        xiso()
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .arg("pack")
+            .arg(&ws)
+            .arg(&iso),
+    );
+    let l = image_listing(&iso);
+    assert!(
+        !l.contains_key("etc/xiso-old"),
+        "etc/xiso-old still in install.img"
+    );
+    assert!(!l.contains_key("var/log/xiso.log"), "%ghost in install.img");
+    assert_eq!(head(line(&l, "usr/share/xiso-t")), "drwxr-x--- 2 1000 0");
+    assert_eq!(
+        head(line(&l, "usr/share/xiso-t/a")),
+        "-rw-r----- 2 1000 1000"
+    );
+    assert_eq!(
+        head(line(&l, "usr/share/xiso-t/b")),
+        "-rw-r----- 2 1000 1000"
+    );
+    assert_eq!(
+        head(line(&l, "usr/share/xiso-t/nobody")),
+        "-rw------- 1 0 0"
+    );
+    assert_eq!(head(line(&l, "dev/xiso-null")), "crw-rw-rw- 1 0 0 1, 3");
+    let link = line(&l, "usr/share/xiso-t/link");
+    assert!(
+        link.starts_with("lrwxrwxrwx") && link.ends_with("-> ../../../etc/xiso-marker"),
+        "{link}"
+    );
+    assert_eq!(head(line(&l, "etc/xiso-marker")), "-rw-r--r-- 1 0 0");
+    // Contents and the hard link through bsdtar's own extraction.
+    let x = t.path().join("x");
+    fs::create_dir(&x).unwrap();
+    let sh = format!(
+        "set -o pipefail; bsdtar -xOf '{}' install.img | bunzip2 | (cd '{}' && bsdtar -xf - etc usr/share/xiso-t)",
+        iso.display(),
+        x.display()
+    );
+    ok_output(Command::new("bash").arg("-c").arg(&sh));
+    assert_eq!(
+        fs::read_to_string(x.join("etc/xiso-marker")).unwrap(),
+        "marker 2\n"
+    );
+    assert_eq!(
+        fs::read_to_string(x.join("usr/share/xiso-t/a")).unwrap(),
+        "linked 2\n"
+    );
+    let (a, b) = (
+        fs::metadata(x.join("usr/share/xiso-t/a")).unwrap(),
+        fs::metadata(x.join("usr/share/xiso-t/b")).unwrap(),
+    );
+    assert_eq!(
+        a.ino(),
+        b.ino(),
+        "a and b are not hard links in install.img"
+    );
+}
+
+/// `rpm -qp --dump`: path → (size, digest, mode, link target), `%ghost` files left out.
+fn rpm_dump(rpm: &Path) -> BTreeMap<String, (u64, String, u32, String)> {
+    require_tool("rpm");
+    let o = ok_output(
+        Command::new("rpm")
+            .args(["-qp", "--nosignature", "--nodigest", "--qf"])
+            .arg("[%{FILEFLAGS}\\n]")
+            .arg(rpm),
+    );
+    let flags: Vec<u64> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let o = ok_output(
+        Command::new("rpm")
+            .args(["-qp", "--nosignature", "--nodigest", "--dump"])
+            .arg(rpm),
+    );
+    let mut out = BTreeMap::new();
+    for (line, fl) in String::from_utf8(o.stdout).unwrap().lines().zip(&flags) {
+        if line.starts_with("(contains no files)") || fl & 64 != 0 {
+            continue;
+        }
+        // path size mtime digest mode owner group isconfig isdoc rdev symlink
+        let f: Vec<&str> = line.rsplitn(11, ' ').collect();
+        let path = f[10].to_string();
+        out.insert(
+            path,
+            (
+                f[9].parse().unwrap(),
+                f[7].to_string(),
+                u32::from_str_radix(f[6], 8).unwrap(),
+                f[0].to_string(),
+            ),
+        );
+    }
+    out
+}
+
+#[test]
+fn every_testdata_rpm_installs_as_rpm_lists_it_or_is_refused() {
+    let t = tmpdir("rpmi-testdata");
+    let ws = workspace(t.path());
+    let root = ws.join("installer");
+    let mut installed = 0;
+    for rpm in testdata_rpms() {
+        let name = rpm.file_name().unwrap().to_string_lossy().into_owned();
+        let o = add(&ws, &[&rpm], &["--json"]);
+        if name.ends_with(".src.rpm") {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+            assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+            assert!(err.contains("source package"), "{name}: {err}");
+            continue;
+        }
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        installed += 1;
+        let dump = rpm_dump(&rpm);
+        let m = manifest(&ws);
+        let rec = m["packages"].as_array().unwrap().last().unwrap();
+        let on_disk: Vec<String> = rec["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .filter(|f| root.join(f).symlink_metadata().is_ok())
+            .map(|f| format!("/{f}"))
+            .collect();
+        let expected: Vec<String> = dump.keys().cloned().collect();
+        assert_eq!(on_disk, expected, "{name}: file list differs from rpm -qlp");
+        for (path, (size, digest, mode, link)) in &dump {
+            let rel = &path[1..];
+            let e = entry(&m, rel);
+            assert_eq!(
+                e["header"]["mode"].as_u64(),
+                Some(u64::from(*mode)),
+                "{name}: {path} mode"
+            );
+            let p = root.join(rel);
+            match mode & 0o170000 {
+                0o100000 => {
+                    assert_eq!(
+                        fs::metadata(&p).unwrap().len(),
+                        *size,
+                        "{name}: {path} size"
+                    );
+                    if digest.len() == 64 {
+                        assert_eq!(&sha256(&p), digest, "{name}: {path} content");
+                    }
+                }
+                0o120000 => assert_eq!(
+                    fs::read_link(&p).unwrap().to_string_lossy(),
+                    link.as_str(),
+                    "{name}: {path} target"
+                ),
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        installed >= 20,
+        "only {installed} test data packages installed"
+    );
+}
+
+/// Every path under `root` with its type, mode and content hash, plus the manifest.
+fn snapshot(ws: &Path) -> Vec<String> {
+    fn walk(root: &Path, p: &Path, out: &mut Vec<String>) {
+        for e in fs::read_dir(p).unwrap() {
+            let p = e.unwrap().path();
+            let md = p.symlink_metadata().unwrap();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let what = if md.is_file() {
+                sha256(&p)
+            } else if md.is_symlink() {
+                fs::read_link(&p).unwrap().display().to_string()
+            } else {
+                String::new()
+            };
+            out.push(format!("{rel} {:o} {what}", md.mode()));
+            if md.is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&ws.join("installer"), &ws.join("installer"), &mut out);
+    out.sort();
+    out.push(sha256(&ws.join(".xiso/installer")));
+    out
+}
+
+/// Offset of the payload: just past the main header.
+fn payload_start(rpm: &Path) -> usize {
+    xiso::rpm::Package::open(rpm).unwrap().header.end() as usize
+}
+
+#[test]
+fn malformed_packages_exit_2_naming_file_and_offset_and_change_nothing() {
+    let t = tmpdir("rpmi-bad");
+    let ws = workspace(t.path());
+    let good = marker_rpm(t.path(), "1");
+    let bytes = fs::read(&good).unwrap();
+    let start = payload_start(&good);
+
+    let truncated = t.path().join("truncated.rpm");
+    fs::write(&truncated, &bytes[..bytes.len() - 200]).unwrap();
+
+    let bad_compressor = t.path().join("bad-compressor.rpm");
+    let mut b = bytes.clone();
+    let at = b[..start]
+        .windows(5)
+        .position(|w| w == b"gzip\0")
+        .expect("PAYLOADCOMPRESSOR gzip");
+    b[at..at + 4].copy_from_slice(b"gzap");
+    fs::write(&bad_compressor, &b).unwrap();
+
+    // A payload member renamed to climb out of the root (same length).
+    let traversal = t.path().join("traversal.rpm");
+    let mut cpio = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&bytes[start..]),
+        &mut cpio,
+    )
+    .unwrap();
+    let name = b"./etc/xiso-marker";
+    let i = cpio
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("marker in the payload");
+    cpio[i..i + name.len()].copy_from_slice(b"../../tmp/xiso-mk");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &cpio).unwrap();
+    let mut b = bytes[..start].to_vec();
+    b.extend(enc.finish().unwrap());
+    fs::write(&traversal, &b).unwrap();
+
+    let before = snapshot(&ws);
+    for (bad, expect) in [
+        (&truncated, "payload"),
+        (&bad_compressor, "gzap"),
+        (&traversal, "climbs out"),
+    ] {
+        // The good package first: nothing is written when any package is bad.
+        let o = add(&ws, &[&good, bad], &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", bad.display());
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(&bad.display().to_string()), "{err}");
+        assert!(err.contains("offset"), "{err}");
+        assert!(err.contains(expect), "{err}");
+        assert_eq!(
+            snapshot(&ws),
+            before,
+            "{}: the workspace changed",
+            bad.display()
+        );
+    }
+    assert!(!Path::new("/tmp/xiso-mk").exists());
+}
+
+/// Debian's rpm on the installer root, with the rpmdb where EL keeps it.
+fn rpm_root(root: &Path) -> Command {
+    require_tool("rpm");
+    let mut c = Command::new("rpm");
+    c.arg("--root").arg(root).args(["--dbpath", "/var/lib/rpm"]);
+    c
+}
+
+/// sha256 of every file under `dir`, by name.
+fn hashes(dir: &Path) -> BTreeMap<String, String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                sha256(&p),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rpmdb_sqlite_gives_the_old_file_list_and_stays_untouched() {
+    let t = tmpdir("rpmi-sqlite");
+    let ws = workspace(t.path());
+    let root = ws.join("installer");
+    let v1 = marker_rpm(t.path(), "1");
+    let v2 = marker_rpm(t.path(), "2");
+    // The image as if built with version 1: its files, and rpm's record of it
+    // (with a few more packages, so the database has several rows and overflow pages).
+    ok_output(rpm_root(&root).arg("--initdb"));
+    let mut justdb = rpm_root(&root);
+    justdb.args([
+        "-i",
+        "--justdb",
+        "--nodeps",
+        "--noscripts",
+        "--notriggers",
+        "--nosignature",
+        "--nodigest",
+        "--ignorearch",
+        "--ignoreos",
+    ]);
+    justdb.arg(&v1);
+    for extra in [
+        "v4_rpm-basic-2.3.4-5.el9.noarch.rpm",
+        "Archer-3.4.5-6.x86_64.rpm",
+    ] {
+        justdb.arg(common::testdata_rpm(extra));
+    }
+    ok_output(&mut justdb);
+    fs::write(root.join("etc/xiso-old"), "old\n").unwrap();
+    let db = root.join("var/lib/rpm");
+    assert!(
+        db.join("rpmdb.sqlite").is_file(),
+        "rpm wrote no rpmdb.sqlite"
+    );
+    let before = hashes(&db);
+
+    let o = add(&ws, &[&v2], &["--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &r["packages"][0];
+    assert_eq!(p["replaced"], "1-1");
+    assert_eq!(p["replaced_from"], "rpmdb-sqlite");
+    assert_eq!(p["removed"], serde_json::json!(["etc/xiso-old"]));
+    assert!(r["rpmdb"].as_str().unwrap().contains("untouched"), "{r}");
+    assert!(!root.join("etc/xiso-old").exists());
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso-marker")).unwrap(),
+        "marker 2\n"
+    );
+    assert_eq!(hashes(&db), before, "the rpmdb changed");
+    // The documented behaviour: rpm still lists the version the image was built with,
+    // xiso's record the one it installed.
+    let qa = ok_output(rpm_root(&root).arg("-qa"));
+    let qa = String::from_utf8_lossy(&qa.stdout);
+    assert!(qa.lines().any(|l| l == "xiso-marker-1-1.noarch"), "{qa}");
+    let m = manifest(&ws);
+    assert_eq!(m["packages"][0]["name"], "xiso-marker");
+    assert_eq!(m["packages"][0]["evr"], "2-1");
+}
