@@ -528,17 +528,12 @@ fn hashes(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn rpmdb_sqlite_gives_the_old_file_list_and_stays_untouched() {
-    let t = tmpdir("rpmi-sqlite");
-    let ws = workspace(t.path());
-    let root = ws.join("installer");
-    let v1 = marker_rpm(t.path(), "1");
-    let v2 = marker_rpm(t.path(), "2");
-    // The image as if built with version 1: its files, and rpm's record of it
-    // (with a few more packages, so the database has several rows and overflow pages).
-    ok_output(rpm_root(&root).arg("--initdb"));
-    let mut justdb = rpm_root(&root);
+/// The image as if built with version 1 of the marker package: its files on disk
+/// and rpm's record of it (with two more packages, so the database has several
+/// records and blobs larger than a page), in an SQLite rpmdb made by Debian's rpm.
+fn built_with_v1(root: &Path, v1: &Path) {
+    ok_output(rpm_root(root).arg("--initdb"));
+    let mut justdb = rpm_root(root);
     justdb.args([
         "-i",
         "--justdb",
@@ -550,7 +545,7 @@ fn rpmdb_sqlite_gives_the_old_file_list_and_stays_untouched() {
         "--ignorearch",
         "--ignoreos",
     ]);
-    justdb.arg(&v1);
+    justdb.arg(v1);
     for extra in [
         "v4_rpm-basic-2.3.4-5.el9.noarch.rpm",
         "Archer-3.4.5-6.x86_64.rpm",
@@ -559,19 +554,24 @@ fn rpmdb_sqlite_gives_the_old_file_list_and_stays_untouched() {
     }
     ok_output(&mut justdb);
     fs::write(root.join("etc/xiso-old"), "old\n").unwrap();
-    let db = root.join("var/lib/rpm");
     assert!(
-        db.join("rpmdb.sqlite").is_file(),
+        root.join("var/lib/rpm/rpmdb.sqlite").is_file(),
         "rpm wrote no rpmdb.sqlite"
     );
-    let before = hashes(&db);
+}
 
-    let o = add(&ws, &[&v2], &["--json"]);
+/// Add version 2 over a root whose rpmdb (`db`) records version 1: the old file list
+/// comes from `source`, the rpmdb is byte-identical afterwards and `rpm -qa` still
+/// lists version 1 (the documented policy), xiso's record version 2.
+fn replace_over_rpmdb(ws: &Path, v2: &Path, db: &Path, source: &str) {
+    let root = ws.join("installer");
+    let before = hashes(db);
+    let o = add(ws, &[v2], &["--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let p = &r["packages"][0];
     assert_eq!(p["replaced"], "1-1");
-    assert_eq!(p["replaced_from"], "rpmdb-sqlite");
+    assert_eq!(p["replaced_from"], source);
     assert_eq!(p["removed"], serde_json::json!(["etc/xiso-old"]));
     assert!(r["rpmdb"].as_str().unwrap().contains("untouched"), "{r}");
     assert!(!root.join("etc/xiso-old").exists());
@@ -579,13 +579,58 @@ fn rpmdb_sqlite_gives_the_old_file_list_and_stays_untouched() {
         fs::read_to_string(root.join("etc/xiso-marker")).unwrap(),
         "marker 2\n"
     );
-    assert_eq!(hashes(&db), before, "the rpmdb changed");
-    // The documented behaviour: rpm still lists the version the image was built with,
-    // xiso's record the one it installed.
+    assert_eq!(hashes(db), before, "the rpmdb changed");
     let qa = ok_output(rpm_root(&root).arg("-qa"));
     let qa = String::from_utf8_lossy(&qa.stdout);
     assert!(qa.lines().any(|l| l == "xiso-marker-1-1.noarch"), "{qa}");
-    let m = manifest(&ws);
+    assert!(qa.lines().any(|l| l == "Archer-3.4.5-6.x86_64"), "{qa}");
+    let m = manifest(ws);
     assert_eq!(m["packages"][0]["name"], "xiso-marker");
     assert_eq!(m["packages"][0]["evr"], "2-1");
+}
+
+#[test]
+fn rpmdb_sqlite_gives_the_old_file_list_and_stays_untouched() {
+    let t = tmpdir("rpmi-sqlite");
+    let ws = workspace(t.path());
+    let v1 = marker_rpm(t.path(), "1");
+    let v2 = marker_rpm(t.path(), "2");
+    let root = ws.join("installer");
+    built_with_v1(&root, &v1);
+    replace_over_rpmdb(&ws, &v2, &root.join("var/lib/rpm"), "rpmdb-sqlite");
+}
+
+#[test]
+fn rpmdb_berkeley_db_gives_the_old_file_list_and_stays_untouched() {
+    require_tool("db5.3_load");
+    let t = tmpdir("rpmi-bdb");
+    let ws = workspace(t.path());
+    let v1 = marker_rpm(t.path(), "1");
+    let v2 = marker_rpm(t.path(), "2");
+    let root = ws.join("installer");
+    built_with_v1(&root, &v1);
+    // The EL7 layout: the same header blobs in a Berkeley DB hash `Packages`, keyed
+    // by the 4-byte header number (0: rpm's counter), made by db5.3_load.
+    let script = "import sqlite3,struct,sys\n\
+        c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro',uri=True)\n\
+        rows=list(c.execute('select hnum, blob from Packages'))\n\
+        print('VERSION=3\\nformat=bytevalue\\ntype=hash\\nHEADER=END')\n\
+        print(' '+struct.pack('<I',0).hex()); print(' '+struct.pack('<I',len(rows)+1).hex())\n\
+        for h,b in rows:\n\
+        \x20   print(' '+struct.pack('<I',h).hex()); print(' '+bytes(b).hex())\n\
+        print('DATA=END')\n";
+    let sqlite = root.join("var/lib/rpm/rpmdb.sqlite");
+    let dump = ok_output(Command::new("python3").arg("-c").arg(script).arg(&sqlite));
+    let db = root.join("var/lib/rpm");
+    fs::remove_dir_all(&db).unwrap();
+    fs::create_dir(&db).unwrap();
+    let txt = t.path().join("packages.txt");
+    fs::write(&txt, &dump.stdout).unwrap();
+    ok_output(
+        Command::new("db5.3_load")
+            .arg("-f")
+            .arg(&txt)
+            .arg(db.join("Packages")),
+    );
+    replace_over_rpmdb(&ws, &v2, &db, "rpmdb-bdb");
 }

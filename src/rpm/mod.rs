@@ -3,11 +3,13 @@
 //! * [`header`]: the lead, signature and main headers of an RPM file;
 //! * [`package`]: an RPM file as the repository sees it ([`Package::open`]);
 //! * [`payload`]: the file list and the cpio payload ([`Payload::open`]);
-//! * [`rpmdb`]: the rpmdb of an installed root, read-only ([`sqlite`] reads `rpmdb.sqlite`);
+//! * [`rpmdb`]: the rpmdb of an installed root, read-only ([`sqlite`] reads
+//!   `rpmdb.sqlite`, [`bdb`] the EL7 Berkeley DB `Packages`);
 //! * [`stripped`]: rpm's stripped cpio payloads;
 //! * [`evr`]: `epoch:version-release` comparison, rpm's `rpmvercmp`;
 //! * [`tag`]: the tag numbers xiso reads.
 
+pub mod bdb;
 pub mod evr;
 pub mod header;
 pub mod package;

@@ -5,7 +5,10 @@
 //! `headerExport` writes it, i.e. without the 8-byte magic and reserved bytes
 //! that start a header in a package file. Roots made by rpm ≥ 4.16 hold them in
 //! SQLite (`var/lib/rpm/rpmdb.sqlite`, table `Packages(hnum, blob)`), read by
-//! [`super::sqlite`]. xiso never writes an rpmdb.
+//! [`super::sqlite`]; EL7 roots (the XCP-ng 8 installer) in a Berkeley DB hash
+//! (`var/lib/rpm/Packages`, keyed by the 4-byte header number; number 0 holds
+//! rpm's counter, not a header), read by [`super::bdb`]. SQLite wins when a
+//! root has both. xiso never writes an rpmdb.
 
 use std::fs;
 use std::io;
@@ -19,6 +22,8 @@ use crate::error::{Error, Result};
 
 /// Path of the SQLite rpmdb inside a root.
 pub const SQLITE_PATH: &str = "var/lib/rpm/rpmdb.sqlite";
+/// Path of the Berkeley DB rpmdb inside a root.
+pub const BDB_PATH: &str = "var/lib/rpm/Packages";
 
 /// A package as the rpmdb records it.
 #[derive(Debug, Clone)]
@@ -29,7 +34,7 @@ pub struct InstalledHeader {
     pub evr: String,
     /// Absolute paths the package owns.
     pub files: Vec<String>,
-    /// Which database it came from (`rpmdb-sqlite`).
+    /// Which database it came from (`rpmdb-sqlite`, `rpmdb-bdb`).
     pub source: &'static str,
 }
 
@@ -38,9 +43,12 @@ pub struct InstalledHeader {
 /// without its old file list would leave stale files behind.
 pub fn packages(root: &Path) -> Result<Vec<InstalledHeader>> {
     let path = root.join(SQLITE_PATH);
-    let data = match read_regular(&path)? {
-        Some(d) => d,
-        None => return Ok(Vec::new()),
+    let Some(data) = read_regular(&path)? else {
+        let bdb = root.join(BDB_PATH);
+        return match read_regular(&bdb)? {
+            Some(d) => bdb_packages(&d).map_err(|e| e.in_file(&bdb)),
+            None => Ok(Vec::new()),
+        };
     };
     let wal = root.join(format!("{SQLITE_PATH}-wal"));
     if read_regular(&wal)?.is_some_and(|w| !w.is_empty()) {
@@ -94,7 +102,7 @@ fn sqlite_packages(data: Vec<u8>) -> Result<Vec<InstalledHeader>> {
                 format!("Packages row {hnum} has no header blob"),
             ));
         };
-        out.push(from_blob(blob).map_err(|e| {
+        out.push(from_blob(blob, "rpmdb-sqlite").map_err(|e| {
             Error::corrupt(
                 e.offset().unwrap_or(0),
                 format!("Packages row {hnum}: {}", e.message()),
@@ -104,8 +112,25 @@ fn sqlite_packages(data: Vec<u8>) -> Result<Vec<InstalledHeader>> {
     Ok(out)
 }
 
-/// Parse a header blob as the rpmdb stores it (no magic) into a package.
-pub fn from_blob(blob: &[u8]) -> Result<InstalledHeader> {
+fn bdb_packages(data: &[u8]) -> Result<Vec<InstalledHeader>> {
+    let mut out = Vec::new();
+    for (key, blob) in super::bdb::hash_pairs(data)? {
+        if key.iter().all(|&b| b == 0) {
+            continue; // rpm's instance counter
+        }
+        out.push(from_blob(&blob, "rpmdb-bdb").map_err(|e| {
+            Error::corrupt(
+                e.offset().unwrap_or(0),
+                format!("Packages record {key:02x?}: {}", e.message()),
+            )
+        })?);
+    }
+    Ok(out)
+}
+
+/// Parse a header blob as the rpmdb stores it (no magic) into a package;
+/// `source` names the database.
+pub fn from_blob(blob: &[u8], source: &'static str) -> Result<InstalledHeader> {
     // Give it the intro a package file has, and read it as one.
     let mut bytes = Vec::with_capacity(blob.len() + 8);
     bytes.extend_from_slice(&[0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0]);
@@ -125,6 +150,6 @@ pub fn from_blob(blob: &[u8]) -> Result<InstalledHeader> {
         name: text(t::NAME)?,
         evr,
         files: file_list(&h)?.into_iter().map(|f| f.path).collect(),
-        source: "rpmdb-sqlite",
+        source,
     })
 }

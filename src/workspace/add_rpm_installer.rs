@@ -19,7 +19,8 @@
 //! * when a package of the same name is installed, the files the old version
 //!   owned and the new one does not are removed. The old file list comes from
 //!   xiso's own record of the packages it installed, else from the root's rpmdb
-//!   ([`crate::rpm::rpmdb`]: SQLite `rpmdb.sqlite`);
+//!   ([`crate::rpm::rpmdb`]: SQLite `rpmdb.sqlite`, else the EL7 Berkeley DB
+//!   `Packages`);
 //! * scriptlets are not run: the report lists them per package; the kernel
 //!   versions whose `lib/modules/KVER/` received files are reported so their
 //!   module indexes can be regenerated.
@@ -71,7 +72,7 @@ pub struct InstallerRpm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced: Option<String>,
     /// Where the replaced version's file list came from: `xiso` (its own
-    /// record) or `rpmdb-sqlite`.
+    /// record), `rpmdb-sqlite` or `rpmdb-bdb`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced_from: Option<String>,
     /// Paths written (files, directories, links, placeholders).
