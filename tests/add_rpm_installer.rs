@@ -235,6 +235,11 @@ fn replace_old_version_then_pack_keeps_owners_modes_links_and_devices() {
         fs::read_to_string(root.join("etc/xiso.conf")).unwrap(),
         "conf 2\n"
     );
+    // Reinstalled without it: the kept file is the same, so no .rpmnew (as rpm).
+    fs::remove_file(root.join("etc/xiso.conf.rpmnew")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&add_ok(&ws, &[&v2], &["--json"])).unwrap();
+    assert_eq!(r["packages"][0]["rpmnew"], serde_json::json!([]));
+    assert!(!root.join("etc/xiso.conf.rpmnew").exists());
 
     // pack: the rebuilt install.img carries owners, modes, links and the device node.
     let iso = t.path().join("out.iso");
@@ -633,4 +638,51 @@ fn rpmdb_berkeley_db_gives_the_old_file_list_and_stays_untouched() {
             .arg(db.join("Packages")),
     );
     replace_over_rpmdb(&ws, &v2, &db, "rpmdb-bdb");
+}
+
+#[test]
+fn symlinked_parents_are_followed_inside_the_root_only() {
+    let t = tmpdir("rpmi-symlinks");
+    let ws = workspace(t.path());
+    let root = ws.join("installer");
+    // EL7's /lib -> usr/lib, an absolute link, and one that climbs as far as it can.
+    fs::create_dir_all(root.join("usr/lib")).unwrap();
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+    std::os::unix::fs::symlink("/usr/share", root.join("opt/abs")).unwrap();
+    std::os::unix::fs::symlink("../../../../../../tmp", root.join("etc/escape")).unwrap();
+    let spec = "Name: xiso-links\nVersion: 1\nRelease: 1\nSummary: links\nLicense: MIT\n\
+        BuildArch: noarch\n\n%description\nparents through symlinks\n\n%install\n\
+        mkdir -p %{buildroot}/lib/modules/6.1.0-sym/extra %{buildroot}/opt/abs %{buildroot}/etc/escape\n\
+        echo ko > %{buildroot}/lib/modules/6.1.0-sym/extra/a.ko\n\
+        echo abs > %{buildroot}/opt/abs/xiso-abs\n\
+        echo esc > %{buildroot}/etc/escape/xiso-escape-check\n\n\
+        %files\n/lib/modules/6.1.0-sym/extra/a.ko\n/opt/abs/xiso-abs\n/etc/escape/xiso-escape-check\n";
+    let rpm = rpmbuild(t.path(), "links", spec, EPOCH, &[]);
+    let r: serde_json::Value = serde_json::from_str(&add_ok(&ws, &[&rpm], &["--json"])).unwrap();
+    assert_eq!(r["kernel_modules"], serde_json::json!(["6.1.0-sym"]));
+    assert_eq!(
+        fs::read_to_string(root.join("usr/lib/modules/6.1.0-sym/extra/a.ko")).unwrap(),
+        "ko\n"
+    );
+    assert!(root.join("lib").symlink_metadata().unwrap().is_symlink());
+    assert_eq!(
+        fs::read_to_string(root.join("usr/share/xiso-abs")).unwrap(),
+        "abs\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("tmp/xiso-escape-check")).unwrap(),
+        "esc\n"
+    );
+    assert!(!t.path().join("tmp").exists());
+    let m = manifest(&ws);
+    // In the header's (sorted) order: /etc/escape/…, /lib/…, /opt/abs/….
+    let files = &m["packages"][0]["files"];
+    assert_eq!(
+        files,
+        &serde_json::json!([
+            "tmp/xiso-escape-check",
+            "usr/lib/modules/6.1.0-sym/extra/a.ko",
+            "usr/share/xiso-abs"
+        ])
+    );
 }

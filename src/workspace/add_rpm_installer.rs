@@ -590,6 +590,12 @@ fn make_parents(root: &Path, rel: &str, rec: &mut Recorder, made: &mut Vec<Strin
     Ok(())
 }
 
+/// Whether two files hold the same bytes (`%config` files are small).
+fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
+    let read = |p: &Path| fs::read(p).map_err(|e| Error::io(e, "cannot read").in_file(p));
+    Ok(read(a)? == read(b)?)
+}
+
 /// Remove whatever is at `p` unless it is a directory.
 fn remove_non_dir(p: &Path) -> Result<()> {
     match fs::symlink_metadata(p) {
@@ -673,9 +679,9 @@ fn install(
             }
             InstallerKind::File => {
                 let exists = fs::symlink_metadata(&p).is_ok_and(|md| md.is_file());
-                if f.file.is_config() && exists && !opts.replace_config {
+                let rpmnew = f.file.is_config() && exists && !opts.replace_config;
+                if rpmnew {
                     rel = format!("{rel}.rpmnew");
-                    out.rpmnew.push(f.rel.clone());
                 }
                 let p = disk_path(root, &rel);
                 let count = link_count.get(&f.file.inode).copied().unwrap_or(1);
@@ -716,6 +722,16 @@ fn install(
                     ))
                     .map_err(werr(&p))?;
                     super::unpack::set_mtime(&file, Some(i64::from(f.file.mtime)));
+                }
+                if rpmnew {
+                    // rpm writes no .rpmnew when the kept file is the same.
+                    let kept = disk_path(root, &f.rel);
+                    if count == 1 && same_bytes(&p, &kept)? {
+                        fs::remove_file(&p).map_err(werr(&p))?;
+                        rel = f.rel.clone();
+                    } else {
+                        out.rpmnew.push(f.rel.clone());
+                    }
                 }
                 header.nlink = count;
                 rec.record(&rel, InstallerKind::File, header, ino);
