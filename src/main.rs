@@ -918,8 +918,8 @@ fn print_installer_rpm(
         match (&p.replaced, &p.replaced_from) {
             (Some(old), Some(from)) => writeln!(
                 out,
-                "installed {}-{}.{} into the installer root, replacing {} (file list from {from}; {} old paths removed)",
-                p.name, p.evr, p.arch, old, p.removed.len()
+                "installed {}-{}.{} into the installer root, replacing {} (its file list from {from})",
+                p.name, p.evr, p.arch, old
             )?,
             _ => writeln!(
                 out,

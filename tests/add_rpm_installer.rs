@@ -686,3 +686,69 @@ fn symlinked_parents_are_followed_inside_the_root_only() {
         ])
     );
 }
+
+/// The blob of row `i` in the generated databases below.
+fn blob(i: usize) -> Vec<u8> {
+    (0..(i * 37) % 9000)
+        .map(|j| ((i * 7 + j) % 256) as u8)
+        .collect()
+}
+
+#[test]
+fn sqlite_and_bdb_readers_return_every_row_of_large_tables() {
+    require_tool("python3");
+    require_tool("db5.3_load");
+    let t = tmpdir("rpmi-dbs");
+    let n = 400;
+    // SQLite with 1 KiB pages: interior pages, several levels, long overflow chains.
+    let db = t.path().join("t.sqlite");
+    let script = "import sqlite3,sys\n\
+        c=sqlite3.connect(sys.argv[1]); c.execute('pragma page_size=1024')\n\
+        c.execute('create table Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)')\n\
+        for i in range(1, int(sys.argv[2])+1):\n\
+        \x20   c.execute('insert into Packages values (?,?)', (i, bytes((i*7+j)%256 for j in range((i*37)%9000))))\n\
+        c.commit()\n";
+    ok_output(
+        Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&db)
+            .arg(n.to_string()),
+    );
+    let d = xiso::rpm::sqlite::Database::new(fs::read(&db).unwrap()).unwrap();
+    let root = d.table_root("Packages").unwrap().expect("Packages table");
+    let rows = d.rows(root).unwrap();
+    assert_eq!(rows.len(), n);
+    for (k, (rowid, values)) in rows.iter().enumerate() {
+        assert_eq!(*rowid, k as i64 + 1);
+        assert_eq!(values[0], xiso::rpm::sqlite::Value::Null);
+        assert_eq!(
+            values[1],
+            xiso::rpm::sqlite::Value::Blob(blob(k + 1)),
+            "row {rowid}"
+        );
+    }
+    // Berkeley DB hash with 512-byte pages: most values on overflow pages.
+    let mut txt =
+        String::from("VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nHEADER=END\n");
+    for i in 1..=n {
+        txt.push_str(&format!(" {:08x}\n ", (i as u32).swap_bytes()));
+        for b in blob(i) {
+            txt.push_str(&format!("{b:02x}"));
+        }
+        txt.push('\n');
+    }
+    txt.push_str("DATA=END\n");
+    let dump = t.path().join("dump.txt");
+    fs::write(&dump, txt).unwrap();
+    let bdb = t.path().join("Packages");
+    ok_output(Command::new("db5.3_load").arg("-f").arg(&dump).arg(&bdb));
+    let mut pairs = xiso::rpm::bdb::hash_pairs(&fs::read(&bdb).unwrap()).unwrap();
+    pairs.sort();
+    let mut want: Vec<(Vec<u8>, Vec<u8>)> = (1..=n)
+        .map(|i| ((i as u32).to_le_bytes().to_vec(), blob(i)))
+        .collect();
+    want.sort();
+    assert_eq!(pairs.len(), want.len());
+    assert!(pairs == want, "Berkeley DB pairs differ");
+}
