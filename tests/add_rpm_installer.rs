@@ -752,3 +752,33 @@ fn sqlite_and_bdb_readers_return_every_row_of_large_tables() {
     assert_eq!(pairs.len(), want.len());
     assert!(pairs == want, "Berkeley DB pairs differ");
 }
+
+#[test]
+fn files_another_rpmdb_package_owns_stay_when_the_old_version_goes() {
+    let t = tmpdir("rpmi-shared");
+    let ws = workspace(t.path());
+    let root = ws.join("installer");
+    let v1 = marker_rpm(t.path(), "1");
+    let v2 = marker_rpm(t.path(), "2");
+    let spec = "Name: xiso-sharer\nVersion: 1\nRelease: 1\nSummary: shares\nLicense: MIT\n\
+        BuildArch: noarch\n\n%description\nowns /etc/xiso-old too\n\n%install\n\
+        mkdir -p %{buildroot}/etc\necho old > %{buildroot}/etc/xiso-old\n\n\
+        %files\n/etc/xiso-old\n";
+    let sharer = rpmbuild(t.path(), "sharer", spec, EPOCH, &[]);
+    ok_output(rpm_root(&root).arg("--initdb"));
+    ok_output(
+        rpm_root(&root)
+            .args(["-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"])
+            .args(["--nodigest", "--replacefiles"])
+            .arg(&v1)
+            .arg(&sharer),
+    );
+    fs::write(root.join("etc/xiso-old"), "old\n").unwrap();
+    let r: serde_json::Value = serde_json::from_str(&add_ok(&ws, &[&v2], &["--json"])).unwrap();
+    assert_eq!(r["packages"][0]["replaced_from"], "rpmdb-sqlite");
+    assert_eq!(r["packages"][0]["removed"], serde_json::json!([]));
+    assert!(
+        root.join("etc/xiso-old").exists(),
+        "a file xiso-sharer owns was removed"
+    );
+}

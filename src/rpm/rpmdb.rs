@@ -60,22 +60,6 @@ pub fn packages(root: &Path) -> Result<Vec<InstalledHeader>> {
     sqlite_packages(data).map_err(|e| e.in_file(&path))
 }
 
-/// The installed package called `name`, if any (several of one name, as
-/// multilib has them: their files together).
-pub fn installed(root: &Path, name: &str) -> Result<Option<InstalledHeader>> {
-    let mut found: Option<InstalledHeader> = None;
-    for p in packages(root)? {
-        if p.name != name {
-            continue;
-        }
-        match &mut found {
-            Some(f) => f.files.extend(p.files),
-            None => found = Some(p),
-        }
-    }
-    Ok(found)
-}
-
 /// A regular file's bytes; `None` when absent. A symlink is not followed: it
 /// could point outside the root.
 fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {

@@ -121,6 +121,8 @@ struct PackagePlan {
     scriptlets: Vec<String>,
     /// The version it replaces: evr, where the list came from, its files.
     old: Option<(String, String, Vec<String>)>,
+    /// Paths other packages of the rpmdb own: never removed with the old version.
+    protected: HashSet<String>,
 }
 
 /// Install `pkgs` into the installer root of the workspace `dir`.
@@ -156,7 +158,9 @@ pub fn add_rpms_installer(
     let mut kvers = BTreeSet::new();
     for plan in plans {
         let r = install(&root, &mut m, plan, opts, &ids, &mut report.warnings)?;
-        for f in m.packages.last().map(|p| &p.files).into_iter().flatten() {
+        // Modules added and modules of the old version removed both change the index.
+        let added = m.packages.last().map(|p| &p.files).into_iter().flatten();
+        for f in added.chain(&r.removed) {
             if let Some(k) = kernel_version(f) {
                 kvers.insert(k.to_string());
             }
@@ -273,29 +277,42 @@ fn plan_package(root: &Path, path: &Path, m: &InstallerManifest) -> Result<Packa
         .in_path("payload"));
     }
 
+    // The rpmdb is read whenever it exists: it names the old version when xiso
+    // did not install one, and the files other packages own, which stay.
+    let db = rpmdb::packages(root)?;
+    let resolved = |files: &[String]| -> Vec<String> {
+        files
+            .iter()
+            .filter_map(|f| normalize_name(f.trim_start_matches('/')).ok())
+            .filter(|rel| !rel.is_empty())
+            .filter_map(|rel| resolve_parents(root, &rel).ok())
+            .collect()
+    };
     let old = match m.packages.iter().find(|p| p.name == name) {
         Some(p) => Some((p.evr.clone(), "xiso".to_string(), p.files.clone())),
-        None => match rpmdb::installed(root, &name)? {
-            Some(old) => {
-                let mut list = Vec::new();
-                for f in &old.files {
-                    let Ok(rel) = normalize_name(f.trim_start_matches('/')) else {
-                        continue;
-                    };
-                    if rel.is_empty() {
-                        continue;
-                    }
-                    if let Ok(r) = resolve_parents(root, &rel) {
-                        list.push(r);
-                    }
+        None => {
+            let mut found: Option<(String, String, Vec<String>)> = None;
+            for p in db.iter().filter(|p| p.name == name) {
+                let files = resolved(&p.files);
+                match &mut found {
+                    Some(f) => f.2.extend(files),
+                    None => found = Some((p.evr.clone(), p.source.to_string(), files)),
                 }
-                Some((old.evr, old.source.to_string(), list))
             }
-            None => None,
-        },
+            found
+        }
+    };
+    let protected: HashSet<String> = if old.is_some() {
+        db.iter()
+            .filter(|p| p.name != name)
+            .flat_map(|p| resolved(&p.files))
+            .collect()
+    } else {
+        HashSet::new()
     };
     Ok(PackagePlan {
         path: path.to_path_buf(),
+        protected,
         name,
         evr,
         arch,
@@ -784,6 +801,7 @@ fn install(
             .iter()
             .filter(|p| p.name != plan.name)
             .flat_map(|p| p.files.iter().map(String::as_str))
+            .chain(plan.protected.iter().map(String::as_str))
             .collect();
         let mut gone: Vec<&String> = old_files
             .iter()
