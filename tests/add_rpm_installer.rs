@@ -782,3 +782,46 @@ fn files_another_rpmdb_package_owns_stay_when_the_old_version_goes() {
         "a file xiso-sharer owns was removed"
     );
 }
+
+/// Read a whole package through the payload reader; errors are fine, panics are not.
+fn read_all(bytes: Vec<u8>) -> bool {
+    let Ok(mut p) = xiso::rpm::Payload::from_reader(Box::new(std::io::Cursor::new(bytes))) else {
+        return false;
+    };
+    loop {
+        match p.next_entry() {
+            Ok(Some(_)) => {
+                if std::io::copy(&mut p.data(), &mut std::io::sink()).is_err() {
+                    return false;
+                }
+            }
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn truncated_or_flipped_packages_are_errors_never_panics() {
+    // newc uncompressed, stripped uncompressed, gzip.
+    for name in [
+        "v4_rpm-basic-2.3.4-5.el9.noarch.rpm",
+        "v6_rpm-file-attrs-1.0-1.noarch.rpm",
+        "Archer-3.4.5-6.x86_64.rpm",
+    ] {
+        let bytes = fs::read(common::testdata_rpm(name)).unwrap();
+        assert!(read_all(bytes.clone()), "{name} does not read");
+        let start = payload_start(&common::testdata_rpm(name));
+        for cut in (0..bytes.len()).step_by(3) {
+            assert!(
+                !read_all(bytes[..cut].to_vec()),
+                "{name} cut at {cut} reads"
+            );
+        }
+        for at in start.saturating_sub(64)..bytes.len() {
+            let mut b = bytes.clone();
+            b[at] ^= 0xff;
+            let _ = read_all(b);
+        }
+    }
+}

@@ -327,6 +327,14 @@ impl Payload {
             }
         };
         let Some(e) = cpio.next_entry().map_err(|e| e.in_path("payload"))? else {
+            if cpio.archives_ended() == 0 {
+                // rpm always writes a trailer, even for a package without files.
+                return Err(Error::corrupt(
+                    cpio.position(),
+                    "the payload ends before its cpio trailer (truncated)",
+                )
+                .in_path("payload"));
+            }
             return Ok(None);
         };
         let bad = |msg: String| Error::corrupt(e.offset, msg).in_path("payload");

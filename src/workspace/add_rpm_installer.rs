@@ -277,6 +277,10 @@ fn plan_package(root: &Path, path: &Path, m: &InstallerManifest) -> Result<Packa
         .in_path("payload"));
     }
 
+    // The file as long as its signature header says (rpm refuses a short one);
+    // after the payload, whose damage is told more precisely.
+    crate::rpm::Package::open(path)?.check_size()?;
+
     // The rpmdb is read whenever it exists: it names the old version when xiso
     // did not install one, and the files other packages own, which stay.
     let db = rpmdb::packages(root)?;
