@@ -45,6 +45,7 @@ use super::installer::{
     check_parents_on_disk, disk_path, normalize_name, DiskState, InstalledPackage, InstallerEntry,
     InstallerKind, InstallerManifest, INSTALLER_DIR,
 };
+use super::installer_root::{check_type_on_disk, lookup, resolve_parents, Ids};
 use crate::error::{Error, Result};
 use crate::initrd::cpio::{mode, CpioHeader};
 use crate::rpm::payload::{Payload, RpmFile};
@@ -355,136 +356,6 @@ fn scriptlets(h: &crate::rpm::Header) -> Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// Follow symlinks among the parents of `rel` inside `root`, as rpm does in a
-/// chroot: an absolute target restarts at the root, `..` stops at it. The last
-/// component is not followed (a package's symlink replaces a symlink).
-fn resolve_parents(root: &Path, rel: &str) -> Result<String> {
-    let mut parts: Vec<&str> = rel.split('/').collect();
-    let last = parts.pop().unwrap_or_default().to_string();
-    let mut queue: std::collections::VecDeque<String> =
-        parts.into_iter().map(str::to_string).collect();
-    let mut cur: Vec<String> = Vec::new();
-    let mut hops = 0;
-    while let Some(c) = queue.pop_front() {
-        match c.as_str() {
-            "" | "." => continue,
-            ".." => {
-                cur.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let mut p = root.to_path_buf();
-        p.extend(&cur);
-        p.push(&c);
-        match fs::symlink_metadata(&p) {
-            Ok(md) if md.file_type().is_symlink() => {
-                hops += 1;
-                if hops > 40 {
-                    return Err(Error::invalid(format!(
-                        "{rel}: too many levels of symbolic links in the installer root"
-                    ))
-                    .in_file(&p));
-                }
-                let t =
-                    fs::read_link(&p).map_err(|e| Error::io(e, "cannot read link").in_file(&p))?;
-                let t = t.to_str().ok_or_else(|| {
-                    Error::unsupported(format!("{rel}: symlink target is not UTF-8")).in_file(&p)
-                })?;
-                if t.starts_with('/') {
-                    cur.clear();
-                }
-                for comp in t.split('/').rev() {
-                    queue.push_front(comp.to_string());
-                }
-            }
-            _ => cur.push(c),
-        }
-    }
-    cur.push(last);
-    Ok(cur.join("/"))
-}
-
-/// A directory cannot replace a file, nor a file a directory (rpm fails too).
-fn check_type_on_disk(root: &Path, rel: &str, kind: InstallerKind, shown: &str) -> Result<()> {
-    let p = disk_path(root, rel);
-    let md = match fs::symlink_metadata(&p) {
-        Ok(md) => md,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(e, "cannot stat").in_file(&p)),
-    };
-    let ft = md.file_type();
-    if kind == InstallerKind::Dir && !ft.is_dir() && !ft.is_symlink() {
-        return Err(Error::invalid(format!(
-            "{shown}: the package has a directory where the installer root has a file"
-        )));
-    }
-    if kind != InstallerKind::Dir && ft.is_dir() {
-        return Err(Error::invalid(format!(
-            "{shown}: the package has a file where the installer root has a directory"
-        )));
-    }
-    Ok(())
-}
-
-/// User and group names of the installer root (`/etc/passwd`, `/etc/group`).
-struct Ids {
-    users: HashMap<String, u32>,
-    groups: HashMap<String, u32>,
-}
-
-impl Ids {
-    fn read(root: &Path) -> Ids {
-        Ids {
-            users: read_id_file(&root.join("etc/passwd")),
-            groups: read_id_file(&root.join("etc/group")),
-        }
-    }
-}
-
-/// `name:x:id:…` lines; only a regular file is read (a symlink could point
-/// outside the root).
-fn read_id_file(p: &Path) -> HashMap<String, u32> {
-    let mut out = HashMap::new();
-    let ok = fs::symlink_metadata(p).is_ok_and(|md| md.is_file());
-    let text = if ok {
-        fs::read(p).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    for line in String::from_utf8_lossy(&text).lines() {
-        let mut f = line.split(':');
-        if let (Some(name), Some(_), Some(id)) = (f.next(), f.next(), f.next()) {
-            if let Ok(id) = id.trim().parse() {
-                out.entry(name.to_string()).or_insert(id);
-            }
-        }
-    }
-    out.entry("root".into()).or_insert(0);
-    out
-}
-
-fn lookup(
-    map: &HashMap<String, u32>,
-    name: &str,
-    what: &str,
-    file: &str,
-    warnings: &mut Vec<String>,
-) -> u32 {
-    match map.get(name) {
-        Some(&id) => id,
-        None => {
-            let w = format!(
-                "{what} {name} does not exist in the installer root - using root (for {file})"
-            );
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
-            0
-        }
-    }
 }
 
 /// Manifest bookkeeping while a package is written.

@@ -23,6 +23,7 @@ mod answerfile;
 mod boot_args;
 pub mod installer;
 mod installer_pack;
+mod installer_root;
 mod installer_unpack;
 pub mod manifest;
 mod pack;
