@@ -825,3 +825,47 @@ fn truncated_or_flipped_packages_are_errors_never_panics() {
         }
     }
 }
+
+#[test]
+fn every_payload_compressor_rpmbuild_writes_installs() {
+    let t = tmpdir("rpmi-codecs");
+    let ws = workspace(t.path());
+    let root = ws.join("installer");
+    for (io, compressor) in [
+        ("w9.gzdio", "gzip"),
+        ("w9.bzdio", "bzip2"),
+        ("w6.xzdio", "xz"),
+        ("w6.lzdio", "lzma"),
+        ("w19.zstdio", "zstd"),
+        ("w.ufdio", "none"),
+    ] {
+        let spec = format!(
+            "Name: xiso-codec-{compressor}\nVersion: 1\nRelease: 1\nSummary: codec\nLicense: MIT\n\
+             BuildArch: noarch\n\n%description\npayload {compressor}\n\n%install\n\
+             mkdir -p %{{buildroot}}/usr/share/xiso-codec\n\
+             seq 1 20000 > %{{buildroot}}/usr/share/xiso-codec/{compressor}\n\n\
+             %files\n/usr/share/xiso-codec/{compressor}\n"
+        );
+        let define = format!("_binary_payload {io}");
+        let rpm = rpmbuild(t.path(), compressor, &spec, EPOCH, &[&define]);
+        let stated = ok_output(
+            Command::new("rpm")
+                .args([
+                    "-qp",
+                    "--nosignature",
+                    "--nodigest",
+                    "--qf",
+                    "%{PAYLOADCOMPRESSOR}",
+                ])
+                .arg(&rpm),
+        );
+        let stated = String::from_utf8_lossy(&stated.stdout).into_owned();
+        if compressor != "none" {
+            assert_eq!(stated, compressor, "rpmbuild ignored {io}");
+        }
+        add_ok(&ws, &[&rpm], &[]);
+        let got = fs::read_to_string(root.join("usr/share/xiso-codec").join(compressor)).unwrap();
+        let want: String = (1..=20000).map(|i| format!("{i}\n")).collect();
+        assert!(got == want, "{compressor}: content differs");
+    }
+}
