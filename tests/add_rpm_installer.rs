@@ -869,3 +869,35 @@ fn every_payload_compressor_rpmbuild_writes_installs() {
         assert!(got == want, "{compressor}: content differs");
     }
 }
+
+#[test]
+fn packages_of_one_command_that_disagree_on_a_path_change_nothing() {
+    let t = tmpdir("rpmi-conflict");
+    let ws = workspace(t.path());
+    let pkg = |name: &str, install: &str, files: &str| {
+        let spec = format!(
+            "Name: {name}\nVersion: 1\nRelease: 1\nSummary: c\nLicense: MIT\nBuildArch: noarch\n\n\
+             %description\nc\n\n%install\nmkdir -p %{{buildroot}}/opt\n{install}\n\n%files\n{files}\n"
+        );
+        rpmbuild(t.path(), name, &spec, EPOCH, &[])
+    };
+    let file = pkg(
+        "xiso-file",
+        "echo f > %{buildroot}/opt/xiso-c",
+        "/opt/xiso-c",
+    );
+    let dir = pkg(
+        "xiso-dir",
+        "mkdir -p %{buildroot}/opt/xiso-c && echo x > %{buildroot}/opt/xiso-c/x",
+        "/opt/xiso-c/x",
+    );
+    let before = snapshot(&ws);
+    for order in [[&file, &dir], [&dir, &file]] {
+        let o = add(&ws, &[order[0].as_path(), order[1].as_path()], &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("/opt/xiso-c"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert_eq!(snapshot(&ws), before);
+    }
+}

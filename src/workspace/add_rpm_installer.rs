@@ -147,11 +147,15 @@ pub fn add_rpms_installer(
     // Check everything first.
     let mut plans = Vec::with_capacity(pkgs.len());
     let mut names = HashSet::new();
+    // Path -> (is a directory, package): packages checked against the disk alone
+    // could still disagree with each other.
+    let mut kinds: HashMap<String, (bool, String)> = HashMap::new();
     for p in pkgs {
         let plan = plan_package(&root, p, &m).map_err(|e| e.in_file(p))?;
         if !names.insert(plan.name.clone()) {
             return Err(Error::invalid(format!("package {} is given twice", plan.name)).in_file(p));
         }
+        check_against_earlier(&plan, &mut kinds).map_err(|e| e.in_file(p))?;
         plans.push(plan);
     }
 
@@ -171,6 +175,51 @@ pub fn add_rpms_installer(
     report.kernel_modules = kvers.into_iter().collect();
     m.save(dir)?;
     Ok(report)
+}
+
+/// Refuse a package whose file is a directory in an earlier package of the same
+/// command, or the reverse, or whose path goes through a file of one.
+fn check_against_earlier(
+    plan: &PackagePlan,
+    kinds: &mut HashMap<String, (bool, String)>,
+) -> Result<()> {
+    let conflict = |path: &str, other: &str| {
+        Err(Error::invalid(format!(
+            "/{path}: {} needs a directory where {other} has a file, or the reverse",
+            plan.name
+        )))
+    };
+    for f in plan.files.iter().filter(|f| !f.rel.is_empty()) {
+        let is_dir = f.kind == InstallerKind::Dir;
+        if let Some((d, other)) = kinds.get(&f.rel) {
+            if *d != is_dir && other != &plan.name {
+                return conflict(&f.rel, other);
+            }
+        }
+        let mut prefix = f.rel.as_str();
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            if let Some((false, other)) = kinds.get(parent) {
+                if other != &plan.name {
+                    return conflict(parent, other);
+                }
+            }
+            prefix = parent;
+        }
+    }
+    for f in plan.files.iter().filter(|f| !f.rel.is_empty()) {
+        kinds.insert(
+            f.rel.clone(),
+            (f.kind == InstallerKind::Dir, plan.name.clone()),
+        );
+        let mut prefix = f.rel.as_str();
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            kinds
+                .entry(parent.to_string())
+                .or_insert_with(|| (true, plan.name.clone()));
+            prefix = parent;
+        }
+    }
+    Ok(())
 }
 
 /// `KVER` when `rel` lies under `lib/modules/KVER/` or `usr/lib/modules/KVER/`.
