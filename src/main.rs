@@ -268,7 +268,8 @@ enum Command {
     /// rebuilds install.img with them). %ghost files are not created; an existing
     /// %config file is kept and the new one written as PATH.rpmnew (--replace-config
     /// overwrites). A package of the same name already installed (by xiso, else in the
-    /// root's rpmdb.sqlite) is replaced: files only the old version owned are removed.
+    /// root's rpmdb: rpmdb.sqlite or EL7's Berkeley DB Packages) is replaced: files only
+    /// the old version owned are removed.
     /// Scriptlets are NOT run: they are listed. The rpmdb is left untouched; xiso records
     /// the package in DIR/.xiso/installer. Every package is checked before anything is
     /// written. Example: xiso add-rpm --installer work/ kmod-mydriver-1.0-1.x86_64.rpm

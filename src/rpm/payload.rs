@@ -32,6 +32,10 @@ use crate::initrd::cpio::{mode, CpioHeader, CpioReader, MAX_LINK_TARGET};
 use crate::initrd::stream::decoder;
 use crate::initrd::{detect, Codec};
 
+/// The inner path errors about the payload name: their offsets count bytes of
+/// the decompressed cpio stream, not of the file.
+pub const PAYLOAD: &str = "payload (decompressed)";
+
 /// One file of a package, as the main header describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpmFile {
@@ -305,7 +309,7 @@ impl Payload {
                 let content = &self.content;
                 let next = r
                     .next_entry(&|i| content.get(i).copied())
-                    .map_err(|e| e.in_path("payload"))?;
+                    .map_err(|e| e.in_path(PAYLOAD))?;
                 let Some((file, offset)) = next else {
                     return Ok(None);
                 };
@@ -326,18 +330,18 @@ impl Payload {
                 }));
             }
         };
-        let Some(e) = cpio.next_entry().map_err(|e| e.in_path("payload"))? else {
+        let Some(e) = cpio.next_entry().map_err(|e| e.in_path(PAYLOAD))? else {
             if cpio.archives_ended() == 0 {
                 // rpm always writes a trailer, even for a package without files.
                 return Err(Error::corrupt(
                     cpio.position(),
                     "the payload ends before its cpio trailer (truncated)",
                 )
-                .in_path("payload"));
+                .in_path(PAYLOAD));
             }
             return Ok(None);
         };
-        let bad = |msg: String| Error::corrupt(e.offset, msg).in_path("payload");
+        let bad = |msg: String| Error::corrupt(e.offset, msg).in_path(PAYLOAD);
         let name = String::from_utf8(e.name.clone()).map_err(|_| {
             bad(format!(
                 "member name {:?} is not UTF-8",
@@ -374,20 +378,20 @@ impl Payload {
         let d = match &mut self.members {
             Members::Newc(c) => c
                 .read_data(MAX_LINK_TARGET)
-                .map_err(|e| e.at(at).in_path("payload"))?,
+                .map_err(|e| e.at(at).in_path(PAYLOAD))?,
             Members::Stripped(r) => {
                 let mut v = Vec::new();
                 r.data()
                     .take(u64::from(MAX_LINK_TARGET))
                     .read_to_end(&mut v)
                     .map_err(|e| {
-                        Error::corrupt(at, format!("symlink target: {e}")).in_path("payload")
+                        Error::corrupt(at, format!("symlink target: {e}")).in_path(PAYLOAD)
                     })?;
                 v
             }
         };
         String::from_utf8(d)
-            .map_err(|_| Error::corrupt(at, "symlink target is not UTF-8").in_path("payload"))
+            .map_err(|_| Error::corrupt(at, "symlink target is not UTF-8").in_path(PAYLOAD))
     }
 
     /// Offset of the next byte in the decompressed cpio stream.
@@ -403,7 +407,7 @@ impl Payload {
         while let Some(e) = self.next_entry()? {
             let at = self.position();
             io::copy(&mut self.data(), &mut io::sink()).map_err(|err| {
-                Error::corrupt(at, format!("member data: {err}")).in_path("payload")
+                Error::corrupt(at, format!("member data: {err}")).in_path(PAYLOAD)
             })?;
             let _ = e;
         }

@@ -48,7 +48,7 @@ use super::installer::{
 use super::installer_root::{check_type_on_disk, lookup, resolve_parents, Ids};
 use crate::error::{Error, Result};
 use crate::initrd::cpio::{mode, CpioHeader};
-use crate::rpm::payload::{Payload, RpmFile};
+use crate::rpm::payload::{Payload, RpmFile, PAYLOAD};
 use crate::rpm::{rpmdb, tag};
 
 /// Options for [`add_rpms_installer`].
@@ -304,12 +304,12 @@ fn plan_package(root: &Path, path: &Path, m: &InstallerManifest) -> Result<Packa
                     f.file.path, e.header.mode, f.file.mode
                 ),
             )
-            .in_path("payload"));
+            .in_path(PAYLOAD));
         }
         seen[e.file] = true;
         let at = payload.position();
         io::copy(&mut payload.data(), &mut io::sink()).map_err(|err| {
-            Error::corrupt(at, format!("{}: {err}", f.file.path)).in_path("payload")
+            Error::corrupt(at, format!("{}: {err}", f.file.path)).in_path(PAYLOAD)
         })?;
     }
     if let Some(missing) = files
@@ -324,7 +324,7 @@ fn plan_package(root: &Path, path: &Path, m: &InstallerManifest) -> Result<Packa
                 missing.0.file.path
             ),
         )
-        .in_path("payload"));
+        .in_path(PAYLOAD));
     }
 
     // The file as long as its signature header says (rpm refuses a short one);
@@ -655,7 +655,7 @@ fn install(
                     let at = payload.position();
                     io::copy(&mut payload.data(), &mut file).map_err(|err| {
                         Error::corrupt(at, format!("{}: {err}", f.file.path))
-                            .in_path("payload")
+                            .in_path(PAYLOAD)
                             .in_file(&plan.path)
                     })?;
                     file.set_permissions(fs::Permissions::from_mode(
