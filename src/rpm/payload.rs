@@ -173,7 +173,11 @@ pub fn file_list(h: &Header) -> Result<Vec<RpmFile>> {
             link_to: text(&links, i, ""),
             mtime: num(&mtimes, i).min(u64::from(u32::MAX)) as u32,
             rdev: num(&rdevs, i),
-            inode: (num(&devices, i), num(&inodes, i)),
+            // Without FILEINODES (rpm 3) no two files are links of each other.
+            inode: match &inodes {
+                Some(v) => (num(&devices, i), v[i]),
+                None => (u64::MAX, i as u64),
+            },
             size: num(&sizes, i),
         });
     }

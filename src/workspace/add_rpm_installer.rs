@@ -503,8 +503,15 @@ impl<'a> Recorder<'a> {
     }
 }
 
-/// Make the missing parents of `rel` (0755 root:root, as rpm's `fsmMkdirs`).
-fn make_parents(root: &Path, rel: &str, rec: &mut Recorder, made: &mut Vec<String>) -> Result<()> {
+/// Make the missing parents of `rel` (0755 root:root, as rpm's `fsmMkdirs`;
+/// the time of the file that needs them).
+fn make_parents(
+    root: &Path,
+    rel: &str,
+    mtime: u32,
+    rec: &mut Recorder,
+    made: &mut Vec<String>,
+) -> Result<()> {
     let comps: Vec<&str> = rel.split('/').collect();
     for n in 1..comps.len() {
         let prefix = comps[..n].join("/");
@@ -522,6 +529,7 @@ fn make_parents(root: &Path, rel: &str, rec: &mut Recorder, made: &mut Vec<Strin
             CpioHeader {
                 mode: mode::S_IFDIR | 0o755,
                 nlink: 2,
+                mtime,
                 ..CpioHeader::default()
             },
             ino,
@@ -588,7 +596,7 @@ fn install(
         if f.rel.is_empty() {
             continue; // the root directory itself: the image's own stays
         }
-        make_parents(root, &f.rel, &mut rec, &mut written)?;
+        make_parents(root, &f.rel, f.file.mtime, &mut rec, &mut written)?;
         let uid = lookup(&ids.users, &f.file.user, "user", &f.file.path, warnings);
         let gid = lookup(&ids.groups, &f.file.group, "group", &f.file.path, warnings);
         let mut header = CpioHeader {
