@@ -469,3 +469,98 @@ impl Read for Labelled {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A main header with these (tag, type, count, value bytes) entries.
+    fn header(entries: &[(u32, u32, u32, Vec<u8>)]) -> Header {
+        let mut store = Vec::new();
+        let mut index = Vec::new();
+        for (tag, ty, count, value) in entries {
+            // Align integers as rpm does (not needed by the reader, but realistic).
+            while *ty == 4 && store.len() % 4 != 0 {
+                store.push(0);
+            }
+            for x in [*tag, *ty, store.len() as u32, *count] {
+                index.extend(x.to_be_bytes());
+            }
+            store.extend(value);
+        }
+        let mut v = vec![0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0];
+        v.extend((entries.len() as u32).to_be_bytes());
+        v.extend((store.len() as u32).to_be_bytes());
+        v.extend(index);
+        v.extend(store);
+        Header::read(&mut &v[..], 0).unwrap()
+    }
+
+    fn strings(v: &[&str]) -> Vec<u8> {
+        v.iter().flat_map(|s| s.bytes().chain([0])).collect()
+    }
+
+    fn int32(v: &[u32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_be_bytes()).collect()
+    }
+
+    fn int16(v: &[u16]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_be_bytes()).collect()
+    }
+
+    #[test]
+    fn file_list_joins_dirnames_and_defaults_owners() {
+        let h = header(&[
+            (t::FILEMODES, 3, 2, int16(&[0o100644, 0o120777])),
+            (t::DIRINDEXES, 4, 2, int32(&[1, 0])),
+            (t::BASENAMES, 8, 2, strings(&["a", "b"])),
+            (t::DIRNAMES, 8, 2, strings(&["/usr/", "/etc/"])),
+            (t::FILELINKTOS, 8, 2, strings(&["", "a"])),
+        ]);
+        let f = file_list(&h).unwrap();
+        assert_eq!(f[0].path, "/etc/a");
+        assert_eq!(f[1].path, "/usr/b");
+        assert_eq!(f[1].link_to, "a");
+        assert_eq!((f[0].user.as_str(), f[0].group.as_str()), ("root", "root"));
+        // No FILEINODES: no hard links.
+        assert_ne!(f[0].inode, f[1].inode);
+    }
+
+    #[test]
+    fn file_list_refuses_inconsistent_arrays_and_dotdot() {
+        let bad = [
+            // DIRINDEX past DIRNAMES
+            vec![
+                (t::FILEMODES, 3, 1, int16(&[0o100644])),
+                (t::DIRINDEXES, 4, 1, int32(&[5])),
+                (t::BASENAMES, 8, 1, strings(&["a"])),
+                (t::DIRNAMES, 8, 1, strings(&["/etc/"])),
+            ],
+            // two modes for one file
+            vec![
+                (t::FILEMODES, 3, 2, int16(&[0o100644, 0o100644])),
+                (t::DIRINDEXES, 4, 1, int32(&[0])),
+                (t::BASENAMES, 8, 1, strings(&["a"])),
+                (t::DIRNAMES, 8, 1, strings(&["/etc/"])),
+            ],
+            // a path with ..
+            vec![
+                (t::FILEMODES, 3, 1, int16(&[0o100644])),
+                (t::OLDFILENAMES, 8, 1, strings(&["/etc/../../x"])),
+            ],
+            // files without modes
+            vec![(t::OLDFILENAMES, 8, 1, strings(&["/etc/x"]))],
+        ];
+        for entries in bad {
+            let err = file_list(&header(&entries)).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Corrupt, "{err}");
+        }
+    }
+
+    #[test]
+    fn device_numbers_split_as_glibc() {
+        assert_eq!(split_dev(0x0103), (1, 3));
+        assert_eq!(split_dev((259 << 8) | 0x12), (259, 0x12));
+        assert_eq!(split_dev(0x0010_0103), (1, 0x103));
+    }
+}

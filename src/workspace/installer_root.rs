@@ -143,3 +143,44 @@ pub(crate) fn lookup(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn parents_resolve_inside_the_root() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        fs::create_dir_all(root.join("usr/lib")).unwrap();
+        symlink("usr/lib", root.join("lib")).unwrap();
+        symlink("/usr/lib", root.join("abs")).unwrap();
+        symlink("../../../../..", root.join("usr/up")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+        let r = |rel: &str| resolve_parents(root, rel);
+        assert_eq!(r("lib/modules/k/a.ko").unwrap(), "usr/lib/modules/k/a.ko");
+        assert_eq!(r("abs/x").unwrap(), "usr/lib/x");
+        assert_eq!(r("usr/up/etc/x").unwrap(), "etc/x");
+        // The last component is not followed.
+        assert_eq!(r("lib").unwrap(), "lib");
+        assert!(r("loop/x").is_err());
+    }
+
+    #[test]
+    fn ids_from_passwd_and_group() {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir(t.path().join("etc")).unwrap();
+        fs::write(
+            t.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nada:x:1001:1001::/:\nbad line\n",
+        )
+        .unwrap();
+        let ids = Ids::read(t.path());
+        assert_eq!(ids.users.get("ada"), Some(&1001));
+        assert_eq!(ids.groups.get("root"), Some(&0));
+        let mut w = Vec::new();
+        assert_eq!(lookup(&ids.users, "bob", "user", "/x", &mut w), 0);
+        assert_eq!(w.len(), 1);
+    }
+}
