@@ -751,6 +751,27 @@ fn sqlite_and_bdb_readers_return_every_row_of_large_tables() {
     want.sort();
     assert_eq!(pairs.len(), want.len());
     assert!(pairs == want, "Berkeley DB pairs differ");
+
+    // Damaged databases are errors or other rows, never panics.
+    let (sq, bd) = (fs::read(&db).unwrap(), fs::read(&bdb).unwrap());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..600 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut s = sq.clone();
+        let i = (x as usize) % s.len();
+        s[i] ^= (x >> 32) as u8 | 1;
+        if let Ok(d) = xiso::rpm::sqlite::Database::new(s) {
+            if let Ok(Some(root)) = d.table_root("Packages") {
+                let _ = d.rows(root);
+            }
+        }
+        let mut b = bd.clone();
+        let i = (x as usize >> 3) % b.len();
+        b[i] ^= (x >> 40) as u8 | 1;
+        let _ = xiso::rpm::bdb::hash_pairs(&b);
+    }
 }
 
 #[test]
