@@ -38,7 +38,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::installer::{
@@ -639,7 +639,12 @@ fn install(
                 } else {
                     None
                 };
-                remove_non_dir(&p)?;
+                // A lone regular file is rewritten in place; anything else (a link
+                // of a hard-link set, a symlink) is replaced by a new inode.
+                let lone = fs::symlink_metadata(&p).is_ok_and(|md| md.is_file() && md.nlink() == 1);
+                if linked.is_some() || !lone {
+                    remove_non_dir(&p)?;
+                }
                 let ino = match &linked {
                     Some((first, ino)) => {
                         fs::hard_link(disk_path(root, first), &p).map_err(werr(&p))?;

@@ -251,10 +251,11 @@ impl InstallerManifest {
             std::process::id()
         ));
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            // Buffered: serde_json writes token by token.
+            let mut f = std::io::BufWriter::new(fs::File::create(&tmp)?);
             serde_json::to_writer(&mut f, self)?;
             f.write_all(b"\n")?;
-            f.sync_all()
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()
         };
         write().and_then(|_| fs::rename(&tmp, &path)).map_err(|e| {
             let _ = fs::remove_file(&tmp);
