@@ -17,6 +17,8 @@ PKGS=(
     busybox-static cpio gzip bzip2 xz-utils zstd python3
     # repository (the Debian package rpm also provides rpmbuild, used by tests/add_rpm.rs)
     createrepo-c rpm dnf
+    # an EL7-style Berkeley DB rpmdb for tests/add_rpm_installer.rs (db5.3_load -t hash)
+    db5.3-util
     # repository signatures (xiso sign is checked with gpg --verify)
     gnupg
     # reproducible timestamps for tools without SOURCE_DATE_EPOCH support

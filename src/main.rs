@@ -260,6 +260,20 @@ enum Command {
     /// A repomd.xml.asc signature is removed: the repository must be signed again.
     ///
     /// Example: xiso unpack xcp-ng.iso work/ && xiso add-rpm work/ xen-hypervisor-4.17.5-2.x86_64.rpm && xiso pack work/ custom.iso
+    ///
+    /// With --installer the packages go into the installer root (DIR/installer/, the
+    /// files of install.img) instead: payloads (gzip, bzip2, xz, lzma, zstd) are
+    /// extracted with the header's modes and owners (names looked up in the root's
+    /// /etc/passwd and /etc/group; unknown ones become root, with a warning), symlinks,
+    /// hard links and device nodes (recorded in DIR/.xiso/installer, so `xiso pack`
+    /// rebuilds install.img with them). %ghost files are not created; an existing
+    /// %config file is kept and the new one written as PATH.rpmnew (--replace-config
+    /// overwrites). A package of the same name already installed (by xiso, else in the
+    /// root's rpmdb: rpmdb.sqlite or EL7's Berkeley DB Packages) is replaced: files only
+    /// the old version owned are removed.
+    /// Scriptlets are NOT run: they are listed. The rpmdb is left untouched; xiso records
+    /// the package in DIR/.xiso/installer. Every package is checked before anything is
+    /// written. Example: xiso add-rpm --installer work/ kmod-mydriver-1.0-1.x86_64.rpm
     AddRpm {
         /// The workspace made by `xiso unpack`.
         dir: PathBuf,
@@ -278,6 +292,12 @@ enum Command {
         /// Do not refuse packages whose requires nothing in the repository provides.
         #[arg(long)]
         no_deps_check: bool,
+        /// Install into the installer root (DIR/installer/) instead of the ISO repository.
+        #[arg(long)]
+        installer: bool,
+        /// With --installer: overwrite existing %config files (default: keep them, write PATH.rpmnew).
+        #[arg(long, requires = "installer")]
+        replace_config: bool,
         /// Print a JSON summary on stdout.
         #[arg(long)]
         json: bool,
@@ -840,8 +860,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             allow_src,
             allow_arch,
             no_deps_check,
+            installer,
+            replace_config,
             json,
         } => {
+            if installer {
+                let opts = xiso::workspace::InstallerRpmOptions { replace_config };
+                let r = xiso::workspace::add_rpms_installer(&dir, &packages, &opts)?;
+                print_installer_rpm(&mut out, &r, json)?;
+                out.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let opts = xiso::workspace::AddRpmOptions {
                 allow_downgrade,
                 allow_src,
@@ -1244,5 +1273,62 @@ fn print_depmod_report(
             " (no usable boot/System.map-KVER: unresolved symbols not checked)"
         }
     );
+    Ok(())
+}
+
+/// Report of add-rpm --installer: warnings on stderr, then JSON or one block per package on stdout.
+fn print_installer_rpm(
+    out: &mut dyn Write,
+    r: &xiso::workspace::InstallerRpmReport,
+    json: bool,
+) -> anyhow::Result<()> {
+    for w in &r.warnings {
+        eprintln!("xiso: warning: {w}");
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut *out, r)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for p in &r.packages {
+        match (&p.replaced, &p.replaced_from) {
+            (Some(old), Some(from)) => writeln!(
+                out,
+                "installed {}-{}.{} into the installer root, replacing {} (its file list from {from})",
+                p.name, p.evr, p.arch, old
+            )?,
+            _ => writeln!(
+                out,
+                "installed {}-{}.{} into the installer root",
+                p.name, p.evr, p.arch
+            )?,
+        }
+        writeln!(out, "  {} paths written", p.written)?;
+        for g in &p.ghosts {
+            writeln!(out, "  %ghost not created: /{g}")?;
+        }
+        for c in &p.rpmnew {
+            writeln!(out, "  %config kept: /{c} (new version in /{c}.rpmnew)")?;
+        }
+        for d in &p.removed {
+            writeln!(out, "  removed (old version): /{d}")?;
+        }
+        if p.scriptlets.is_empty() {
+            writeln!(out, "  scriptlets: none")?;
+        } else {
+            writeln!(out, "  scriptlets NOT run: {}", p.scriptlets.join(", "))?;
+        }
+    }
+    for d in &r.depmod {
+        writeln!(
+            out,
+            "kernel modules changed in {}: {} modules indexed ({})",
+            d.dir.display(),
+            d.modules,
+            d.files.join(", ")
+        )?;
+    }
+    writeln!(out, "rpmdb: {}", r.rpmdb)?;
+    writeln!(out, "xiso pack rebuilds install.img with these files")?;
     Ok(())
 }

@@ -14,16 +14,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{build_named_rpm, fixture, require_tool, run, sha256, testdata_rpm, xiso};
+use common::{
+    build_named_rpm, fixture, require_tool, run, sha256, testdata_dir, testdata_rpm, xiso,
+};
 use xiso::repo::{entries_for_dir, read_entries, write_metadata, MetadataOptions, Repomd};
 
 const EPOCH: &str = "1700000000";
 
 fn comps() -> PathBuf {
-    let p = std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
-        .join("comps/comps-f19.xml");
+    let p = testdata_dir().join("comps/comps-f19.xml");
     assert!(p.is_file(), "TESTDATA MISSING: {}", p.display());
     p
 }

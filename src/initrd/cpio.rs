@@ -134,6 +134,11 @@ impl<R: Read> CpioReader<R> {
         self.pos
     }
 
+    /// How many archives have ended (trailers read) so far.
+    pub fn archives_ended(&self) -> u32 {
+        self.archive
+    }
+
     fn read_exact(&mut self, buf: &mut [u8], what: &str) -> Result<()> {
         let at = self.pos;
         self.inner.read_exact(buf).map_err(|e| {

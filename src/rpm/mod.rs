@@ -2,14 +2,24 @@
 //!
 //! * [`header`]: the lead, signature and main headers of an RPM file;
 //! * [`package`]: an RPM file as the repository sees it ([`Package::open`]);
+//! * [`payload`]: the file list and the cpio payload ([`Payload::open`]);
+//! * [`rpmdb`]: the rpmdb of an installed root, read-only ([`sqlite`] reads
+//!   `rpmdb.sqlite`, [`bdb`] the EL7 Berkeley DB `Packages`);
+//! * [`stripped`]: rpm's stripped cpio payloads;
 //! * [`evr`]: `epoch:version-release` comparison, rpm's `rpmvercmp`;
 //! * [`tag`]: the tag numbers xiso reads.
 
+pub mod bdb;
 pub mod evr;
 pub mod header;
 pub mod package;
+pub mod payload;
+pub mod rpmdb;
+pub mod sqlite;
+pub mod stripped;
 pub mod tag;
 
 pub use evr::{rpmvercmp, Evr};
 pub use header::{Header, IndexEntry, TagType};
 pub use package::Package;
+pub use payload::{Payload, PayloadEntry, RpmFile};

@@ -55,12 +55,7 @@ impl Package {
     }
 
     fn read_dyn(r: &mut HashingReader<'_>, file_mtime: i64) -> Result<Package> {
-        read_lead(r)?;
-        let signature = Header::read(r, LEAD_SIZE)?;
-        let mut pad = [0u8; 8];
-        let pad_len = signature_padding(signature.end()) as usize;
-        read_padding(r, &mut pad[..pad_len], signature.end())?;
-        let header = Header::read(r, signature.end() + pad_len as u64)?;
+        let (signature, header) = read_headers(r)?;
         io::copy(r, &mut io::sink())
             .map_err(|e| Error::io(e, "reading the payload").at(header.end()))?;
         Ok(Package {
@@ -199,6 +194,18 @@ impl Package {
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default())
     }
+}
+
+/// Read the lead, the signature header and its padding, and the main header,
+/// leaving `r` at the first byte of the payload (`main.end()`).
+pub(crate) fn read_headers(r: &mut dyn Read) -> Result<(Header, Header)> {
+    read_lead(r)?;
+    let signature = Header::read(r, LEAD_SIZE)?;
+    let mut pad = [0u8; 8];
+    let pad_len = signature_padding(signature.end()) as usize;
+    read_padding(r, &mut pad[..pad_len], signature.end())?;
+    let header = Header::read(r, signature.end() + pad_len as u64)?;
+    Ok((signature, header))
 }
 
 fn read_padding(r: &mut dyn Read, buf: &mut [u8], offset: u64) -> Result<()> {

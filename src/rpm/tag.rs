@@ -20,9 +20,19 @@ pub mod main {
     pub const GROUP: u32 = 1016;
     pub const URL: u32 = 1020;
     pub const ARCH: u32 = 1022;
+    pub const PREIN: u32 = 1023;
+    pub const POSTIN: u32 = 1024;
+    pub const PREUN: u32 = 1025;
+    pub const POSTUN: u32 = 1026;
     pub const OLDFILENAMES: u32 = 1027;
+    pub const FILESIZES: u32 = 1028;
     pub const FILEMODES: u32 = 1030;
+    pub const FILERDEVS: u32 = 1033;
+    pub const FILEMTIMES: u32 = 1034;
+    pub const FILELINKTOS: u32 = 1036;
     pub const FILEFLAGS: u32 = 1037;
+    pub const FILEUSERNAME: u32 = 1039;
+    pub const FILEGROUPNAME: u32 = 1040;
     pub const SOURCERPM: u32 = 1044;
     pub const ARCHIVESIZE: u32 = 1046;
     pub const PROVIDENAME: u32 = 1047;
@@ -32,10 +42,18 @@ pub mod main {
     pub const CONFLICTFLAGS: u32 = 1053;
     pub const CONFLICTNAME: u32 = 1054;
     pub const CONFLICTVERSION: u32 = 1055;
+    pub const TRIGGERSCRIPTS: u32 = 1065;
+    pub const VERIFYSCRIPT: u32 = 1079;
     pub const CHANGELOGTIME: u32 = 1080;
     pub const CHANGELOGNAME: u32 = 1081;
     pub const CHANGELOGTEXT: u32 = 1082;
+    pub const PREINPROG: u32 = 1085;
+    pub const POSTINPROG: u32 = 1086;
+    pub const PREUNPROG: u32 = 1087;
+    pub const POSTUNPROG: u32 = 1088;
     pub const OBSOLETENAME: u32 = 1090;
+    pub const FILEDEVICES: u32 = 1095;
+    pub const FILEINODES: u32 = 1096;
     pub const SOURCEPACKAGE: u32 = 1106;
     pub const PROVIDEFLAGS: u32 = 1112;
     pub const PROVIDEVERSION: u32 = 1113;
@@ -44,6 +62,13 @@ pub mod main {
     pub const DIRINDEXES: u32 = 1116;
     pub const BASENAMES: u32 = 1117;
     pub const DIRNAMES: u32 = 1118;
+    pub const PAYLOADFORMAT: u32 = 1124;
+    pub const PAYLOADCOMPRESSOR: u32 = 1125;
+    pub const PRETRANS: u32 = 1151;
+    pub const POSTTRANS: u32 = 1152;
+    pub const PRETRANSPROG: u32 = 1153;
+    pub const POSTTRANSPROG: u32 = 1154;
+    pub const LONGFILESIZES: u32 = 5008;
     pub const LONGSIZE: u32 = 5009;
     pub const RECOMMENDNAME: u32 = 5046;
     pub const RECOMMENDVERSION: u32 = 5047;
@@ -57,6 +82,10 @@ pub mod main {
     pub const ENHANCENAME: u32 = 5055;
     pub const ENHANCEVERSION: u32 = 5056;
     pub const ENHANCEFLAGS: u32 = 5057;
+    pub const FILETRIGGERSCRIPTS: u32 = 5066;
+    pub const TRANSFILETRIGGERSCRIPTS: u32 = 5076;
+    pub const PREUNTRANS: u32 = 5104;
+    pub const POSTUNTRANS: u32 = 5105;
 }
 
 /// Tags of the signature header.
@@ -79,5 +108,6 @@ pub mod sense {
 
 /// `RPMFILE_*` file flag bits.
 pub mod file {
+    pub const CONFIG: u64 = 1;
     pub const GHOST: u64 = 1 << 6;
 }

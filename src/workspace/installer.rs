@@ -130,6 +130,10 @@ pub struct InstallerEntry {
     /// State on disk after unpacking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk: Option<DiskState>,
+    /// Not in the source image: `add-rpm --installer` created it (removing it
+    /// later drops the entry instead of recording a deletion).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub added: bool,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -164,6 +168,24 @@ pub struct Override {
     pub perm: Option<u32>,
 }
 
+/// A package `add-rpm --installer` put into the installer root. The rpmdb of
+/// the root is never changed: this record is where xiso remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledPackage {
+    /// Package name.
+    pub name: String,
+    /// `[epoch:]version-release`.
+    pub evr: String,
+    /// Architecture.
+    pub arch: String,
+    /// Every path the package owns (`%ghost` included), normalized and with
+    /// symlinked parents resolved inside the root, as written.
+    pub files: Vec<String>,
+    /// Scriptlets the package has (not run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scriptlets: Vec<String>,
+}
+
 /// `DIR/.xiso/installer`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstallerManifest {
@@ -191,6 +213,9 @@ pub struct InstallerManifest {
     /// Paths `patch-installer` wrote: changed whatever their size and time say.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub touched: BTreeSet<String>,
+    /// Packages `add-rpm --installer` installed, in installation order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<InstalledPackage>,
 }
 
 impl InstallerManifest {
@@ -226,10 +251,11 @@ impl InstallerManifest {
             std::process::id()
         ));
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            // Buffered: serde_json writes token by token.
+            let mut f = std::io::BufWriter::new(fs::File::create(&tmp)?);
             serde_json::to_writer(&mut f, self)?;
             f.write_all(b"\n")?;
-            f.sync_all()
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()
         };
         write().and_then(|_| fs::rename(&tmp, &path)).map_err(|e| {
             let _ = fs::remove_file(&tmp);

@@ -98,6 +98,7 @@ pub fn extract_installer(
         entries: Vec::new(),
         overrides: Default::default(),
         touched: Default::default(),
+        packages: Vec::new(),
     };
     let mut report = InstallerReport {
         image: tree_path.to_string(),
@@ -151,6 +152,7 @@ pub fn extract_installer(
             target: None,
             implicit: false,
             disk: None,
+            added: false,
         };
         let existing = index.get(&path).copied();
         if let Some(i) = existing {
@@ -331,6 +333,7 @@ fn ensure_parents(
                     target: None,
                     implicit: true,
                     disk: None,
+                    added: false,
                 });
             }
         }

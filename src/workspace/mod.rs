@@ -18,10 +18,12 @@
 //! truth and the files on disk are the editable copy.
 
 mod add_rpm;
+mod add_rpm_installer;
 mod answerfile;
 mod boot_args;
 pub mod installer;
 mod installer_pack;
+mod installer_root;
 mod installer_unpack;
 pub mod manifest;
 mod overlay;
@@ -32,13 +34,16 @@ mod sign;
 mod unpack;
 
 pub use add_rpm::{add_rpms, remove_rpms, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES};
+pub use add_rpm_installer::{
+    add_rpms_installer, InstallerRpm, InstallerRpmOptions, InstallerRpmReport, RPMDB_POLICY,
+};
 pub use answerfile::{
     answerfile, AnswerfileOptions, AnswerfileReport, ANSWERFILE_NAME, ANSWERFILE_URL,
 };
 pub use boot_args::{
     boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
 };
-pub use installer::InstallerManifest;
+pub use installer::{InstalledPackage, InstallerManifest};
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
 pub use manifest::Manifest;

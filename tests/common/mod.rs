@@ -152,12 +152,16 @@ pub fn ok_output(cmd: &mut Command) -> Output {
     o
 }
 
-/// A package from `../shared/testdata/rpms/` (or `$XISO_TESTDATA/rpms/`); panics
-/// loudly when the test data is missing.
-pub fn testdata_rpm(name: &str) -> PathBuf {
-    let root = std::env::var_os("XISO_TESTDATA")
+/// The shared test data (`$XISO_TESTDATA`, else `/work/shared/testdata`).
+pub fn testdata_dir() -> PathBuf {
+    std::env::var_os("XISO_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"));
+        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
+}
+
+/// An RPM of the test data (`rpms/createrepo_c/` or `rpms/rpm-rs/`); panics loudly when missing.
+pub fn testdata_rpm(name: &str) -> PathBuf {
+    let root = testdata_dir();
     for sub in ["rpms/createrepo_c", "rpms/rpm-rs"] {
         let p = root.join(sub).join(name);
         if p.is_file() {
@@ -170,44 +174,80 @@ pub fn testdata_rpm(name: &str) -> PathBuf {
     );
 }
 
-/// Build `<name>-<version>-1.noarch.rpm` owning `/usr/bin/<name>` and
-/// `/usr/share/<name>/version`, with these `Requires:`, in `dir/rpmbuild-<name>-<version>/`
-/// (reproducible: SOURCE_DATE_EPOCH=1700000000).
-pub fn build_named_rpm(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
+/// Every RPM of the test data, sorted.
+pub fn testdata_rpms() -> Vec<PathBuf> {
+    let root = testdata_dir();
+    let mut v = Vec::new();
+    for sub in ["rpms/createrepo_c", "rpms/rpm-rs"] {
+        let dir = root.join(sub);
+        for e in std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("TESTDATA MISSING: {}: {e}", dir.display()))
+        {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "rpm") {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Build the binary package of `spec` (the whole spec file text) with rpmbuild under
+/// `dir/rpmbuild-<tag>/` (SOURCE_DATE_EPOCH=`epoch`, gzip payload unless `defines` say
+/// otherwise) and return the one `.rpm` it wrote.
+pub fn rpmbuild(dir: &Path, tag: &str, spec: &str, epoch: &str, defines: &[&str]) -> PathBuf {
     require_tool("rpmbuild");
-    let top = dir.join(format!("rpmbuild-{name}-{version}"));
+    let top = dir.join(format!("rpmbuild-{tag}"));
     std::fs::create_dir_all(top.join("SPECS")).unwrap();
-    let spec = top.join(format!("SPECS/{name}.spec"));
-    let req: String = requires
-        .iter()
-        .map(|r| format!("Requires: {r}\n"))
-        .collect();
-    std::fs::write(
-        &spec,
-        format!(
-            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
-             License: MIT\nBuildArch: noarch\n{req}\n%description\nA package built by tests/add_rpm.rs.\n\n\
-             %install\nmkdir -p %{{buildroot}}/usr/share/{name} %{{buildroot}}/usr/bin\n\
-             echo {version} > %{{buildroot}}/usr/share/{name}/version\n\
-             printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/{name}\n\n\
-             %files\n/usr/share/{name}/version\n%attr(0755,root,root) /usr/bin/{name}\n\n\
-             %changelog\n* Tue Nov 14 2023 Test <test@example.com> - {version}-1\n- version {version}\n"
-        ),
-    )
-    .unwrap();
-    let out = run(Command::new("rpmbuild")
-        .env("SOURCE_DATE_EPOCH", "1700000000")
+    let spec_path = top.join(format!("SPECS/{tag}.spec"));
+    std::fs::write(&spec_path, spec).unwrap();
+    let mut cmd = Command::new("rpmbuild");
+    cmd.env("SOURCE_DATE_EPOCH", epoch)
         .arg("--define")
         .arg(format!("_topdir {}", top.display()))
-        .args(["--define", "_binary_payload w9.gzdio", "--quiet", "-bb"])
-        .arg(&spec));
+        .args(["--define", "_binary_payload w9.gzdio"]);
+    for d in defines {
+        cmd.args(["--define", d]);
+    }
+    let out = run(cmd.args(["--quiet", "-bb"]).arg(&spec_path));
     assert!(
         out.status.success(),
         "rpmbuild failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rpm = top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"));
-    assert!(rpm.is_file(), "rpmbuild wrote no {}", rpm.display());
+    let mut rpms: Vec<PathBuf> = Vec::new();
+    for arch in std::fs::read_dir(top.join("RPMS")).unwrap() {
+        for f in std::fs::read_dir(arch.unwrap().path()).unwrap() {
+            rpms.push(f.unwrap().path());
+        }
+    }
+    assert_eq!(rpms.len(), 1, "rpmbuild wrote {rpms:?}");
+    rpms.remove(0)
+}
+
+/// Build `<name>-<version>-1.noarch.rpm` owning `/usr/bin/<name>` and
+/// `/usr/share/<name>/version`, with these `Requires:` (SOURCE_DATE_EPOCH=1700000000).
+pub fn build_named_rpm(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
+    let req: String = requires
+        .iter()
+        .map(|r| format!("Requires: {r}\n"))
+        .collect();
+    let spec = format!(
+        "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: xiso add-rpm test package\n\
+         License: MIT\nBuildArch: noarch\n{req}\n%description\nA package built by an xiso test.\n\n\
+         %install\nmkdir -p %{{buildroot}}/usr/share/{name} %{{buildroot}}/usr/bin\n\
+         echo {version} > %{{buildroot}}/usr/share/{name}/version\n\
+         printf '#!/bin/sh\\necho {version}\\n' > %{{buildroot}}/usr/bin/{name}\n\n\
+         %files\n/usr/share/{name}/version\n%attr(0755,root,root) /usr/bin/{name}\n\n\
+         %changelog\n* Tue Nov 14 2023 Test <test@example.com> - {version}-1\n- version {version}\n"
+    );
+    let rpm = rpmbuild(dir, &format!("{name}-{version}"), &spec, "1700000000", &[]);
+    assert!(
+        rpm.ends_with(format!("{name}-{version}-1.noarch.rpm")),
+        "rpmbuild wrote {}",
+        rpm.display()
+    );
     rpm
 }
 
