@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::initrd::bz2splice::Bz2Index;
 use crate::initrd::cpio::{mode, CpioHeader};
 use crate::initrd::stream::Compression;
 
@@ -130,6 +131,10 @@ pub struct InstallerEntry {
     /// State on disk after unpacking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk: Option<DiskState>,
+    /// Offset of its header in the source's uncompressed cpio stream (a hint for
+    /// reusing the source's compressed blocks at pack time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -191,6 +196,10 @@ pub struct InstallerManifest {
     /// Paths `patch-installer` wrote: changed whatever their size and time say.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub touched: BTreeSet<String>,
+    /// Where the blocks of a bzip2 source image are, so that a rebuild copies the
+    /// unchanged ones ([`crate::initrd::bz2splice`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bz2_index: Option<Bz2Index>,
 }
 
 impl InstallerManifest {
