@@ -365,7 +365,11 @@ impl Worker<'_> {
                     let mut filled = 0;
                     while !output.is_finished() {
                         out.resize(filled + (1 << 20), 0);
-                        filled += output.read(scratch, &mut out[filled..]);
+                        let n = output.read(scratch, &mut out[filled..]);
+                        if n == 0 {
+                            break; // `finish` says what is wrong
+                        }
+                        filled += n;
                     }
                     out.truncate(filled);
                     let crc = output.finish().map_err(pbz2_error)?;

@@ -135,12 +135,15 @@ impl<W: Write> BitSink<W> {
         if self.bits == 0 {
             self.buf.extend_from_slice(bytes);
         } else {
+            let (Some(&head), Some(&last)) = (bytes.first(), bytes.last()) else {
+                return Ok(());
+            };
             let s = self.bits;
-            self.buf.reserve(bytes.len());
-            for &b in bytes {
-                self.buf.push(self.partial | (b >> s));
-                self.partial = b << (8 - s);
-            }
+            self.buf.push(self.partial | (head >> s));
+            // Written as a map over pairs so that it vectorises.
+            self.buf
+                .extend(bytes.windows(2).map(|w| (w[0] << (8 - s)) | (w[1] >> s)));
+            self.partial = last << (8 - s);
         }
         self.spill()
     }
@@ -593,6 +596,36 @@ mod tests {
         let (out, stats) = splice(&f, &index, &[(Some(0), &other)]);
         assert!(pbz2::decompress(&out).unwrap() == other);
         assert!(stats.compressed >= 1);
+    }
+
+    #[test]
+    fn several_streams_or_trailing_bytes_are_not_indexed() {
+        let data = sample(300_000, 19);
+        let one = pbz2::compress(&data, pbz2::Level::FASTEST);
+        for tail in [one.clone(), b"junk".to_vec(), vec![0u8; 3]] {
+            let mut f = tempfile::tempfile().unwrap();
+            f.write_all(&one).unwrap();
+            f.write_all(&tail).unwrap();
+            assert!(IndexedDecoder::start(f, 2).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn damaged_block_is_invalid_data() {
+        let data = sample(600_000, 23);
+        let mut bytes = pbz2::compress(&data, pbz2::Level::FASTEST);
+        let at = bytes.len() / 2;
+        for b in &mut bytes[at..at + 32] {
+            *b ^= 0x5a;
+        }
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&bytes).unwrap();
+        let Some(mut dec) = IndexedDecoder::start(f, 2).unwrap() else {
+            return; // the damage made it look like several streams: not ours to judge
+        };
+        let err = dec.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(dec.index().lock().unwrap().is_none());
     }
 
     #[test]
