@@ -2,6 +2,11 @@
 //! then either rebuild the whole archive (source order and metadata, new entries
 //! after) or append one archive of the changes (`--installer-append`).
 //!
+//! A rebuild of a bzip2 image at the source's level copies the source's unchanged
+//! bzip2 blocks bit for bit and compresses only the bytes around the edits
+//! ([`crate::initrd::bz2splice`], with the block index unpack recorded): the result is
+//! still one standard stream, and it decompresses to the same cpio as a full rebuild.
+//!
 //! The kernel's initramfs unpacker (`init/initramfs.c`) reads one or more cpio
 //! archives, each optionally compressed, one after the other; later entries replace
 //! earlier ones. A rebuilt image is ONE compressed stream holding ONE archive; an
