@@ -434,7 +434,7 @@ fn corrupt_and_oversized_images_are_refused() {
     // A bzip2 stream with damaged blocks.
     let t = tmpdir("corrupt");
     let big: Vec<u8> = (0..400_000u32)
-        .flat_map(|i| (i * 2_654_435_761).to_le_bytes())
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
         .collect();
     let iso = iso_with_installer(t.path(), &newc(&[(b"blob", 0o100644, &big)]));
     let ws = t.path().join("ws");

@@ -358,6 +358,11 @@ impl<W: Write> CpioWriter<W> {
         CpioWriter { inner, pos: 0 }
     }
 
+    /// The writer the archive goes to (entries are written through, unbuffered).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.inner.write_all(bytes)?;
         self.pos += bytes.len() as u64;

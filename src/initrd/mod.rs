@@ -2,8 +2,12 @@
 //!
 //! * [`codec`]: which compression a stream uses, told by its magic bytes;
 //! * [`stream`]: streaming decode and single-stream, multi-threaded encode of those codecs;
+//! * [`bz2index`] and [`bz2splice`]: a bzip2 image's block index, and a rewrite that
+//!   copies its unchanged blocks;
 //! * [`cpio`]: the newc archive format, read and written as a stream.
 
+pub mod bz2index;
+pub mod bz2splice;
 pub mod codec;
 pub mod cpio;
 pub mod stream;

@@ -500,6 +500,7 @@ impl<'a> Recorder<'a> {
                     implicit: false,
                     disk: None,
                     added: true,
+                    offset: None,
                 });
             }
         }

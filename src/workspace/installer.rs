@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::initrd::bz2splice::Bz2Index;
 use crate::initrd::cpio::{mode, CpioHeader};
 use crate::initrd::stream::Compression;
 
@@ -134,6 +135,10 @@ pub struct InstallerEntry {
     /// later drops the entry instead of recording a deletion).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub added: bool,
+    /// Offset of its header in the source's uncompressed cpio stream (a hint for
+    /// reusing the source's compressed blocks at pack time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -216,6 +221,10 @@ pub struct InstallerManifest {
     /// Packages `add-rpm --installer` installed, in installation order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<InstalledPackage>,
+    /// Where the blocks of a bzip2 source image are, so that a rebuild copies the
+    /// unchanged ones ([`crate::initrd::bz2splice`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bz2_index: Option<Bz2Index>,
 }
 
 impl InstallerManifest {

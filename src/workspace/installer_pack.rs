@@ -2,6 +2,11 @@
 //! then either rebuild the whole archive (source order and metadata, new entries
 //! after) or append one archive of the changes (`--installer-append`).
 //!
+//! A rebuild of a bzip2 image at the source's level copies the source's unchanged
+//! bzip2 blocks bit for bit and compresses only the bytes around the edits
+//! ([`crate::initrd::bz2splice`], with the block index unpack recorded): the result is
+//! still one standard stream, and it decompresses to the same cpio as a full rebuild.
+//!
 //! The kernel's initramfs unpacker (`init/initramfs.c`) reads one or more cpio
 //! archives, each optionally compressed, one after the other; later entries replace
 //! earlier ones. A rebuilt image is ONE compressed stream holding ONE archive; an
@@ -15,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::installer::{disk_path, DiskState, InstallerKind, InstallerManifest, INSTALLER_DIR};
 use crate::error::{Error, Result};
+use crate::initrd::bz2splice::{Bz2Index, SpliceEncoder};
 use crate::initrd::cpio::{mode, CpioHeader, CpioWriter};
 use crate::initrd::stream::{CompressSettings, Compression, Encoder};
 
@@ -48,6 +54,16 @@ pub struct InstallerPackReport {
     pub entries: usize,
     /// Size of the written image.
     pub bytes: u64,
+    /// bzip2 blocks copied unchanged from the source image.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reused_blocks: usize,
+    /// bzip2 blocks compressed anew when the other blocks were copied.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub compressed_blocks: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The state of one manifest entry in the workspace now.
@@ -246,10 +262,69 @@ pub fn write_installer(
         }
     }
     let sink = BufWriter::with_capacity(1 << 20, out.try_clone().map_err(werr)?);
-    let encoder = Encoder::new(&settings, sink)?;
-    let mut cpio = CpioWriter::new(encoder);
     let plan = Plan::new(m, changes, &root, opts)?;
+    let mut sink = match splice_source(m, &settings, opts, original) {
+        Some((index, source)) => {
+            // The same codec and level as the source: copy its unchanged blocks.
+            let encoder =
+                SpliceEncoder::new(sink, &source, index, settings.threads).map_err(werr)?;
+            let mut cpio = CpioWriter::new(encoder);
+            report.entries = write_items(&mut cpio, &plan, |enc, old| match old {
+                Some(at) => enc.expect_old(at),
+                None => enc.fresh(),
+            })?;
+            let encoder = cpio.finish().map_err(werr)?;
+            let (sink, stats) = encoder.finish().map_err(werr)?;
+            report.reused_blocks = stats.reused;
+            report.compressed_blocks = stats.compressed;
+            sink
+        }
+        None => {
+            let mut cpio = CpioWriter::new(Encoder::new(&settings, sink)?);
+            report.entries = write_items(&mut cpio, &plan, |_, _| {})?;
+            let encoder = cpio.finish().map_err(werr)?;
+            encoder.finish().map_err(werr)?
+        }
+    };
+    sink.flush().map_err(werr)?;
+    drop(sink);
+    report.bytes = out.metadata().map_err(werr)?.len();
+    Ok(report)
+}
+
+/// The source image and its block index, when a rebuild may copy its unchanged
+/// bzip2 blocks: bzip2 in and out at the same level, an index made at unpack, and
+/// the image still the one that was unpacked.
+fn splice_source<'a>(
+    m: &'a InstallerManifest,
+    settings: &CompressSettings,
+    opts: &InstallerPackOptions,
+    original: &Path,
+) -> Option<(&'a Bz2Index, fs::File)> {
+    let index = m.bz2_index.as_ref()?;
+    let same_codec = settings.compression == Compression::Bzip2
+        && m.compression == Compression::Bzip2
+        && settings.level == m.level
+        && u32::from(index.level) == m.level;
+    if opts.append || !same_codec {
+        return None;
+    }
+    let source = fs::File::open(original).ok()?;
+    let md = source.metadata().ok()?;
+    (md.len() == index.image_bytes && DiskState::of(&md).same_content(&m.image_disk))
+        .then_some((index, source))
+}
+
+/// Write the plan's entries; `hint` is told before each entry where its bytes were in
+/// the source's stream (`None`: new bytes). Returns how many entries were written.
+fn write_items<W: Write>(
+    cpio: &mut CpioWriter<W>,
+    plan: &Plan,
+    mut hint: impl FnMut(&mut W, Option<u64>),
+) -> Result<usize> {
+    let werr = |e: io::Error| Error::io(e, "cannot write the new install.img");
     for item in &plan.items {
+        hint(cpio.get_mut(), item.old);
         let h = &item.header;
         let name = item.name.as_bytes();
         let result = match &item.data {
@@ -265,14 +340,8 @@ pub fn write_installer(
             Data::File(p) => Error::io(e, "cannot add to install.img").in_file(p),
             _ => werr(e),
         })?;
-        report.entries += 1;
     }
-    let encoder = cpio.finish().map_err(werr)?;
-    let mut sink = encoder.finish().map_err(werr)?;
-    sink.flush().map_err(werr)?;
-    drop(sink);
-    report.bytes = out.metadata().map_err(werr)?.len();
-    Ok(report)
+    Ok(plan.items.len())
 }
 
 enum Data {
@@ -285,6 +354,8 @@ struct Item {
     name: String,
     header: CpioHeader,
     data: Data,
+    /// Where the source's stream had these same bytes (an unchanged entry).
+    old: Option<u64>,
 }
 
 struct Plan {
@@ -472,10 +543,16 @@ impl Plan {
                     Data::None
                 }
             };
+            let old = if unchanged && h == e.header {
+                e.offset
+            } else {
+                None
+            };
             items.push(Item {
                 name: e.name.clone(),
                 header: h,
                 data,
+                old,
             });
         }
         for n in &changes.new {
@@ -563,5 +640,6 @@ fn new_item(
         name: name.to_string(),
         header: h,
         data,
+        old: None,
     })
 }

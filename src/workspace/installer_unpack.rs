@@ -16,6 +16,7 @@ use super::installer::{
     InstallerManifest, INSTALLER_VERSION,
 };
 use crate::error::{Error, Result};
+use crate::initrd::bz2index::IndexedDecoder;
 use crate::initrd::cpio::{mode, CpioHeader, CpioReader, MAX_LINK_TARGET};
 use crate::initrd::stream::{decoder, Compression};
 use crate::initrd::{detect, Codec};
@@ -78,7 +79,27 @@ pub fn extract_installer(
             .metadata()
             .map_err(|e| Error::io(e, "cannot stat").in_file(image))?,
     );
-    let stream = decoder(codec, Box::new(BufReader::with_capacity(1 << 20, file))).map_err(ctx)?;
+    // A single-stream bzip2 image is decoded by blocks we can name, so that pack can
+    // copy the unchanged ones; anything else (and a multi-stream bzip2) the usual way.
+    let mut bz2_index = None;
+    let indexed = match codec {
+        Codec::Bzip2 { .. } => {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let copy = file
+                .try_clone()
+                .map_err(|e| Error::io(e, "cannot open install.img").in_file(image))?;
+            IndexedDecoder::start(copy, threads)
+                .map_err(|e| Error::io(e, "cannot read install.img").in_file(image))?
+        }
+        _ => None,
+    };
+    let stream: Box<dyn Read + Send> = match indexed {
+        Some(d) => {
+            bz2_index = Some(d.index());
+            Box::new(d)
+        }
+        None => decoder(codec, Box::new(BufReader::with_capacity(1 << 20, file))).map_err(ctx)?,
+    };
     let stream = Labelled {
         inner: stream,
         codec: compression.name(),
@@ -99,6 +120,7 @@ pub fn extract_installer(
         overrides: Default::default(),
         touched: Default::default(),
         packages: Vec::new(),
+        bz2_index: None,
     };
     let mut report = InstallerReport {
         image: tree_path.to_string(),
@@ -153,6 +175,7 @@ pub fn extract_installer(
             implicit: false,
             disk: None,
             added: false,
+            offset: Some(at),
         };
         let existing = index.get(&path).copied();
         if let Some(i) = existing {
@@ -230,6 +253,8 @@ pub fn extract_installer(
         }
     }
     m.cpio_bytes = reader.position();
+    drop(reader);
+    m.bz2_index = bz2_index.and_then(|slot| slot.lock().ok().and_then(|mut i| i.take()));
     finish_disk(root, &mut m)?;
     report.entries = m.entries.iter().filter(|e| !e.implicit).count();
     report.archives = m.archives;
@@ -334,6 +359,7 @@ fn ensure_parents(
                     implicit: true,
                     disk: None,
                     added: false,
+                    offset: None,
                 });
             }
         }
