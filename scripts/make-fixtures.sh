@@ -180,6 +180,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 marker=$(cat /etc/xiso-marker)
+# A file a replaced package should have taken with it shows up in the marker line.
+[ -e /etc/xiso-old ] && marker="$marker +/etc/xiso-old"
 cmdline=$(cat /proc/cmdline)
 for t in /dev/ttyS0 /dev/console; do
     if [ -c "$t" ]; then

@@ -343,6 +343,16 @@ fn run_steps(
             Ok(json(&workspace::add_rpms(work, &plan.add_rpm, &o)?))
         })?;
     }
+    if !plan.add_rpm_installer.is_empty() {
+        step("add-rpm-installer", &mut || {
+            let o = workspace::InstallerRpmOptions::default();
+            Ok(json(&workspace::add_rpms_installer(
+                work,
+                &plan.add_rpm_installer,
+                &o,
+            )?))
+        })?;
+    }
     for ov in &plan.patch_installer {
         step("patch-installer", &mut || {
             let r =

@@ -68,6 +68,7 @@ fn entry<'a>(m: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
 /// The marker package: version 1 also ships /etc/xiso-old.
 fn marker_rpm(dir: &Path, version: &str) -> PathBuf {
     let old = version == "1";
+    let ko = common::fixture_module(dir);
     let spec = format!(
         "Name: xiso-marker\nVersion: {version}\nRelease: 1\nSummary: marker\nLicense: MIT\n\
          BuildArch: noarch\n\n%description\nxiso add-rpm --installer test.\n\n\
@@ -80,7 +81,7 @@ fn marker_rpm(dir: &Path, version: &str) -> PathBuf {
          ln %{{buildroot}}/usr/share/xiso-t/a %{{buildroot}}/usr/share/xiso-t/b\n\
          ln -s ../../../etc/xiso-marker %{{buildroot}}/usr/share/xiso-t/link\n\
          echo nobody > %{{buildroot}}/usr/share/xiso-t/nobody\n\
-         echo ko > %{{buildroot}}/lib/modules/6.1.0-xiso/extra/xiso.ko\n\
+         cp {ko} %{{buildroot}}/lib/modules/6.1.0-xiso/extra/xiso.ko\n\
          touch %{{buildroot}}/var/log/xiso.log\n\n\
          %post\necho post\n\n%preun\necho preun\n\n\
          %files\n/etc/xiso-marker\n{old_files}%config /etc/xiso.conf\n\
@@ -98,6 +99,7 @@ fn marker_rpm(dir: &Path, version: &str) -> PathBuf {
             ""
         },
         old_files = if old { "/etc/xiso-old\n" } else { "" },
+        ko = ko.display(),
     );
     rpmbuild(dir, &format!("marker-{version}"), &spec, EPOCH, &[])
 }
@@ -650,20 +652,25 @@ fn symlinked_parents_are_followed_inside_the_root_only() {
     std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
     std::os::unix::fs::symlink("/usr/share", root.join("opt/abs")).unwrap();
     std::os::unix::fs::symlink("../../../../../../tmp", root.join("etc/escape")).unwrap();
-    let spec = "Name: xiso-links\nVersion: 1\nRelease: 1\nSummary: links\nLicense: MIT\n\
+    let ko = common::fixture_module(t.path());
+    let spec = &format!("Name: xiso-links\nVersion: 1\nRelease: 1\nSummary: links\nLicense: MIT\n\
         BuildArch: noarch\n\n%description\nparents through symlinks\n\n%install\n\
-        mkdir -p %{buildroot}/lib/modules/6.1.0-sym/extra %{buildroot}/opt/abs %{buildroot}/etc/escape\n\
-        echo ko > %{buildroot}/lib/modules/6.1.0-sym/extra/a.ko\n\
-        echo abs > %{buildroot}/opt/abs/xiso-abs\n\
-        echo esc > %{buildroot}/etc/escape/xiso-escape-check\n\n\
-        %files\n/lib/modules/6.1.0-sym/extra/a.ko\n/opt/abs/xiso-abs\n/etc/escape/xiso-escape-check\n";
+        mkdir -p %{{buildroot}}/lib/modules/6.1.0-sym/extra %{{buildroot}}/opt/abs %{{buildroot}}/etc/escape\n\
+        cp {} %{{buildroot}}/lib/modules/6.1.0-sym/extra/a.ko\n\
+        echo abs > %{{buildroot}}/opt/abs/xiso-abs\n\
+        echo esc > %{{buildroot}}/etc/escape/xiso-escape-check\n\n\
+        %files\n/lib/modules/6.1.0-sym/extra/a.ko\n/opt/abs/xiso-abs\n/etc/escape/xiso-escape-check\n",
+        ko.display()
+    );
     let rpm = rpmbuild(t.path(), "links", spec, EPOCH, &[]);
     let r: serde_json::Value = serde_json::from_str(&add_ok(&ws, &[&rpm], &["--json"])).unwrap();
     assert_eq!(r["kernel_modules"], serde_json::json!(["6.1.0-sym"]));
-    assert_eq!(
-        fs::read_to_string(root.join("usr/lib/modules/6.1.0-sym/extra/a.ko")).unwrap(),
-        "ko\n"
-    );
+    // (rpmbuild's brp scripts may strip the module: it is still the ELF module.)
+    assert!(fs::read(root.join("usr/lib/modules/6.1.0-sym/extra/a.ko"))
+        .unwrap()
+        .starts_with(b"\x7fELF"));
+    // depmod ran for that kernel, through the lib -> usr/lib link.
+    assert!(root.join("usr/lib/modules/6.1.0-sym/modules.dep").is_file());
     assert!(root.join("lib").symlink_metadata().unwrap().is_symlink());
     assert_eq!(
         fs::read_to_string(root.join("usr/share/xiso-abs")).unwrap(),
@@ -921,4 +928,49 @@ fn packages_of_one_command_that_disagree_on_a_path_change_nothing() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert_eq!(snapshot(&ws), before);
     }
+}
+
+/// xiso's record of what it installed travels inside install.img
+/// (`/var/lib/xiso/installed-rpms.json`): a newer version added to the remastered
+/// ISO, after a fresh unpack (or in `xiso remaster`), still removes the files only the
+/// older one shipped.
+#[test]
+fn the_package_record_travels_with_the_image() {
+    let t = tmpdir("rpmi-travel");
+    let ws = workspace(t.path());
+    let v1 = marker_rpm(t.path(), "1");
+    let v2 = marker_rpm(t.path(), "2");
+    add_ok(&ws, &[&v1], &[]);
+    let record = ws.join("installer/var/lib/xiso/installed-rpms.json");
+    let rec: serde_json::Value = serde_json::from_slice(&fs::read(&record).unwrap()).unwrap();
+    assert_eq!(rec[0]["name"], "xiso-marker");
+    assert_eq!(rec[0]["evr"], "1-1");
+    let mid = t.path().join("mid.iso");
+    ok_output(xiso().arg("pack").arg(&ws).arg(&mid));
+    // A remaster of the remastered image: the old version's files come from the record.
+    let out = t.path().join("out.iso");
+    ok_output(
+        xiso()
+            .arg("remaster")
+            .arg(&mid)
+            .arg(&out)
+            .arg("--add-rpm-installer")
+            .arg(&v2),
+    );
+    let ws2 = t.path().join("ws2");
+    ok_output(xiso().arg("unpack").arg(&out).arg(&ws2));
+    let root = ws2.join("installer");
+    assert!(
+        !root.join("etc/xiso-old").exists(),
+        "/etc/xiso-old survived"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("etc/xiso-marker")).unwrap(),
+        "marker 2\n"
+    );
+    let rec: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("var/lib/xiso/installed-rpms.json")).unwrap())
+            .unwrap();
+    assert_eq!(rec.as_array().unwrap().len(), 1, "{rec}");
+    assert_eq!(rec[0]["evr"], "2-1");
 }

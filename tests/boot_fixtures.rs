@@ -5,6 +5,8 @@
 //! sets it), else `<repo>/fixtures`. A missing fixture is a test FAILURE, never a
 //! silent pass: run `scripts/make-fixtures.sh` first.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -85,13 +87,33 @@ fn boot_xorriso_fixture() {
     boot_check(&fixture("xorriso.iso"), &[]);
 }
 
-/// `xiso unpack` → edit (a 200 MB file added, a file changed, `/etc/xiso-marker`
-/// patched in the installer root, `xiso boot-args --add xiso.test=1`, one RPM added
-/// with `xiso add-rpm`, its dependency check on) → `xiso pack`
-/// (install.img rebuilt); the boot
-/// images land on new LBAs, and the result must boot four ways, print the new marker
-/// from the installer and show `xiso.test=1` on the kernel command line (uefi-hd
-/// boots the EFI partition, so it proves the grub.cfg inside efiboot.img was edited).
+/// `xiso-marker-VERSION-1.noarch.rpm`: `/etc/xiso-marker` holding `rpm-marker-VERSION`,
+/// and with `old` also `/etc/xiso-old` (which the next version no longer ships).
+fn marker_rpm(dir: &Path, version: &str, old: bool) -> PathBuf {
+    let extra = if old {
+        "echo old > %{buildroot}/etc/xiso-old\n"
+    } else {
+        ""
+    };
+    let extra_file = if old { "/etc/xiso-old\n" } else { "" };
+    let spec = format!(
+        "Name: xiso-marker\nVersion: {version}\nRelease: 1\nSummary: marker\nLicense: MIT\n\
+         BuildArch: noarch\n%description\nthe boot test's marker\n\
+         %install\nmkdir -p %{{buildroot}}/etc\necho rpm-marker-{version} > %{{buildroot}}/etc/xiso-marker\n{extra}\
+         %files\n/etc/xiso-marker\n{extra_file}"
+    );
+    common::rpmbuild(dir, &format!("marker-{version}"), &spec, "1700000000", &[])
+}
+
+/// `xiso unpack` → edit (a 200 MB file added, a file changed, `xiso add-rpm --installer`
+/// of `xiso-marker-1` (shipping `/etc/xiso-marker` and `/etc/xiso-old`) and then of
+/// `xiso-marker-2` (only the marker), `xiso boot-args --add xiso.test=1`, one RPM added to
+/// the repository with `xiso add-rpm` (its dependency check on), `xiso answerfile`, `xiso
+/// sign`) → `xiso pack` (install.img rebuilt, unchanged bzip2 blocks copied); the boot
+/// images land on new LBAs, the result passes `xiso verify`, and must boot four ways,
+/// print the new marker (the fixture's /init appends `+/etc/xiso-old` when that file
+/// exists) and show `xiso.test=1` on the kernel command line (uefi-hd boots the EFI
+/// partition, so it proves the grub.cfg inside efiboot.img was edited).
 fn boot_packed(name: &str) {
     let src = fixture(name);
     let tmp = std::env::temp_dir().join(format!("xiso-boot-pack-{}-{name}", std::process::id()));
@@ -107,17 +129,21 @@ fn boot_packed(name: &str) {
         .unwrap();
     assert!(st.success(), "xiso unpack failed");
     std::fs::write(ws.join("iso/EULA"), "edited by the boot test\n").unwrap();
-    let marker = "patched-rebuild";
-    let overlay = tmp.join("overlay");
-    std::fs::create_dir_all(overlay.join("etc")).unwrap();
-    std::fs::write(overlay.join("etc/xiso-marker"), format!("{marker}\n")).unwrap();
-    let st = Command::new(xiso)
-        .arg("patch-installer")
-        .arg(&ws)
-        .arg(&overlay)
-        .status()
-        .unwrap();
-    assert!(st.success(), "xiso patch-installer failed");
+    let marker = "rpm-marker-2";
+    for (version, old) in [("1", true), ("2", false)] {
+        let rpm = marker_rpm(&tmp, version, old);
+        common::ok_output(
+            Command::new(xiso)
+                .env("SOURCE_DATE_EPOCH", "1700000000")
+                .args(["add-rpm", "--installer"])
+                .arg(&ws)
+                .arg(&rpm),
+        );
+    }
+    assert!(
+        !ws.join("installer/etc/xiso-old").exists(),
+        "the file only the old version shipped is still there"
+    );
     let st = Command::new(xiso)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .arg("boot-args")
@@ -130,10 +156,32 @@ fn boot_packed(name: &str) {
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .arg("add-rpm")
         .arg(&ws)
-        .arg(testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
+        .arg(common::testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
         .status()
         .unwrap();
     assert!(st.success(), "xiso add-rpm failed");
+    let answers = tmp.join("answerfile.xml");
+    std::fs::write(
+        &answers,
+        "<?xml version=\"1.0\"?>\n<installation mode=\"fresh\">\n  <primary-disk>sda</primary-disk>\n  <keymap>us</keymap>\n  <root-password>xiso</root-password>\n  <source type=\"local\"/>\n  <admin-interface name=\"eth0\" proto=\"dhcp\"/>\n  <timezone>UTC</timezone>\n</installation>\n",
+    )
+    .unwrap();
+    common::ok_output(
+        Command::new(xiso)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .arg("answerfile")
+            .arg(&ws)
+            .arg(&answers),
+    );
+    let key = common::make_signing_key(&tmp, "boot-test", "ed25519");
+    common::ok_output(
+        Command::new(xiso)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .arg("sign")
+            .arg(&ws)
+            .arg("--key")
+            .arg(&key.secret),
+    );
     let filler = std::fs::File::create(ws.join("iso/0000-filler.bin")).unwrap();
     filler.set_len(200 << 20).unwrap();
     let out = tmp.join("packed.iso");
@@ -167,21 +215,24 @@ fn boot_packed(name: &str) {
         "boot images did not move: {before:?} -> {after:?}"
     );
     check_repodata(&src, &out);
-    boot_check_marker(&out, &["--expect-cmdline", "xiso.test=1"], marker);
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-fn testdata_rpm(name: &str) -> PathBuf {
-    let root = std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"));
-    let p = root.join("rpms/rpm-rs").join(name);
-    assert!(
-        p.is_file(),
-        "TESTDATA MISSING: {} (set XISO_TESTDATA)",
-        p.display()
+    let v = Command::new(xiso).arg("verify").arg(&out).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "xiso verify: {}",
+        String::from_utf8_lossy(&v.stdout)
     );
-    p
+    boot_check_marker(
+        &out,
+        &[
+            "--expect-cmdline",
+            "xiso.test=1",
+            "--expect-cmdline",
+            "answerfile=file:///answerfile.xml",
+        ],
+        marker,
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 /// The packed ISO's repository counts one package more than the source's, and
@@ -264,7 +315,7 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
         .arg("--overlay")
         .arg(&overlay)
         .arg("--add-rpm")
-        .arg(testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
+        .arg(common::testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
         .arg("--patch-installer")
         .arg(&installer)
         .args(["--boot-arg", "xiso.test=1", "--disable-gpgcheck"])

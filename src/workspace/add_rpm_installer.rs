@@ -175,6 +175,7 @@ pub fn add_rpms_installer(
         report.packages.push(r);
     }
     report.kernel_modules = kvers.into_iter().collect();
+    write_installed_record(&root, &m)?;
     m.save(dir)?;
     // Modules landed or went: regenerate that kernel's indexes so modprobe in the
     // installer finds them (the packages stay installed if this fails; the error says so).
@@ -801,4 +802,20 @@ fn install(
         scriptlets: plan.scriptlets,
     });
     Ok(out)
+}
+
+/// Keep the list of installed packages inside the installer root too
+/// ([`super::installer::INSTALLED_RECORD`]), so it travels with install.img.
+fn write_installed_record(root: &Path, m: &InstallerManifest) -> Result<()> {
+    let p = root.join(super::installer::INSTALLED_RECORD);
+    let parent = p.parent().unwrap_or(root);
+    let rel_parent = parent.strip_prefix(root).unwrap_or(parent);
+    check_parents_on_disk(root, &format!("{}/x", rel_parent.display()))?;
+    fs::create_dir_all(parent).map_err(|e| Error::io(e, "cannot create").in_file(parent))?;
+    let json = serde_json::to_vec_pretty(&m.packages)
+        .map_err(|e| Error::invalid(format!("cannot serialize the package record: {e}")))?;
+    let tmp = p.with_extension("json.tmp");
+    fs::write(&tmp, json)
+        .and_then(|()| fs::rename(&tmp, &p))
+        .map_err(|e| Error::io(e, "cannot write the package record").in_file(&p))
 }

@@ -191,6 +191,22 @@ pub struct InstalledPackage {
     pub scriptlets: Vec<String>,
 }
 
+/// Where, inside the installer root, xiso keeps the list of packages `add-rpm
+/// --installer` installed (the rpmdb is never changed): JSON, a list of
+/// [`InstalledPackage`]. It travels inside install.img, so a remaster of a remastered
+/// image still knows which files an installed package owns.
+pub const INSTALLED_RECORD: &str = "var/lib/xiso/installed-rpms.json";
+
+/// The record at [`INSTALLED_RECORD`] under `root`, when there is a readable one.
+pub fn read_installed_record(root: &Path) -> Option<Vec<InstalledPackage>> {
+    let p = root.join(INSTALLED_RECORD);
+    let md = fs::symlink_metadata(&p).ok()?;
+    if !md.is_file() || md.len() > 64 << 20 {
+        return None;
+    }
+    serde_json::from_slice(&fs::read(&p).ok()?).ok()
+}
+
 /// `DIR/.xiso/installer`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstallerManifest {

@@ -258,6 +258,11 @@ pub fn extract_installer(
     finish_disk(root, &mut m)?;
     report.entries = m.entries.iter().filter(|e| !e.implicit).count();
     report.archives = m.archives;
+    // Packages an earlier `add-rpm --installer` put in this image (its record travels
+    // inside the installer root), so a later one can replace them.
+    if let Some(packages) = super::installer::read_installed_record(root) {
+        m.packages = packages;
+    }
     Ok((m, report))
 }
 

@@ -329,3 +329,44 @@ pub fn make_signing_key(dir: &Path, name: &str, algo: &str) -> SigningKey {
         fingerprint: fpr[0].clone(),
     }
 }
+
+/// A real kernel module (`libcrc32c.ko` of the fixture kernel, from the cached
+/// linux-image .deb), written to `dir/libcrc32c.ko`: what depmod can index.
+pub fn fixture_module(dir: &Path) -> PathBuf {
+    let out = dir.join("libcrc32c.ko");
+    if out.is_file() {
+        return out;
+    }
+    let kver = std::fs::read_to_string(fixture("kernel-version"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let cache = fixtures_dir().join("cache");
+    let deb = std::fs::read_dir(&cache)
+        .unwrap_or_else(|e| panic!("FIXTURE MISSING: {}: {e}", cache.display()))
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with(&format!("linux-image-{kver}")) && n.ends_with(".deb")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "FIXTURE MISSING: linux-image-{kver}*.deb in {}",
+                cache.display()
+            )
+        });
+    require_tool("dpkg-deb");
+    let sh = format!(
+        "set -o pipefail; dpkg-deb --fsys-tarfile '{}' | tar -xO --wildcards '*/kernel/lib/libcrc32c.ko' > '{}'",
+        deb.display(),
+        out.display()
+    );
+    ok_output(Command::new("bash").arg("-c").arg(&sh));
+    assert!(
+        std::fs::read(&out).unwrap().starts_with(b"\x7fELF"),
+        "libcrc32c.ko from {} is not ELF",
+        deb.display()
+    );
+    out
+}
