@@ -288,8 +288,9 @@ fn boot_packed_genisoimage_fixture_installer_rebuilt() {
 
 /// `xiso remaster` with every edit kind that changes what boots, in one command:
 /// an ISO overlay (a changed file and a 200 MB file that moves every boot image),
-/// an RPM added, an installer overlay appended to install.img, a boot argument, the
-/// gpgcheck switched off, a new volume id. The result passes `xiso verify` and boots
+/// an RPM added to the repository and one installed into the installer root, an
+/// installer overlay, all appended to install.img, a boot argument, the gpgcheck
+/// switched off, a new volume id. The result passes `xiso verify` and boots
 /// four ways with the new marker and both new kernel arguments.
 #[test]
 fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
@@ -316,6 +317,8 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
         .arg(&overlay)
         .arg("--add-rpm")
         .arg(common::testdata_rpm("v6_rpm-hardlinks-1.0-1.noarch.rpm"))
+        .arg("--add-rpm-installer")
+        .arg(common::testdata_rpm("v6_rpm-file-attrs-1.0-1.noarch.rpm"))
         .arg("--patch-installer")
         .arg(&installer)
         .args(["--boot-arg", "xiso.test=1", "--disable-gpgcheck"])
