@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::boot::info_table::{self, InfoTableState};
 use crate::boot::sysarea::{self, BootPointer, PartitionCoverage, SystemArea};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::initrd::Codec;
 use crate::iso::eltorito::{self, BootCatalog, ElToritoEntry, Media, Platform};
 use crate::iso::time::VolumeDate;
@@ -98,6 +98,62 @@ pub struct InstallImageSummary {
     pub size: u64,
     /// Compression detected from the magic bytes.
     pub codec: Codec,
+}
+
+/// The packages `xiso add-rpm --installer` put into an image's installer root, from
+/// the record it keeps there ([`crate::workspace::installer::INSTALLED_RECORD`]);
+/// empty when there is none. install.img is decoded as a stream (capped at
+/// [`crate::workspace::MAX_EXPANDED_DEFAULT`]); later cpio entries win, as in the kernel.
+pub fn installer_packages(
+    iso: &IsoImage,
+) -> Result<Vec<crate::workspace::installer::InstalledPackage>> {
+    use crate::initrd::{codec::DETECT_LEN, detect, stream};
+    use crate::workspace::installer::{normalize_name, INSTALLED_RECORD};
+    let entries = iso.walk()?;
+    let Some(img) = entries
+        .iter()
+        .find(|e| e.path == "/install.img" && e.is_file())
+    else {
+        return Ok(Vec::new());
+    };
+    let ctx = |e: Error| e.in_file(iso.source().path()).in_path("install.img");
+    let n = img.size.min(DETECT_LEN as u64) as usize;
+    let head = match img.extents.first() {
+        Some(x) => iso.source().read_vec(x.offset(), n, "install.img head")?,
+        None => Vec::new(),
+    };
+    let codec = detect(&head);
+    if stream::Compression::of(codec).is_none() {
+        return Err(ctx(Error::unsupported(format!(
+            "install.img is {}: xiso cannot read its files",
+            codec.name()
+        ))));
+    }
+    let decoded = stream::decoder(codec, iso.file_reader(img)?).map_err(ctx)?;
+    let mut reader =
+        crate::initrd::cpio::CpioReader::new(std::io::BufReader::with_capacity(1 << 20, decoded));
+    let mut found = None;
+    let mut expanded = 0u64;
+    while let Some(e) = reader.next_entry().map_err(ctx)? {
+        expanded = expanded.saturating_add(u64::from(e.header.filesize));
+        if expanded > crate::workspace::MAX_EXPANDED_DEFAULT {
+            return Err(ctx(Error::corrupt(
+                e.offset,
+                "install.img expands beyond the cap: refusing (decompression bomb?)",
+            )));
+        }
+        let name = String::from_utf8_lossy(&e.name).into_owned();
+        if normalize_name(&name).is_ok_and(|n| n == INSTALLED_RECORD) {
+            let data = reader.read_data(64 << 20).map_err(ctx)?;
+            found = Some(serde_json::from_slice(&data).map_err(|err| {
+                ctx(Error::corrupt(
+                    e.offset,
+                    format!("{INSTALLED_RECORD} is not a package record: {err}"),
+                ))
+            })?);
+        }
+    }
+    Ok(found.unwrap_or_default())
 }
 
 /// The whole report.

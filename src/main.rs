@@ -29,6 +29,10 @@ enum Command {
     Inspect {
         /// The ISO image.
         iso: PathBuf,
+        /// Also decode install.img and list the packages `xiso add-rpm --installer`
+        /// put into the installer root (from its /var/lib/xiso/installed-rpms.json).
+        #[arg(long)]
+        installer: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -609,14 +613,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match cli.command {
-        Command::Inspect { iso, json } => {
+        Command::Inspect {
+            iso,
+            installer,
+            json,
+        } => {
             let img = IsoImage::open(&iso)?;
             let report = xiso::inspect::inspect(&img)?;
+            let packages = if installer {
+                Some(xiso::inspect::installer_packages(&img)?)
+            } else {
+                None
+            };
             if json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
+                let mut v = serde_json::to_value(&report)?;
+                if let (Some(p), Some(obj)) = (&packages, v.as_object_mut()) {
+                    obj.insert("installer_packages".into(), serde_json::to_value(p)?);
+                }
+                serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
             } else {
                 write!(out, "{}", report.to_text())?;
+                if let Some(p) = &packages {
+                    if p.is_empty() {
+                        writeln!(out, "installer packages (xiso add-rpm --installer): none")?;
+                    }
+                    for pkg in p {
+                        writeln!(
+                            out,
+                            "installer package (xiso add-rpm --installer): {}-{}.{} ({} files{})",
+                            pkg.name,
+                            pkg.evr,
+                            pkg.arch,
+                            pkg.files.len(),
+                            if pkg.scriptlets.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; scriptlets not run: {}", pkg.scriptlets.join(", "))
+                            }
+                        )?;
+                    }
+                }
             }
         }
         Command::Ls {

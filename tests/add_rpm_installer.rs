@@ -957,6 +957,28 @@ fn the_package_record_travels_with_the_image() {
             .arg("--add-rpm-installer")
             .arg(&v2),
     );
+    // `inspect --installer` lists it from inside install.img.
+    let i = ok_output(
+        xiso()
+            .arg("inspect")
+            .arg("--installer")
+            .arg("--json")
+            .arg(&out),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&i.stdout).unwrap();
+    assert_eq!(
+        v["installer_packages"][0]["name"], "xiso-marker",
+        "{}",
+        v["installer_packages"]
+    );
+    assert_eq!(v["installer_packages"][0]["evr"], "2-1");
+    let i = ok_output(xiso().arg("inspect").arg("--installer").arg(&mid));
+    assert!(
+        String::from_utf8_lossy(&i.stdout)
+            .contains("installer package (xiso add-rpm --installer): xiso-marker-1-1.noarch"),
+        "{}",
+        String::from_utf8_lossy(&i.stdout)
+    );
     let ws2 = t.path().join("ws2");
     ok_output(xiso().arg("unpack").arg(&out).arg(&ws2));
     let root = ws2.join("installer");

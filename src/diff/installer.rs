@@ -4,8 +4,7 @@
 //! the data, symlink target) is kept.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read};
 
 use sha2::{Digest, Sha256};
 
@@ -132,7 +131,7 @@ fn root(
         ));
         return Ok(None);
     }
-    let raw = extents_reader(t, image)?;
+    let raw = t.iso.file_reader(image)?;
     let decoded = stream::decoder(codec, raw).map_err(ctx)?;
     let mut reader = CpioReader::new(BufReader::with_capacity(1 << 20, decoded));
     let mut out: BTreeMap<String, Node> = BTreeMap::new();
@@ -213,17 +212,4 @@ fn share_link_data(nodes: &mut BTreeMap<String, Node>) {
             n.digest = *digest;
         }
     }
-}
-
-/// An owned reader over the image's extents (the decoder may hand it to threads).
-fn extents_reader(t: &Tree<'_>, image: &Entry) -> Result<Box<dyn Read + Send + 'static>> {
-    let path = t.iso.source().path();
-    let mut chained: Box<dyn Read + Send> = Box::new(std::io::empty());
-    for x in &image.extents {
-        let mut f = File::open(path).map_err(|e| Error::io(e, "cannot open").in_file(path))?;
-        f.seek(SeekFrom::Start(x.offset()))
-            .map_err(|e| Error::io(e, "cannot seek").in_file(path))?;
-        chained = Box::new(chained.chain(BufReader::with_capacity(1 << 20, f).take(x.len)));
-    }
-    Ok(chained)
 }
