@@ -207,3 +207,22 @@ impl Source {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_in_memory_source_reads_like_a_file() {
+        let src = Source::from_bytes("mem.iso", (0..=255u8).cycle().take(5000).collect());
+        assert_eq!(src.len(), 5000);
+        assert_eq!(src.read_vec(256, 3, "x").unwrap(), [0, 1, 2]);
+        let e = src.read_vec(4999, 2, "tail").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.to_string().contains("mem.iso"), "{e}");
+        let mut out = Vec::new();
+        src.copy_range(10, 20, &mut out, "range").unwrap();
+        assert_eq!(out, (10..30u8).collect::<Vec<_>>());
+        assert!(src.copy_range(4990, 20, &mut out, "range").is_err());
+    }
+}
