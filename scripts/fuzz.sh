@@ -55,15 +55,15 @@ export RUSTC_BOOTSTRAP=1
 
 TARGET_DIR=${XISO_FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz}}
 TARGET_DIR=${TARGET_DIR:-$FUZZ/target}
-# Release profile (cargo-fuzz keeps debug assertions and overflow checks on) for
-# the smoke run too: one build, the one the long runs use.
-PROFILE_ARGS=(--release)
+# cargo-fuzz's default build: the release profile with debug assertions and
+# overflow checks on (`-O` would turn them off). The smoke run uses it too.
+PROFILE_ARGS=()
 PROFILE_DIR=release
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 
 start=$SECONDS
 # One build of every target (they share the xiso library).
-cargo fuzz build --fuzz-dir "$FUZZ" --target-dir "$TARGET_DIR" "${PROFILE_ARGS[@]}" \
+cargo fuzz build --fuzz-dir "$FUZZ" --target-dir "$TARGET_DIR" ${PROFILE_ARGS[@]+"${PROFILE_ARGS[@]}"} \
     2>&1 | grep -Ev '^\s+(Compiling|Downloaded|Downloading|Locking|Adding) ' || true
 for t in "${TARGETS[@]}"; do
     [ -x "$TARGET_DIR/$TRIPLE/$PROFILE_DIR/$t" ] || { echo "fuzz.sh: build of $t failed" >&2; exit 2; }
