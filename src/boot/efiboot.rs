@@ -97,6 +97,21 @@ fn fat_error(e: io::Error, what: &str, path: &str) -> Error {
     }
 }
 
+/// Run a fatfs operation, turning a panic inside fatfs into a corruption error.
+///
+/// fatfs 0.3 trusts the cluster numbers it reads: a directory entry naming cluster 0
+/// or 1 makes it compute `cluster - 2` and panic on the overflow (found by the
+/// `efiboot` fuzz target). A damaged image must be an error, never a crash; every
+/// edit runs on a copy, so nothing half-written survives the unwind.
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Corrupt,
+            "the FAT file system is damaged: its directory entries or cluster chains name impossible clusters",
+        ))
+    })
+}
+
 fn mount(data: &mut [u8]) -> Result<FileSystem<Cursor<&mut [u8]>>> {
     let opts = FsOptions::new()
         .update_accessed_date(false)
@@ -112,7 +127,7 @@ fn mount(data: &mut [u8]) -> Result<FileSystem<Cursor<&mut [u8]>>> {
 impl EfiBootImage {
     /// Take the bytes of an image; refused unless they hold a FAT file system.
     pub fn new(mut data: Vec<u8>) -> Result<EfiBootImage> {
-        mount(&mut data)?;
+        guarded(|| mount(&mut data).map(drop))?;
         Ok(EfiBootImage { data })
     }
 
@@ -129,6 +144,10 @@ impl EfiBootImage {
     /// Paths of the GRUB configs in the image: `EFI/<dir>/grub*.cfg`, sorted, with
     /// the names as the file system spells them.
     pub fn grub_configs(&self) -> Result<Vec<String>> {
+        guarded(|| self.grub_configs_unguarded())
+    }
+
+    fn grub_configs_unguarded(&self) -> Result<Vec<String>> {
         let mut data = self.data.clone();
         let fs = mount(&mut data)?;
         let efi = match fs.root_dir().open_dir("EFI") {
@@ -161,6 +180,10 @@ impl EfiBootImage {
 
     /// The contents of the file at `path` (names compared without case, as FAT does).
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        guarded(|| self.read_file_unguarded(path))
+    }
+
+    fn read_file_unguarded(&self, path: &str) -> Result<Vec<u8>> {
         let mut data = self.data.clone();
         let fs = mount(&mut data)?;
         let mut f = fs
@@ -181,7 +204,7 @@ impl EfiBootImage {
             return Ok(());
         }
         let mut data = self.data.clone();
-        {
+        guarded(|| {
             let _stamp = StampGuard::new(mtime);
             let fs = mount(&mut data)?;
             let mut f = fs
@@ -194,8 +217,8 @@ impl EfiBootImage {
             f.flush().map_err(|e| fat_error(e, "cannot write", path))?;
             drop(f);
             fs.unmount()
-                .map_err(|e| fat_error(e, "cannot finish writing", path))?;
-        }
+                .map_err(|e| fat_error(e, "cannot finish writing", path))
+        })?;
         self.data = data;
         Ok(())
     }
@@ -205,6 +228,28 @@ impl EfiBootImage {
 mod tests {
     use super::*;
     use fatfs::{format_volume, FormatVolumeOptions};
+
+    /// Regression (fuzz target `efiboot`): a directory entry naming cluster 1 made
+    /// fatfs panic on `cluster - 2`. The 35 KiB input is kept gzip-compressed.
+    #[test]
+    fn fuzz_directory_entry_naming_cluster_1_is_an_error_not_a_panic() {
+        let gz = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/fuzz/efiboot-cluster-underflow.img.gz"
+        ))
+        .unwrap();
+        let mut data = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut data)
+            .unwrap();
+        assert_eq!(data.len(), 35714);
+        // Either a clean error or an answer: never a panic.
+        if let Ok(img) = EfiBootImage::new(data) {
+            if let Err(e) = img.grub_configs() {
+                assert_ne!(e.kind(), ErrorKind::Io, "{e}");
+            }
+        }
+    }
 
     /// A 1.44 MB FAT12 image with EFI/BOOT/BOOTX64.EFI and EFI/xenserver/grub.cfg.
     fn image() -> Vec<u8> {
