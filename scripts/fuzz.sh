@@ -79,11 +79,12 @@ run_target() {
     local t=$1
     mkdir -p "$FUZZ/corpus/$t" "$FUZZ/artifacts/$t" "$FUZZ/seeds/$t"
     # -rss_limit_mb: the machine is shared; -timeout: a hang is a finding too.
+    local rc=0
     "$TARGET_DIR/$TRIPLE/$PROFILE_DIR/$t" "$FUZZ/corpus/$t" "$FUZZ/seeds/$t" \
         -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=20 -max_len=262144 \
         -artifact_prefix="$FUZZ/artifacts/$t/" -print_final_stats=1 \
-        >"$LOGS/$t.log" 2>&1
-    echo $? >"$LOGS/$t.rc"
+        >"$LOGS/$t.log" 2>&1 || rc=$?
+    echo "$rc" >"$LOGS/$t.rc"
 }
 
 running=0
@@ -102,9 +103,9 @@ crashed=0
 printf '%-18s %14s %10s %8s  %s\n' target executions exec/s crashes result
 for t in "${TARGETS[@]}"; do
     log="$LOGS/$t.log"
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    rc=$(cat "$LOGS/$t.rc")
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" 2>/dev/null | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" 2>/dev/null | tail -1)
+    rc=$(cat "$LOGS/$t.rc" 2>/dev/null || echo "?")
     if [ "$rc" = 0 ]; then
         printf '%-18s %14s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" 0 ok
     else
