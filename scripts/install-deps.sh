@@ -15,6 +15,8 @@ PKGS=(
     mtools dosfstools grub-efi-amd64-bin grub-common
     # install.img
     busybox-static cpio gzip bzip2 xz-utils zstd python3
+    # cargo fuzz (scripts/fuzz.sh): libFuzzer is C++
+    g++
     # repository (the Debian package rpm also provides rpmbuild, used by tests/add_rpm.rs)
     createrepo-c rpm dnf
     # an EL7-style Berkeley DB rpmdb for tests/add_rpm_installer.rs (db5.3_load -t hash)

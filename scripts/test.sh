@@ -3,6 +3,8 @@
 #   1. install Debian dependencies (when root; otherwise only check them)
 #   2. build the fixture ISOs (cached) into $XISO_FIXTURES (default <repo>/fixtures)
 #   3. cargo test --release (Rust tests read the fixtures through $XISO_FIXTURES)
+#   4. scripts/fuzz.sh --smoke: every cargo-fuzz target for a few seconds
+#      (XISO_FUZZ_SMOKE_SECONDS, default 15; installs cargo-fuzz when missing)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,4 +28,11 @@ echo "test.sh: fixtures ready in $((SECONDS - start)) s"
 if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
+# The ISO writer's write tracker (every output byte written once, inside the image)
+# is on in debug builds; turn it on for the release test run too.
+export XISO_TRACK_WRITES=1
 cargo test --release
+
+start=$SECONDS
+bash scripts/fuzz.sh --smoke "${XISO_FUZZ_SMOKE_SECONDS:-15}"
+echo "test.sh: fuzz smoke run took $((SECONDS - start)) s"

@@ -231,6 +231,10 @@ fn boot_image_state(
 }
 
 /// El Torito entries of `iso` as the manifest records them (`entries` is a full walk).
+///
+/// An entry whose image lies past the end of the file cannot be replayed (its boot
+/// image is missing): that is [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) at the
+/// entry's catalog slot. An image outside the file tree but inside the file is kept.
 pub fn boot_entry_records(iso: &IsoImage, entries: &[Entry]) -> Result<Vec<BootEntryRecord>> {
     let Some(cat) = read_catalog(iso)? else {
         return Ok(Vec::new());
@@ -238,6 +242,19 @@ pub fn boot_entry_records(iso: &IsoImage, entries: &[Entry]) -> Result<Vec<BootE
     cat.entries
         .iter()
         .map(|e| {
+            let end = e.image_offset().saturating_add(e.load_size_bytes());
+            if end > iso.source().len() {
+                return Err(crate::Error::corrupt(
+                    e.catalog_offset,
+                    format!(
+                        "El Torito boot image at LBA {} ({} bytes) lies past the end of the file ({} bytes): the boot image is missing",
+                        e.load_lba,
+                        e.load_size_bytes(),
+                        iso.source().len()
+                    ),
+                )
+                .in_file(iso.source().path()));
+            }
             let file = find_file(entries, e.load_lba);
             let state = boot_image_state(iso, e, file)?;
             Ok(BootEntryRecord {

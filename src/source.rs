@@ -2,7 +2,9 @@
 //!
 //! The ISO is never loaded whole: every structure is read at its offset with
 //! `pread`, and a read that would run past the end of the file is reported as
-//! corruption at that offset rather than as a short read.
+//! corruption at that offset rather than as a short read. A source can also be
+//! a buffer in memory ([`Source::from_bytes`]), for fuzzing and for callers that
+//! already hold a small image.
 
 use std::fs::File;
 use std::io::Write;
@@ -17,9 +19,16 @@ pub const SECTOR: u64 = 2048;
 /// An open, read-only source file with its path for error messages.
 #[derive(Debug)]
 pub struct Source {
-    file: File,
+    data: Backing,
     path: PathBuf,
     len: u64,
+}
+
+/// Where a source's bytes live.
+#[derive(Debug)]
+enum Backing {
+    File(File),
+    Memory(Vec<u8>),
 }
 
 impl Source {
@@ -35,9 +44,27 @@ impl Source {
         }
         Ok(Source {
             len: meta.len(),
-            file,
+            data: Backing::File(file),
             path,
         })
+    }
+
+    /// A source over bytes in memory; `name` stands in for the path in error messages.
+    pub fn from_bytes(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+        Source {
+            len: bytes.len() as u64,
+            data: Backing::Memory(bytes),
+            path: name.into(),
+        }
+    }
+
+    /// The bytes `offset..offset + len` of an in-memory source (the caller has
+    /// checked the range against `self.len`).
+    fn memory(&self, offset: u64, len: u64) -> Option<&[u8]> {
+        match &self.data {
+            Backing::Memory(v) => Some(&v[offset as usize..(offset + len) as usize]),
+            Backing::File(_) => None,
+        }
     }
 
     /// The file's path.
@@ -71,11 +98,17 @@ impl Source {
             )
             .in_file(&self.path));
         }
-        self.file.read_exact_at(buf, offset).map_err(|e| {
-            Error::io(e, format!("reading {what}"))
-                .at(offset)
-                .in_file(&self.path)
-        })
+        match &self.data {
+            Backing::File(file) => file.read_exact_at(buf, offset).map_err(|e| {
+                Error::io(e, format!("reading {what}"))
+                    .at(offset)
+                    .in_file(&self.path)
+            }),
+            Backing::Memory(v) => {
+                buf.copy_from_slice(&v[offset as usize..end as usize]);
+                Ok(())
+            }
+        }
     }
 
     /// Read `len` bytes at `offset` into a new buffer.
@@ -112,8 +145,16 @@ impl Source {
             )
             .in_file(&self.path));
         }
-        let mut f = self
-            .file
+        let file = match &self.data {
+            Backing::File(file) => file,
+            Backing::Memory(_) => {
+                let bytes = self.memory(offset, len).expect("memory source");
+                return out
+                    .write_all(bytes)
+                    .map_err(|e| Error::new(ErrorKind::Io, format!("writing {what}: {e}")));
+            }
+        };
+        let mut f = file
             .try_clone()
             .map_err(|e| Error::io(e, "cannot reopen").in_file(&self.path))?;
         f.seek(SeekFrom::Start(offset)).map_err(|e| {
@@ -149,19 +190,39 @@ impl Source {
             )
             .in_file(&self.path));
         }
+        if let Some(bytes) = self.memory(offset, len) {
+            return out
+                .write_all(bytes)
+                .map_err(|e| Error::new(ErrorKind::Io, format!("writing {what}: {e}")));
+        }
         let mut buf = vec![0u8; 1 << 20];
         let mut pos = offset;
         while pos < end {
             let n = ((end - pos) as usize).min(buf.len());
-            self.file.read_exact_at(&mut buf[..n], pos).map_err(|e| {
-                Error::io(e, format!("reading {what}"))
-                    .at(pos)
-                    .in_file(&self.path)
-            })?;
+            self.read_exact_at(pos, &mut buf[..n], what)?;
             out.write_all(&buf[..n])
                 .map_err(|e| Error::new(ErrorKind::Io, format!("writing {what}: {e}")))?;
             pos += n as u64;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_in_memory_source_reads_like_a_file() {
+        let src = Source::from_bytes("mem.iso", (0..=255u8).cycle().take(5000).collect());
+        assert_eq!(src.len(), 5000);
+        assert_eq!(src.read_vec(256, 3, "x").unwrap(), [0, 1, 2]);
+        let e = src.read_vec(4999, 2, "tail").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.to_string().contains("mem.iso"), "{e}");
+        let mut out = Vec::new();
+        src.copy_range(10, 20, &mut out, "range").unwrap();
+        assert_eq!(out, (10..30u8).collect::<Vec<_>>());
+        assert!(src.copy_range(4990, 20, &mut out, "range").is_err());
     }
 }

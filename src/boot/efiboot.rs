@@ -97,6 +97,21 @@ fn fat_error(e: io::Error, what: &str, path: &str) -> Error {
     }
 }
 
+/// Run a fatfs operation, turning a panic inside fatfs into a corruption error.
+///
+/// fatfs 0.3 trusts the cluster numbers it reads: a directory entry naming cluster 0
+/// or 1 makes it compute `cluster - 2` and panic on the overflow (found by the
+/// `efiboot` fuzz target). A damaged image must be an error, never a crash; every
+/// edit runs on a copy, so nothing half-written survives the unwind.
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Corrupt,
+            "the FAT file system is damaged: its directory entries or cluster chains name impossible clusters",
+        ))
+    })
+}
+
 fn mount(data: &mut [u8]) -> Result<FileSystem<Cursor<&mut [u8]>>> {
     let opts = FsOptions::new()
         .update_accessed_date(false)
@@ -181,7 +196,7 @@ fn drop_dot_long_names(data: &mut [u8]) -> Result<()> {
 impl EfiBootImage {
     /// Take the bytes of an image; refused unless they hold a FAT file system.
     pub fn new(mut data: Vec<u8>) -> Result<EfiBootImage> {
-        mount(&mut data)?;
+        guarded(|| mount(&mut data).map(drop))?;
         Ok(EfiBootImage { data })
     }
 
@@ -238,6 +253,10 @@ impl EfiBootImage {
     /// Paths of the GRUB configs in the image: `EFI/<dir>/grub*.cfg`, sorted, with
     /// the names as the file system spells them.
     pub fn grub_configs(&self) -> Result<Vec<String>> {
+        guarded(|| self.grub_configs_unguarded())
+    }
+
+    fn grub_configs_unguarded(&self) -> Result<Vec<String>> {
         let mut data = self.data.clone();
         let fs = mount(&mut data)?;
         let efi = match fs.root_dir().open_dir("EFI") {
@@ -270,6 +289,10 @@ impl EfiBootImage {
 
     /// The contents of the file at `path` (names compared without case, as FAT does).
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        guarded(|| self.read_file_unguarded(path))
+    }
+
+    fn read_file_unguarded(&self, path: &str) -> Result<Vec<u8>> {
         let mut data = self.data.clone();
         let fs = mount(&mut data)?;
         let mut f = fs
@@ -290,7 +313,7 @@ impl EfiBootImage {
             return Ok(());
         }
         let mut data = self.data.clone();
-        {
+        guarded(|| {
             let _stamp = StampGuard::new(mtime);
             let fs = mount(&mut data)?;
             let mut f = fs
@@ -303,9 +326,20 @@ impl EfiBootImage {
             f.flush().map_err(|e| fat_error(e, "cannot write", path))?;
             drop(f);
             fs.unmount()
-                .map_err(|e| fat_error(e, "cannot finish writing", path))?;
+                .map_err(|e| fat_error(e, "cannot finish writing", path))
+        })?;
+        // On a damaged image (cross-linked or looping cluster chains) fatfs can
+        // "succeed" and leave a file that reads back different: check the copy
+        // before keeping it (found by the `efiboot` fuzz target).
+        let edited = EfiBootImage { data };
+        if edited.read_file(path).ok().as_deref() != Some(contents) {
+            return Err(Error::new(
+                ErrorKind::Corrupt,
+                "the FAT file system is damaged: the rewritten file does not read back as written",
+            )
+            .in_path(path.to_string()));
         }
-        self.data = data;
+        self.data = edited.data;
         Ok(())
     }
 }
@@ -313,6 +347,51 @@ impl EfiBootImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fuzz target's crash input, kept gzip-compressed in `testdata/fuzz/`.
+    fn fuzz_input(name: &str) -> Vec<u8> {
+        let path = format!("{}/testdata/fuzz/{name}", env!("CARGO_MANIFEST_DIR"));
+        let gz = std::fs::read(path).unwrap();
+        let mut data = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut data)
+            .unwrap();
+        data
+    }
+
+    /// What the `efiboot` fuzz target does: every step may fail, none may panic.
+    fn edit_like_the_fuzzer(data: Vec<u8>) {
+        let Ok(mut img) = EfiBootImage::new(data) else {
+            return;
+        };
+        let Ok(configs) = img.grub_configs() else {
+            return;
+        };
+        for path in configs {
+            if let Ok(mut text) = img.read_file(&path) {
+                text.extend_from_slice(b"\n# xiso fuzz\n");
+                if img.replace_file(&path, &text, 1_700_000_000).is_ok() {
+                    assert_eq!(img.read_file(&path).ok(), Some(text), "{path} reads back");
+                }
+            }
+        }
+    }
+
+    /// Regression (fuzz target `efiboot`): a directory entry naming cluster 1 made
+    /// fatfs panic on `cluster - 2`.
+    #[test]
+    fn fuzz_directory_entry_naming_cluster_1_is_an_error_not_a_panic() {
+        let data = fuzz_input("efiboot-cluster-underflow.img.gz");
+        assert_eq!(data.len(), 35714);
+        edit_like_the_fuzzer(data);
+    }
+
+    /// Regression (fuzz target `efiboot`): a panic inside fatfs during an edit,
+    /// followed by a second one while the file system was dropped, aborted the process.
+    #[test]
+    fn fuzz_panic_while_dropping_the_file_system_does_not_abort() {
+        edit_like_the_fuzzer(fuzz_input("efiboot-double-panic.img.gz"));
+    }
 
     /// A 1.44 MB FAT12 image with EFI/BOOT/BOOTX64.EFI and EFI/xenserver/grub.cfg.
     fn image() -> Vec<u8> {

@@ -233,7 +233,12 @@ impl IsoImage {
     /// Open an image and read its volume descriptors. Prefers Rock Ridge names,
     /// then Joliet, then plain ISO 9660.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let src = Source::open(path)?;
+        Self::from_source(Source::open(path)?)
+    }
+
+    /// Read an image from an already open [`Source`] (a file, or bytes in memory
+    /// through [`Source::from_bytes`]).
+    pub fn from_source(src: Source) -> Result<Self> {
         let descriptors = volume::read_descriptors(&src)?;
         // ECMA-119 8.4.8: the volume space size covers every sector of the volume.
         let volume_bytes = u64::from(descriptors.primary.space_size) * SECTOR;

@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The built `xiso` binary.
+/// The built `xiso` binary, with the ISO writer's write tracker on (it is on in
+/// debug builds anyway; this checks release test runs too).
 pub fn xiso() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xiso"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xiso"));
+    cmd.env("XISO_TRACK_WRITES", "1");
+    cmd
 }
 
 /// Run a command, returning its output; panics loudly when the program is missing.

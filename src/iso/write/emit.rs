@@ -77,7 +77,13 @@ fn place_of(layout: &Layout<'_>, h: &Hierarchy) -> HierarchyPlace {
 
 fn write_dirs(layout: &Layout<'_>, h: &Hierarchy, sink: &mut Sink<'_>) -> Result<()> {
     for (d, dir) in h.dirs.iter().enumerate() {
-        expect_at(sink, dir.lba, &layout.items[dir.item].path)?;
+        let path = &layout.items[dir.item].path;
+        expect_at(sink, dir.lba, path)?;
+        sink.track(
+            &format!("directory {path:?}"),
+            u64::from(dir.lba) * SECTOR,
+            u64::from(dir.size),
+        );
         let mut buf = Vec::with_capacity(dir.size as usize);
         let mut used = 0usize;
         for rec in &dir.records {
@@ -96,6 +102,11 @@ fn write_dirs(layout: &Layout<'_>, h: &Hierarchy, sink: &mut Sink<'_>) -> Result
         if dir.ce_sectors > 0 {
             let start = dir.lba + dir.size / SECTOR as u32;
             expect_at(sink, start, "Rock Ridge continuation areas")?;
+            sink.track(
+                &format!("Rock Ridge continuation areas of {path:?}"),
+                u64::from(start) * SECTOR,
+                u64::from(dir.ce_sectors) * SECTOR,
+            );
             let mut ce = vec![0u8; dir.ce_sectors as usize * SECTOR as usize];
             for a in &layout.areas[dir.areas.clone()] {
                 let at = (a.lba - start) as usize * SECTOR as usize + a.offset as usize;
@@ -111,6 +122,15 @@ fn write_path_tables(h: &Hierarchy, sink: &mut Sink<'_>) -> Result<()> {
     let rows = h.rows();
     for (lba, be) in [(h.l_table, false), (h.m_table, true)] {
         expect_at(sink, lba, "path table")?;
+        sink.track(
+            if be {
+                "path table (M)"
+            } else {
+                "path table (L)"
+            },
+            u64::from(lba) * SECTOR,
+            sectors(u64::from(h.path_table_size)).max(1) * SECTOR,
+        );
         let t = path_table(&rows, be);
         sink.write_all(&t).map_err(io_err)?;
         let want = sectors(t.len() as u64).max(1) * SECTOR;
@@ -208,21 +228,29 @@ pub(crate) fn emit(
         )));
     }
     let report = &layout.report;
+    sink.track("system area", 0, SYSTEM_AREA_LEN as u64);
     sink.write_all(system_area).map_err(io_err)?;
     sink.zeros((SYSTEM_AREA_LEN - system_area.len()) as u64)
         .map_err(io_err)?;
 
     // Volume descriptor set.
     expect_at(sink, PVD_LBA, "primary volume descriptor")?;
+    sink.track(
+        "primary volume descriptor",
+        u64::from(PVD_LBA) * SECTOR,
+        SECTOR,
+    );
     let prim_place = place_of(layout, &layout.primary);
     sink.write_all(&descriptor(opts, report.volume_sectors, &prim_place, false))
         .map_err(io_err)?;
     if let (Some(lba), Some(cat)) = (layout.boot_record_lba, report.catalog_lba) {
         expect_at(sink, lba, "boot record")?;
+        sink.track("boot record", u64::from(lba) * SECTOR, SECTOR);
         sink.write_all(&boot_record(cat)).map_err(io_err)?;
     }
     if let (Some(lba), Some(j)) = (layout.svd_lba, &layout.joliet) {
         expect_at(sink, lba, "Joliet volume descriptor")?;
+        sink.track("Joliet volume descriptor", u64::from(lba) * SECTOR, SECTOR);
         let place = place_of(layout, j);
         sink.write_all(&descriptor(opts, report.volume_sectors, &place, true))
             .map_err(io_err)?;
@@ -232,6 +260,11 @@ pub(crate) fn emit(
         layout.terminator_lba,
         "volume descriptor set terminator",
     )?;
+    sink.track(
+        "volume descriptor set terminator",
+        u64::from(layout.terminator_lba) * SECTOR,
+        SECTOR,
+    );
     sink.write_all(&terminator()).map_err(io_err)?;
 
     let hierarchies: Vec<&Hierarchy> = std::iter::once(&layout.primary)
@@ -252,6 +285,11 @@ pub(crate) fn emit(
         let ItemKind::File { payload, size } = item.kind else {
             unreachable!("only files are in file_order")
         };
+        sink.track(
+            &format!("file {:?}", item.path),
+            u64::from(lba) * SECTOR,
+            sectors(size) * SECTOR,
+        );
         match payload {
             Payload::Catalog => {
                 let s = catalog_sector(&layout.catalog_entries)?;
@@ -278,9 +316,37 @@ pub(crate) fn emit(
 
     // Padding inside the volume, then up to the tail, then the tail.
     let volume_end = u64::from(report.volume_sectors) * SECTOR;
-    sink.zeros(volume_end - sink.pos()).map_err(io_err)?;
-    let tail_at = report.image_len - opts.tail_len;
-    sink.zeros(tail_at - sink.pos()).map_err(io_err)?;
+    let tail_at = report.image_len.checked_sub(opts.tail_len);
+    let (Some(volume_pad), Some(tail_at)) = (volume_end.checked_sub(sink.pos()), tail_at) else {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "internal layout error: the volume's structures end at byte {} past its size {volume_end}, or the tail ({} bytes) does not fit the image ({} bytes)",
+                sink.pos(),
+                opts.tail_len,
+                report.image_len
+            ),
+        ));
+    };
+    sink.track(VOLUME_PADDING, sink.pos(), volume_pad);
+    sink.zeros(volume_pad).map_err(io_err)?;
+    let align_pad = tail_at.checked_sub(volume_end).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            format!("internal layout error: the tail at byte {tail_at} starts inside the volume ({volume_end} bytes)"),
+        )
+    })?;
+    sink.track(ALIGNMENT_PADDING, volume_end, align_pad);
+    sink.zeros(align_pad).map_err(io_err)?;
+    sink.track(TAIL, tail_at, opts.tail_len);
     sink.write_all(tail).map_err(io_err)?;
-    Ok(())
+    sink.check_writes(volume_end, report.image_len, |what| {
+        what != ALIGNMENT_PADDING && what != TAIL
+    })
 }
+
+/// Names of the tracked regions after the volume's structures (files are named
+/// `file "path"`, so these cannot collide with them).
+const VOLUME_PADDING: &str = "padding of the volume";
+const ALIGNMENT_PADDING: &str = "alignment padding after the volume";
+const TAIL: &str = "tail after the volume";

@@ -64,6 +64,7 @@ mod layout;
 mod names;
 mod rockridge;
 mod sink;
+mod track;
 mod tree;
 mod volume;
 

@@ -1,10 +1,14 @@
 //! The output stream: counts bytes so the writer can check each structure
 //! lands at its laid-out address, and, when the output is a regular file,
 //! seeks over all-zero blocks instead of writing them so sparse inputs (and
-//! padding) stay sparse.
+//! padding) stay sparse. With write tracking on (see [`super::track`]) it also
+//! records which structure each byte was written for.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+
+use super::track::{self, WriteTracker};
+use crate::error::Result;
 
 /// Granularity of hole detection: a multiple of common file-system blocks.
 const HOLE_BLOCK: usize = 64 * 1024;
@@ -20,6 +24,7 @@ enum Target<'a> {
 pub(crate) struct Sink<'a> {
     target: Target<'a>,
     pos: u64,
+    tracker: Option<WriteTracker>,
 }
 
 fn all_zero(b: &[u8]) -> bool {
@@ -33,6 +38,7 @@ impl<'a> Sink<'a> {
         Sink {
             target: Target::Plain(BufWriter::with_capacity(1 << 20, out)),
             pos: 0,
+            tracker: track::enabled().then(WriteTracker::default),
         }
     }
 
@@ -44,12 +50,38 @@ impl<'a> Sink<'a> {
         Ok(Sink {
             target: Target::Sparse { file, hole: 0 },
             pos: 0,
+            tracker: track::enabled().then(WriteTracker::default),
         })
     }
 
     /// Bytes emitted so far.
     pub fn pos(&self) -> u64 {
         self.pos
+    }
+
+    /// The next bytes are the structure `what`, laid out at `start..start + len`.
+    pub fn track(&mut self, what: &str, start: u64, len: u64) {
+        if let Some(t) = &mut self.tracker {
+            t.begin(what, start, len, self.pos);
+        }
+    }
+
+    /// Check every structure was written once, where laid out, inside the image
+    /// (see [`WriteTracker::check`]); a no-op when tracking is off.
+    pub fn check_writes(
+        &mut self,
+        volume_end: u64,
+        image_len: u64,
+        volume: impl Fn(&str) -> bool,
+    ) -> Result<()> {
+        let pos = self.pos;
+        match &mut self.tracker {
+            Some(t) => {
+                t.end(pos);
+                t.check(volume_end, image_len, volume)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Emit `n` zero bytes.

@@ -1,0 +1,31 @@
+//! The ISO reader: volume descriptors, directory records, Rock Ridge, Joliet, the
+//! El Torito catalog and the system area, through everything `inspect`, `verify`
+//! and `unpack` read before writing anything.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use xiso::iso::{IsoImage, Namespace};
+use xiso::source::Source;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(mut iso) = IsoImage::from_source(Source::from_bytes("fuzz.iso", data.to_vec())) else {
+        return;
+    };
+    if let Ok(report) = xiso::inspect::inspect(&iso) {
+        let _ = report.to_text();
+    }
+    if let Ok(report) = xiso::verify::verify(&iso) {
+        let _ = report.to_text();
+    }
+    if let Ok(entries) = iso.walk() {
+        let _ = xiso::inspect::boot_entry_records(&iso, &entries);
+        for e in entries.iter().filter(|e| e.is_file()).take(8) {
+            let _ = iso.read_file(&e.path, 1 << 16);
+        }
+    }
+    for ns in [Namespace::Joliet, Namespace::Iso9660] {
+        if iso.set_namespace(ns).is_ok() {
+            let _ = iso.walk();
+        }
+    }
+});
