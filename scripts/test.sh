@@ -34,5 +34,5 @@ export XISO_TRACK_WRITES=1
 cargo test --release
 
 start=$SECONDS
-bash scripts/fuzz.sh --smoke "${XISO_FUZZ_SMOKE_SECONDS:-15}"
+bash scripts/fuzz.sh --smoke --jobs 2 "${XISO_FUZZ_SMOKE_SECONDS:-15}"
 echo "test.sh: fuzz smoke run took $((SECONDS - start)) s"
