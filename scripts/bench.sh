@@ -9,6 +9,7 @@
 #   --quick        smoke run: --size-mb 100 --runs 1
 #   --clean        also delete the generated source ISOs at the end (default: keep for reuse)
 #   --no-build     do not run `cargo build --release` (use the existing binary)
+#   --generate-only  build (and cache) the source ISOs, measure nothing
 # Environment:
 #   XISO_BENCH_DIR   where source ISOs and temp outputs live (default /tmp/xiso-bench)
 #   XISO_FIXTURES    fixture directory of scripts/make-fixtures.sh (default <repo>/fixtures)
@@ -64,6 +65,7 @@ BOOTARGS=(-c boot/isolinux/boot.cat -b boot/isolinux/isolinux.bin -no-emul-boot
 
 SIZES=650
 RUNS=3
+GENERATE_ONLY=0
 CLEAN=0
 BUILD=1
 while [ $# -gt 0 ]; do
@@ -77,7 +79,8 @@ while [ $# -gt 0 ]; do
         --quick) SIZES=100; RUNS=1 ;;
         --clean) CLEAN=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,55p' "$0"; exit 0 ;;
+        --generate-only) GENERATE_ONLY=1 ;;
+        -h|--help) sed -n '2,56p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -699,6 +702,13 @@ bench_size() {
     [ -n "$NA_REMASTER" ] || remaster_table "$cpw" "$miw"
 }
 
+if [ "$GENERATE_ONLY" = 1 ]; then
+    for mb in "${SIZE_LIST[@]}"; do
+        make_iso "$mb"
+        new_rpm > /dev/null
+    done
+    exit 0
+fi
 for mb in "${SIZE_LIST[@]}"; do
     bench_size "$mb"
 done
