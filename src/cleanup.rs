@@ -23,6 +23,18 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Stop a long loop once the process is being interrupted, so it does not recreate
+/// what the handler is deleting.
+pub fn check_interrupted() -> crate::error::Result<()> {
+    if interrupted() {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorKind::Io,
+            "interrupted",
+        ));
+    }
+    Ok(())
+}
+
 /// Remember `path` as a temporary to delete on interruption.
 pub fn register(path: &Path) {
     let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
@@ -36,15 +48,17 @@ pub fn forget(path: &Path) {
 }
 
 /// Delete every registered temporary (files and directories). For signal handlers.
+/// The list is kept, so a second call (after the main thread stopped) removes what
+/// was recreated in between.
 pub fn remove_all() {
-    let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-    for path in p.drain(..) {
-        match std::fs::symlink_metadata(&path) {
+    let p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    for path in p.iter() {
+        match std::fs::symlink_metadata(path) {
             Ok(md) if md.is_dir() => {
-                let _ = std::fs::remove_dir_all(&path);
+                let _ = std::fs::remove_dir_all(path);
             }
             Ok(_) => {
-                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(path);
             }
             Err(_) => {}
         }

@@ -576,6 +576,10 @@ fn main() -> ExitCode {
     let _ = ctrlc::set_handler(|| {
         xiso::cleanup::set_interrupted();
         xiso::cleanup::remove_all();
+        // The main thread stops at its next check; a second pass removes anything it
+        // created in between.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        xiso::cleanup::remove_all();
         eprintln!("xiso: interrupted; temporary files removed");
         std::process::exit(130);
     });

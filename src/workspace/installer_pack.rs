@@ -324,6 +324,7 @@ fn write_items<W: Write>(
 ) -> Result<usize> {
     let werr = |e: io::Error| Error::io(e, "cannot write the new install.img");
     for item in &plan.items {
+        crate::cleanup::check_interrupted()?;
         hint(cpio.get_mut(), item.old);
         let h = &item.header;
         let name = item.name.as_bytes();

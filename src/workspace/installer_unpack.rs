@@ -132,6 +132,7 @@ pub fn extract_installer(
     let mut expanded: u64 = 0;
     let mut buf = vec![0u8; 1 << 20];
     loop {
+        crate::cleanup::check_interrupted()?;
         let entry = reader.next_entry().map_err(ctx)?;
         let Some(e) = entry else { break };
         let at = e.offset;

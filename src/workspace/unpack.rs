@@ -307,6 +307,7 @@ fn write_workspace(
     let sparse: std::collections::HashSet<&str> =
         manifest.sparse.iter().map(String::as_str).collect();
     for e in entries {
+        crate::cleanup::check_interrupted()?;
         let rel = e.path.trim_start_matches('/');
         let target = safe_join(&tree, rel).ok_or_else(|| {
             Error::corrupt(e.record_offset, format!("unsafe path {:?}", e.path))

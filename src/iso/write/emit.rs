@@ -301,7 +301,10 @@ pub(crate) fn emit(
                     .map_err(|e| e.in_path(&item.path))?;
                 sink.write_all(&bytes).map_err(io_err)?;
             }
-            Payload::Data(data) => copy_data(data, size, source, sink, &item.path)?,
+            Payload::Data(data) => {
+                crate::cleanup::check_interrupted()?;
+                copy_data(data, size, source, sink, &item.path)?
+            }
         }
         let end = u64::from(lba) * SECTOR + size;
         if sink.pos() != end {
