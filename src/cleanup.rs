@@ -64,3 +64,38 @@ pub fn remove_all() {
         }
     }
 }
+
+/// A temporary next to `out`: `(parent, ".NAME<tag>PID")` for this process. Leftovers
+/// with the same name and the id of a process that is gone (a `SIGKILL`ed run) are
+/// removed first, files and directories alike.
+pub fn temp_sibling(out: &Path, tag: &str) -> crate::error::Result<PathBuf> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .ok_or_else(|| crate::error::Error::invalid("output path has no file name").in_file(out))?
+        .to_string_lossy()
+        .into_owned();
+    let prefix = format!(".{name}{tag}");
+    if let Ok(rd) = std::fs::read_dir(parent) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = n.strip_prefix(&prefix) {
+                let alive = pid
+                    .parse::<u32>()
+                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                if !alive {
+                    let p = e.path();
+                    if p.is_dir() {
+                        let _ = std::fs::remove_dir_all(&p);
+                    } else {
+                        let _ = std::fs::remove_file(&p);
+                    }
+                }
+            }
+        }
+    }
+    Ok(parent.join(format!("{prefix}{}", std::process::id())))
+}

@@ -270,30 +270,7 @@ pub fn remaster(
 
 /// `.OUT.xiso-remaster-PID` next to the output; leftovers of dead processes removed.
 fn private_workspace(output: &Path) -> Result<PathBuf> {
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = output
-        .file_name()
-        .ok_or_else(|| Error::invalid("output path has no file name").in_file(output))?
-        .to_string_lossy()
-        .into_owned();
-    let prefix = format!(".{name}.xiso-remaster-");
-    if let Ok(rd) = fs::read_dir(parent) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = n.strip_prefix(&prefix) {
-                let alive = pid
-                    .parse::<u32>()
-                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-                if !alive {
-                    let _ = fs::remove_dir_all(e.path());
-                }
-            }
-        }
-    }
-    Ok(parent.join(format!("{prefix}{}", std::process::id())))
+    crate::cleanup::temp_sibling(output, ".xiso-remaster-")
 }
 
 type Steps = (Vec<StepReport>, PackReport, Vec<String>);

@@ -22,8 +22,14 @@ fn slow_workspace(dir: &Path) -> PathBuf {
         .arg(fixture("genisoimage.iso"))
         .arg(&ws));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut f = fs::File::create(ws.join("installer/opt/noise.bin")).unwrap();
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    write_noise(&ws.join("installer/opt/noise.bin"), 0x9e37_79b9_7f4a_7c15);
+    ws
+}
+
+/// 48 MiB of incompressible xorshift bytes: bzip2 takes seconds over them.
+fn write_noise(path: &Path, seed: u64) {
+    let mut f = fs::File::create(path).unwrap();
+    let mut x = seed;
     let mut buf = vec![0u8; 1 << 20];
     for _ in 0..48 {
         for chunk in buf.chunks_mut(8) {
@@ -34,7 +40,6 @@ fn slow_workspace(dir: &Path) -> PathBuf {
         }
         f.write_all(&buf).unwrap();
     }
-    ws
 }
 
 fn temp_files(dir: &Path) -> Vec<String> {
@@ -56,18 +61,7 @@ fn start_pack(ws: &Path, out: &Path) -> Child {
 fn noise_overlay(dir: &Path) -> PathBuf {
     let ov = dir.join("noise-overlay");
     fs::create_dir_all(ov.join("opt")).unwrap();
-    let mut f = fs::File::create(ov.join("opt/noise.bin")).unwrap();
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut buf = vec![0u8; 1 << 20];
-    for _ in 0..48 {
-        for chunk in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        f.write_all(&buf).unwrap();
-    }
+    write_noise(&ov.join("opt/noise.bin"), 0x2545_f491_4f6c_dd1d);
     ov
 }
 

@@ -11,25 +11,7 @@ use common::{fixture, ok_output, require_tool, run, tmpdir, xiso};
 
 /// The fixture kernel's version and its modules, extracted from the cached .deb.
 fn kernel_modules(dir: &Path) -> (String, PathBuf) {
-    let kver = std::fs::read_to_string(fixture("kernel-version"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let cache = fixture("kernel-version").parent().unwrap().join("cache");
-    let deb = std::fs::read_dir(&cache)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            let n = p.file_name().unwrap().to_string_lossy().into_owned();
-            n.starts_with(&format!("linux-image-{kver}")) && n.ends_with(".deb")
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "FIXTURE MISSING: linux-image-{kver}*.deb in {}",
-                cache.display()
-            )
-        });
+    let (kver, deb) = common::fixture_kernel_deb();
     require_tool("dpkg-deb");
     let x = dir.join("kernel-deb");
     ok_output(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&x));

@@ -369,30 +369,7 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
 /// A new temporary file next to `out` (same file system, so the rename is atomic).
 /// Stale temporaries of earlier, killed runs are removed first.
 pub fn temp_output(out: &Path) -> Result<(PathBuf, fs::File)> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = out
-        .file_name()
-        .ok_or_else(|| Error::invalid("output path has no file name").in_file(out))?
-        .to_string_lossy()
-        .into_owned();
-    let prefix = format!(".{name}.xiso-tmp-");
-    if let Ok(rd) = fs::read_dir(parent) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = n.strip_prefix(&prefix) {
-                let alive = pid
-                    .parse::<u32>()
-                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-                if !alive {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
-        }
-    }
-    let tmp = parent.join(format!("{prefix}{}", std::process::id()));
+    let tmp = crate::cleanup::temp_sibling(out, ".xiso-tmp-")?;
     let file = fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -340,6 +340,24 @@ pub fn fixture_module(dir: &Path) -> PathBuf {
     if out.is_file() {
         return out;
     }
+    let (_, deb) = fixture_kernel_deb();
+    require_tool("dpkg-deb");
+    let sh = format!(
+        "set -o pipefail; dpkg-deb --fsys-tarfile '{}' | tar -xO --wildcards '*/kernel/lib/libcrc32c.ko' > '{}'",
+        deb.display(),
+        out.display()
+    );
+    ok_output(Command::new("bash").arg("-c").arg(&sh));
+    assert!(
+        std::fs::read(&out).unwrap().starts_with(b"\x7fELF"),
+        "libcrc32c.ko from {} is not ELF",
+        deb.display()
+    );
+    out
+}
+
+/// The fixture kernel's version and its cached linux-image .deb.
+pub fn fixture_kernel_deb() -> (String, PathBuf) {
     let kver = std::fs::read_to_string(fixture("kernel-version"))
         .unwrap()
         .trim()
@@ -359,17 +377,5 @@ pub fn fixture_module(dir: &Path) -> PathBuf {
                 cache.display()
             )
         });
-    require_tool("dpkg-deb");
-    let sh = format!(
-        "set -o pipefail; dpkg-deb --fsys-tarfile '{}' | tar -xO --wildcards '*/kernel/lib/libcrc32c.ko' > '{}'",
-        deb.display(),
-        out.display()
-    );
-    ok_output(Command::new("bash").arg("-c").arg(&sh));
-    assert!(
-        std::fs::read(&out).unwrap().starts_with(b"\x7fELF"),
-        "libcrc32c.ko from {} is not ELF",
-        deb.display()
-    );
-    out
+    (kver, deb)
 }
