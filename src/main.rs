@@ -634,8 +634,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if let (Some(p), Some(obj)) = (&packages, v.as_object_mut()) {
                     obj.insert("installer_packages".into(), serde_json::to_value(p)?);
                 }
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
+                print_json(&mut out, &v)?;
             } else {
                 write!(out, "{}", report.to_text())?;
                 if let Some(p) = &packages {
@@ -684,8 +683,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .collect()
             };
             if json {
-                serde_json::to_writer_pretty(&mut out, &entries)?;
-                writeln!(out)?;
+                print_json(&mut out, &entries)?;
             } else {
                 for e in &entries {
                     writeln!(out, "{}", ls_line(e))?;
@@ -701,8 +699,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let img = IsoImage::open(&iso)?;
             let report = xiso::verify::verify(&img)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
+                print_json(&mut out, &report)?;
             } else {
                 write!(out, "{}", report.to_text())?;
             }
@@ -727,8 +724,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let r = xiso::workspace::unpack(&img, &dir, &opts)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &r)?;
-                writeln!(out)?;
+                print_json(&mut out, &r)?;
             } else {
                 eprintln!(
                     "unpacked {} files, {} directories, {} symlinks ({} bytes) into {}",
@@ -766,8 +762,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = xiso::workspace::PatchOptions { remove, owner };
             let r = xiso::workspace::patch_installer(&dir, overlay.as_deref(), &opts)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &r)?;
-                writeln!(out)?;
+                print_json(&mut out, &r)?;
             } else {
                 eprintln!(
                     "installer: {} added, {} replaced, {} removed (xiso pack rebuilds install.img)",
@@ -798,8 +793,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let r = xiso::workspace::boot_args(&dir, &opts)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &r)?;
-                writeln!(out)?;
+                print_json(&mut out, &r)?;
             } else {
                 print_boot_report(&mut out, &r, opts.entry.as_deref())?;
             }
@@ -818,8 +812,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let opts = xiso::workspace::DisableGpgcheckOptions { no_gpgcheck, date };
                 let r = xiso::workspace::disable_gpgcheck(&dir, &opts)?;
                 if json {
-                    serde_json::to_writer_pretty(&mut out, &r)?;
-                    writeln!(out)?;
+                    print_json(&mut out, &r)?;
                 } else {
                     for c in &r.commented {
                         writeln!(out, ".treeinfo: commented out [keys] {c}")?;
@@ -846,8 +839,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 let r = xiso::workspace::sign(&dir, &armored, &opts)?;
                 if json {
-                    serde_json::to_writer_pretty(&mut out, &r)?;
-                    writeln!(out)?;
+                    print_json(&mut out, &r)?;
                 } else {
                     writeln!(
                         out,
@@ -876,8 +868,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = xiso::workspace::AnswerfileOptions { entry, date };
             let r = xiso::workspace::answerfile(&dir, &xml, &opts).map_err(|e| e.in_file(&file))?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &r)?;
-                writeln!(out)?;
+                print_json(&mut out, &r)?;
             } else {
                 writeln!(
                     out,
@@ -1002,8 +993,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("xiso: warning: {w}");
             }
             if json {
-                serde_json::to_writer_pretty(&mut out, &r)?;
-                writeln!(out)?;
+                print_json(&mut out, &r)?;
             } else {
                 eprintln!(
                     "wrote {} ({} bytes, {}): {} files copied from the source, {} from the workspace ({} new, {} removed)",
@@ -1088,8 +1078,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Overlay { dir, src, json } => {
             let r = xiso::workspace::overlay(&dir, &src)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &r)?;
-                writeln!(out)?;
+                print_json(&mut out, &r)?;
             } else {
                 for a in &r.added {
                     writeln!(out, "+ iso/{a}")?;
@@ -1126,8 +1115,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("xiso: note: {n}");
             }
             if json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
+                print_json(&mut out, &report)?;
             } else {
                 write!(out, "{}", report.to_text())?;
             }
@@ -1186,8 +1174,7 @@ fn print_rpm_change(
         eprintln!("xiso: warning: repodata/repomd.xml.asc was removed: the repository signature is no longer valid; re-sign the repository (`xiso sign`, coming) or disable the installer's repository check");
     }
     if json {
-        serde_json::to_writer_pretty(&mut *out, r)?;
-        writeln!(out)?;
+        print_json(&mut *out, r)?;
         return Ok(());
     }
     for a in &r.added {
@@ -1256,8 +1243,7 @@ fn remaster_cmd(
         eprintln!("xiso: warning: {w}");
     }
     if json {
-        serde_json::to_writer_pretty(&mut *out, &r)?;
-        writeln!(out)?;
+        print_json(&mut *out, &r)?;
     } else if !quiet {
         for s in &r.steps {
             eprintln!("{:<18} {:>7.2} s", s.step, s.seconds);
@@ -1294,8 +1280,7 @@ fn print_depmod_report(
     json: bool,
 ) -> io::Result<()> {
     if json {
-        serde_json::to_writer_pretty(&mut *out, r)?;
-        return writeln!(out);
+        return print_json(out, r);
     }
     for u in &r.unresolved {
         eprintln!(
@@ -1327,8 +1312,7 @@ fn print_installer_rpm(
         eprintln!("xiso: warning: {w}");
     }
     if json {
-        serde_json::to_writer_pretty(&mut *out, r)?;
-        writeln!(out)?;
+        print_json(&mut *out, r)?;
         return Ok(());
     }
     for p in &r.packages {
@@ -1372,4 +1356,10 @@ fn print_installer_rpm(
     writeln!(out, "rpmdb: {}", r.rpmdb)?;
     writeln!(out, "xiso pack rebuilds install.img with these files")?;
     Ok(())
+}
+
+/// A report as pretty JSON and a newline (every `--json`).
+fn print_json(out: &mut (impl Write + ?Sized), v: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v)?;
+    writeln!(out)
 }

@@ -444,16 +444,8 @@ impl<'a> Recorder<'a> {
             .map(|(i, e)| (e.path.clone(), i))
             .collect();
         let next_ino = m.entries.iter().map(|e| e.header.ino).max().unwrap_or(0);
-        let dev = m
-            .entries
-            .iter()
-            .find(|e| !e.implicit)
-            .map(|e| (e.header.devmajor, e.header.devminor))
-            .unwrap_or((0, 0));
-        let dot_slash = m
-            .entries
-            .iter()
-            .any(|e| !e.path.is_empty() && e.name.starts_with("./"));
+        let dev = m.archive_dev();
+        let dot_slash = m.uses_dot_slash();
         Recorder {
             m,
             index,

@@ -288,6 +288,23 @@ impl InstallerManifest {
         })
     }
 
+    /// The device numbers the source archive's entries carry (cpio `dev`), for new
+    /// entries to match; `(0, 0)` for an archive with none.
+    pub fn archive_dev(&self) -> (u32, u32) {
+        self.entries
+            .iter()
+            .find(|e| !e.implicit)
+            .map(|e| (e.header.devmajor, e.header.devminor))
+            .unwrap_or((0, 0))
+    }
+
+    /// Whether the source archive spells its names `./path` (new entries follow it).
+    pub fn uses_dot_slash(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| !e.path.is_empty() && e.name.starts_with("./"))
+    }
+
     /// Index of entries by path.
     pub fn index(&self) -> std::collections::HashMap<&str, usize> {
         self.entries

@@ -390,16 +390,8 @@ impl Plan {
             next_ino = next_ino.wrapping_add(1).max(1);
             next_ino
         };
-        let dev = m
-            .entries
-            .iter()
-            .find(|e| !e.implicit)
-            .map(|e| (e.header.devmajor, e.header.devminor))
-            .unwrap_or((0, 0));
-        let dot_slash = m
-            .entries
-            .iter()
-            .any(|e| !e.path.is_empty() && e.name.starts_with("./"));
+        let dev = m.archive_dev();
+        let dot_slash = m.uses_dot_slash();
         let name_of = |path: &str| -> String {
             if path.is_empty() {
                 ".".into()
