@@ -348,6 +348,19 @@ impl TreeInfo {
         }
         match insert_at {
             Some(at) => {
+                if let Some(next) = self.lines.get(at).filter(|l| continues_value(&l.text)) {
+                    // The indented line would become a continuation of the new key
+                    // and vanish from the file's structure.
+                    let offset: usize = self.lines[..at].iter().map(|l| l.text.len()).sum();
+                    return Err(Error::corrupt(
+                        offset as u64,
+                        format!(
+                            ".treeinfo: cannot add {key} to [{section}]: the indented line {:?} \
+                             after it would become part of the new value",
+                            next.text.trim()
+                        ),
+                    ));
+                }
                 self.ensure_eol_before(at, eol);
                 self.lines.insert(at, new_line);
             }
@@ -434,6 +447,13 @@ impl fmt::Display for TreeInfo {
     }
 }
 
+/// Whether this physical line, placed right after an entry, would continue its value
+/// (indented, not blank, not a comment: the rule [`TreeInfo::parse`] follows).
+fn continues_value(raw: &str) -> bool {
+    let trimmed = raw.trim();
+    raw.starts_with([' ', '\t']) && !trimmed.is_empty() && !trimmed.starts_with(['#', ';'])
+}
+
 fn strip_eol(raw: &str) -> &str {
     let s = raw.strip_suffix('\n').unwrap_or(raw);
     s.strip_suffix('\r').unwrap_or(s)
@@ -505,5 +525,43 @@ mod tests {
 
         let e = TreeInfo::parse("[a]\njunk\n").unwrap_err();
         assert_eq!(e.offset(), Some(4));
+    }
+
+    /// The fuzz target's property: after a successful `set`, the text parses back
+    /// with that value and every section still in place.
+    fn assert_set_round_trips(text: &str) -> Result<()> {
+        let mut t = TreeInfo::parse(text).unwrap();
+        let sections = t.sections();
+        t.set("keys", "key1", "RPM-GPG-KEY-fuzz")?;
+        let again = TreeInfo::parse(&t.to_string()).unwrap();
+        assert_eq!(again.get("keys", "key1"), Some("RPM-GPG-KEY-fuzz"));
+        let mut want = sections;
+        if !want.iter().any(|s| s == "keys") {
+            want.push("keys".into());
+        }
+        assert_eq!(again.sections(), want);
+        Ok(())
+    }
+
+    #[test]
+    fn set_refuses_to_swallow_an_indented_line() {
+        // Found by the treeinfo fuzz target: an indented section header right after
+        // `[keys]` turned into the new key's continuation line.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/fuzz/treeinfo-indented-section.treeinfo"
+        );
+        let crash = std::fs::read_to_string(path).unwrap();
+        let e = assert_set_round_trips(&crash).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.message().contains("indented line"), "{e}");
+        assert_eq!(e.offset(), Some(crash.find("[keys]").unwrap() as u64 + 7));
+
+        let e = assert_set_round_trips("[keys]\n  [other]\nname = x\n").unwrap_err();
+        assert_eq!(e.offset(), Some(7), "{e}");
+        // An indented comment or a blank line is not a continuation: the key goes in.
+        assert_set_round_trips("[keys]\n  # note\n[other]\nname = x\n").unwrap();
+        assert_set_round_trips("[keys]\n\n  [other]\nname = x\n").unwrap();
+        assert_set_round_trips("[keys]\nkey2 = b\n[other]\n").unwrap();
     }
 }
