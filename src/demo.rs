@@ -331,6 +331,7 @@ pub fn run(outdir: &Path) -> Result<DemoReport> {
         &RemasterOptions {
             date: Some(SAMPLE_TIME + 86_400),
             progress: None,
+            fsync: false,
         },
     )?;
     let before = IsoImage::open(&sample)?;

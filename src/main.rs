@@ -374,6 +374,11 @@ enum Command {
         /// files to the unchanged install.img, instead of rebuilding it (fast; no deletions).
         #[arg(long)]
         installer_append: bool,
+        /// fsync the ISO before renaming it into place, so it survives a power loss
+        /// right after xiso returns (off by default, as in cp, genisoimage and xorriso;
+        /// the output is only renamed into place once complete either way).
+        #[arg(long)]
+        fsync: bool,
         /// Print a JSON summary on stdout.
         #[arg(long)]
         json: bool,
@@ -444,6 +449,11 @@ enum Command {
         /// Append installer changes to install.img instead of rebuilding it (fast).
         #[arg(long)]
         installer_append: bool,
+        /// fsync the ISO before renaming it into place, so it survives a power loss
+        /// right after xiso returns (off by default, as in cp, genisoimage and xorriso;
+        /// the output is only renamed into place once complete either way).
+        #[arg(long)]
+        fsync: bool,
         /// Let --add-rpm replace a package by an older version.
         #[arg(long)]
         allow_downgrade: bool,
@@ -970,6 +980,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             compress,
             level,
             installer_append,
+            fsync,
             json,
         } => {
             let compress = compress
@@ -981,6 +992,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 mbr_template,
                 no_hybrid,
                 volume_id: volid,
+                fsync,
                 installer: xiso::workspace::InstallerPackOptions {
                     compress,
                     level,
@@ -1045,6 +1057,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             disable_gpgcheck,
             volid,
             installer_append,
+            fsync,
             allow_downgrade,
             no_deps_check,
             date,
@@ -1073,7 +1086,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 allow_downgrade,
                 no_deps_check,
             });
-            return remaster_cmd(&mut out, &input, &output, &p, date, json, quiet, verbose);
+            let opts = xiso::remaster::RemasterOptions {
+                date,
+                fsync,
+                progress: None,
+            };
+            return remaster_cmd(&mut out, &input, &output, &p, opts, json, quiet, verbose);
         }
         Command::Overlay { dir, src, json } => {
             let r = xiso::workspace::overlay(&dir, &src)?;
@@ -1219,7 +1237,7 @@ fn remaster_cmd(
     input: &std::path::Path,
     output: &std::path::Path,
     plan: &xiso::remaster::Plan,
-    date: Option<i64>,
+    mut opts: xiso::remaster::RemasterOptions,
     json: bool,
     quiet: bool,
     verbose: bool,
@@ -1230,10 +1248,9 @@ fn remaster_cmd(
         b.enable_steady_tick(std::time::Duration::from_millis(120));
         b
     });
-    let progress: Option<xiso::remaster::ProgressFn> = bar.clone().map(|b| {
+    opts.progress = bar.clone().map(|b| {
         Box::new(move |step: &str| b.set_message(format!("{step}…"))) as xiso::remaster::ProgressFn
     });
-    let opts = xiso::remaster::RemasterOptions { date, progress };
     let result = xiso::remaster::remaster(input, output, plan, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -202,6 +202,8 @@ pub struct RemasterOptions {
     pub date: Option<i64>,
     /// Called with a short description when each step starts (progress display).
     pub progress: Option<ProgressFn>,
+    /// `fsync` the output before renaming it into place ([`PackOptions::fsync`]).
+    pub fsync: bool,
 }
 
 /// One step of a remaster and what it did.
@@ -399,6 +401,7 @@ fn run_steps(
         let o = PackOptions {
             date: opts.date,
             volume_id: plan.volid.clone(),
+            fsync: opts.fsync,
             installer: workspace::InstallerPackOptions {
                 append: plan.installer_append,
                 ..Default::default()
@@ -415,8 +418,10 @@ fn run_steps(
     Ok((steps, pack, warnings))
 }
 
-/// RPMs whose size or mtime no longer match their repodata entry would be re-read by
-/// `add-rpm`: write those few in full instead of leaving holes.
+/// RPMs whose size no longer matches their repodata entry (or that have none) would
+/// be re-read by `add-rpm`: write those few in full instead of leaving holes. The
+/// others keep their entries unread (`repo::update`'s rule for files still as the
+/// source had them).
 fn materialize_unreusable_rpms(iso: &IsoImage, work: &Path) -> Result<()> {
     let tree = work.join(workspace::manifest::TREE_DIR);
     let Ok(old) = crate::repo::update::OldRepo::load(&tree) else {
@@ -428,10 +433,11 @@ fn materialize_unreusable_rpms(iso: &IsoImage, work: &Path) -> Result<()> {
         let Some(rec) = m.entries.iter().find(|e| e.path == rel) else {
             continue;
         };
+        // The rule of `repo::update::scan` for a file still as the source had it.
         let reusable = old
             .entries
             .get(&rel)
-            .is_some_and(|e| e.size_package == rec.size && rec.mtime == Some(e.time_file));
+            .is_some_and(|e| e.checksum_type == "sha256" && e.size_package == rec.size);
         if !rel.ends_with(".rpm") || reusable {
             keep.push(rel);
             continue;

@@ -111,6 +111,14 @@ impl Source {
         }
     }
 
+    /// The open file, for a source backed by one (`None` in memory).
+    pub fn file(&self) -> Option<&File> {
+        match &self.data {
+            Backing::File(f) => Some(f),
+            Backing::Memory(_) => None,
+        }
+    }
+
     /// Read `len` bytes at `offset` into a new buffer.
     pub fn read_vec(&self, offset: u64, len: usize, what: &str) -> Result<Vec<u8>> {
         let mut v = vec![0u8; len];

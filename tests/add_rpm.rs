@@ -677,3 +677,105 @@ fn dependency_closure_refuses_unresolved_requires_with_their_chain() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Set a file's mtime (seconds) with touch(1).
+fn set_mtime(path: &Path, secs: i64) {
+    let o = run(Command::new("touch")
+        .arg("-m")
+        .arg("-d")
+        .arg(format!("@{secs}"))
+        .arg(path));
+    assert!(o.status.success(), "touch {}", path.display());
+}
+
+/// A package still as the source ISO had it keeps its old entry unread even when its
+/// mtime is not the entry's `<time file>`; one touched since unpack is hashed, and its
+/// entry gets the new mtime.
+#[test]
+fn packages_as_the_source_had_them_keep_their_entries_unread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = workspace(tmp.path());
+    let v1 = build_rpm(tmp.path(), "1.0");
+    // Make the workspace look like an ISO whose files' mtimes differ from the
+    // metadata's: the files and the manifest's record of them move together.
+    const SOURCE_MTIME: i64 = 1_234_567_890;
+    let manifest_path = ws.join(".xiso/manifest");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let mut rpms = Vec::new();
+    for e in m["entries"].as_array_mut().unwrap() {
+        let path = e["path"].as_str().unwrap().to_string();
+        if path.ends_with(".rpm") {
+            e["mtime"] = SOURCE_MTIME.into();
+            set_mtime(&ws.join("iso").join(&path), SOURCE_MTIME);
+            rpms.push(path);
+        }
+    }
+    assert!(rpms.len() >= 2, "the fixture has packages: {rpms:?}");
+    std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let primary = |ws: &Path| {
+        let md = repomd(ws);
+        let href = &md.record("primary").unwrap().location_href;
+        package_elements(&gunzip(&ws.join("iso").join(href)))
+    };
+    let before = primary(&ws);
+
+    let out = xiso_rpm(&[
+        "add-rpm".as_ref(),
+        ws.as_os_str(),
+        v1.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["pristine_entries"].as_u64(),
+        Some(rpms.len() as u64),
+        "{report}"
+    );
+    assert_eq!(report["hashed_entries"].as_u64(), Some(0), "{report}");
+    let after = primary(&ws);
+    for old in &before {
+        assert!(
+            after.contains(old),
+            "an untouched package's entry changed:\n{old}"
+        );
+    }
+    assert_eq!(after.len(), before.len() + 1);
+
+    // Touched since unpack: hashed (same bytes, so the entry is kept) with the new
+    // mtime as <time file>, as createrepo_c --update would write it.
+    let touched = ws.join("iso").join(&rpms[0]);
+    set_mtime(&touched, SOURCE_MTIME + 99);
+    let out = xiso_rpm(&[
+        "rm-rpm".as_ref(),
+        ws.as_os_str(),
+        "xiso-test".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["hashed_entries"].as_u64(), Some(1), "{report}");
+    assert_eq!(
+        report["pristine_entries"].as_u64(),
+        Some(rpms.len() as u64 - 1),
+        "{report}"
+    );
+    let href = format!("<location href=\"{}\"", rpms[0]);
+    let entry = primary(&ws)
+        .into_iter()
+        .find(|p| p.contains(&href))
+        .unwrap();
+    assert!(
+        entry.contains(&format!("file=\"{}\"", SOURCE_MTIME + 99)),
+        "the touched package's <time file> is its new mtime: {entry}"
+    );
+}

@@ -433,6 +433,61 @@ fn sparse_file_over_4gib_round_trips() {
     );
 }
 
+/// A file streamed from the source ISO (`remaster`, the kernel's copy_file_range)
+/// keeps the source's holes: the output stays sparse and reads the same.
+#[test]
+fn streamed_extents_keep_the_source_holes() {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    let t = tempfile::tempdir().unwrap();
+    let ws = t.path().join("ws");
+    unpack(&fixture("genisoimage.iso"), &ws);
+    let big = ws.join("iso/sparse.bin");
+    let f = fs::File::create(&big).unwrap();
+    let size: u64 = 256 << 20;
+    f.set_len(size).unwrap();
+    f.write_all_at(b"start", 0).unwrap();
+    f.write_all_at(b"middle", 100 << 20).unwrap();
+    f.write_all_at(b"end", size - 3).unwrap();
+    drop(f);
+    let want = sha256(&big);
+    let a = t.path().join("a.iso");
+    pack(&ws, &a, &[]);
+    let b = t.path().join("b.iso");
+    let c = t.path().join("c.iso");
+    for (out, extra) in [(&b, None), (&c, Some("--fsync"))] {
+        let o = run(xiso()
+            .arg("remaster")
+            .arg(&a)
+            .arg(out)
+            .args(["--volid", "STREAMED", "--date", "1700000000", "-q"])
+            .args(extra));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(
+        fs::read(&b).unwrap() == fs::read(&c).unwrap(),
+        "--fsync changed the output's bytes"
+    );
+    for iso in [&a, &b, &c] {
+        let allocated = fs::metadata(iso).unwrap().blocks() * 512;
+        assert!(
+            allocated < 64 << 20,
+            "{} is not sparse: {allocated} bytes allocated for a 256 MiB hole",
+            iso.display()
+        );
+    }
+    let got = run(Command::new("sh").arg("-c").arg(format!(
+        "'{}' cat '{}' /sparse.bin | sha256sum",
+        env!("CARGO_BIN_EXE_xiso"),
+        b.display()
+    )));
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout)
+            .split_whitespace()
+            .next(),
+        Some(want.as_str())
+    );
+}
+
 #[test]
 fn failures_leave_no_output() {
     let src = fixture("genisoimage.iso");

@@ -13,6 +13,13 @@
 //! reused only if the hash equals the `pkgid` (with `<time file>` set to the
 //! new mtime, as createrepo_c would write it). Any other file is read as an RPM.
 //!
+//! A file that is still as the source ISO had it (its size and mtime equal what
+//! `xiso unpack` recorded, the [`Pristine`] map) keeps its old entry as it is,
+//! without hashing, when the size matches: xiso changes the metadata of the
+//! packages it was asked to change, not of the ones it only carried (`xiso verify`
+//! checks the source's entries against its files). This is what lets `remaster`
+//! stream every untouched package from the source ISO without reading it.
+//!
 //! Records of the old repomd.xml other than primary, filelists and other are
 //! carried with their files unchanged (group/comps, updateinfo, modules…),
 //! except the sqlite `*_db` and zchunk `*_zck` variants, which would describe
@@ -120,6 +127,10 @@ fn read_old_entries(root: &Path, repomd: &Repomd) -> Result<Vec<PackageEntry>> {
     .in_file(pp)
 }
 
+/// Files as the source ISO had them, by href: `(size, mtime)` as `xiso unpack`
+/// wrote them (see the module docs).
+pub type Pristine = HashMap<String, (u64, Option<i64>)>;
+
 /// The packages on disk and how their entries were obtained.
 #[derive(Debug, Clone)]
 pub struct Scan {
@@ -127,6 +138,9 @@ pub struct Scan {
     pub entries: Vec<PackageEntry>,
     /// Entries taken from the old metadata.
     pub reused: usize,
+    /// Of those, how many were taken because the file is as the source had it
+    /// (its mtime differs from `<time file>`, no hashing needed).
+    pub pristine: usize,
     /// Of those, how many needed the file hashed (the mtime did not settle it).
     pub hashed: usize,
     /// Entries built by reading the RPM (new, changed, or not in the old metadata).
@@ -135,11 +149,18 @@ pub struct Scan {
 
 /// The entries of every package below `root` (see the module docs for the
 /// reuse rule). `known` holds entries the caller already built (packages it
-/// just read), by href; they are used as they are.
-pub fn scan(root: &Path, old: &OldRepo, known: &HashMap<String, PackageEntry>) -> Result<Scan> {
+/// just read), by href; they are used as they are. `pristine` lists the files
+/// still as the source ISO had them (empty outside a workspace).
+pub fn scan(
+    root: &Path,
+    old: &OldRepo,
+    known: &HashMap<String, PackageEntry>,
+    pristine: &Pristine,
+) -> Result<Scan> {
     let mut scan = Scan {
         entries: Vec::new(),
         reused: 0,
+        pristine: 0,
         hashed: 0,
         read: 0,
     };
@@ -149,7 +170,7 @@ pub fn scan(root: &Path, old: &OldRepo, known: &HashMap<String, PackageEntry>) -
             scan.read += 1;
             continue;
         }
-        if let Some(e) = reusable(&path, old.entries.get(&href), &mut scan.hashed)? {
+        if let Some(e) = reusable(&path, &href, old, pristine, &mut scan)? {
             scan.entries.push(e);
             scan.reused += 1;
             continue;
@@ -164,10 +185,16 @@ pub fn scan(root: &Path, old: &OldRepo, known: &HashMap<String, PackageEntry>) -
 
 fn reusable(
     path: &Path,
-    old: Option<&PackageEntry>,
-    hashed: &mut usize,
+    href: &str,
+    old: &OldRepo,
+    pristine: &Pristine,
+    scan: &mut Scan,
 ) -> Result<Option<PackageEntry>> {
-    let Some(old) = old.filter(|e| e.checksum_type == "sha256") else {
+    let Some(old) = old
+        .entries
+        .get(href)
+        .filter(|e| e.checksum_type == "sha256")
+    else {
         return Ok(None);
     };
     let meta = fs::metadata(path)
@@ -180,7 +207,11 @@ fn reusable(
     if mtime == old.time_file {
         return Ok(Some(old.clone()));
     }
-    *hashed += 1;
+    if pristine.get(href) == Some(&(meta.len(), Some(mtime))) {
+        scan.pristine += 1;
+        return Ok(Some(old.clone()));
+    }
+    scan.hashed += 1;
     if file_sha256(path)? != old.pkgid.to_ascii_lowercase() {
         return Ok(None);
     }

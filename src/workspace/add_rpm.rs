@@ -27,10 +27,12 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::repo::comps::read_comps;
+use crate::repo::update::Pristine;
 use crate::repo::{
     check_closure, replace_repodata, scan, MetadataOptions, OldRepo, PackageEntry, RepodataReport,
 };
 use crate::rpm::{Evr, Package};
+use crate::workspace::manifest::Manifest;
 
 /// Arches the XCP-ng installer installs from its repository.
 pub const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
@@ -90,6 +92,9 @@ pub struct RpmChangeReport {
     pub unchanged: Vec<RpmRef>,
     /// Entries taken from the old metadata without reading the RPM.
     pub reused_entries: usize,
+    /// Of those, entries of files still as the source ISO had them, taken
+    /// without hashing although their mtime is not `<time file>`.
+    pub pristine_entries: usize,
     /// Of those, entries whose file had to be hashed (mtime changed).
     pub hashed_entries: usize,
     /// Entries built by reading an RPM.
@@ -111,6 +116,20 @@ fn iso_root(dir: &Path) -> Result<PathBuf> {
         )));
     }
     Ok(root)
+}
+
+/// The workspace's packages as `xiso unpack` wrote them, for
+/// [`crate::repo::update::scan`]; empty when the manifest cannot be read (every
+/// package is then checked by mtime or hash).
+fn pristine_packages(dir: &Path) -> Pristine {
+    let Ok(m) = Manifest::load(dir) else {
+        return Pristine::new();
+    };
+    m.entries
+        .into_iter()
+        .filter(|e| e.kind == "file" && e.path.ends_with(".rpm"))
+        .map(|e| (e.path, (e.size, e.mtime)))
+        .collect()
 }
 
 fn evr_of(e: &PackageEntry) -> Evr {
@@ -157,7 +176,7 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         .map(|p| read_incoming(p))
         .collect::<Result<Vec<_>>>()?;
     let old = OldRepo::load(&root)?;
-    let current = scan(&root, &old, &HashMap::new())?;
+    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
 
     let mut arches: HashSet<&str> = DEFAULT_ARCHES.into_iter().collect();
     arches.extend(current.entries.iter().map(|e| e.arch.as_str()));
@@ -202,6 +221,7 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         removed: Vec::new(),
         unchanged: Vec::new(),
         reused_entries: current.reused,
+        pristine_entries: current.pristine,
         hashed_entries: current.hashed,
         read_entries: current.read,
         repodata: RepodataReport::default(),
@@ -360,7 +380,7 @@ pub fn remove_rpms(
     }
     let root = iso_root(dir)?;
     let old = OldRepo::load(&root)?;
-    let current = scan(&root, &old, &HashMap::new())?;
+    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
     let matches = |e: &PackageEntry, n: &str| e.name == n || format!("{}.{}", e.name, e.arch) == n;
     for n in names {
         if !current.entries.iter().any(|e| matches(e, n)) {
@@ -393,6 +413,7 @@ pub fn remove_rpms(
         removed: gone.iter().map(RpmRef::of).collect(),
         unchanged: Vec::new(),
         reused_entries: current.reused,
+        pristine_entries: current.pristine,
         hashed_entries: current.hashed,
         read_entries: current.read,
         repodata,

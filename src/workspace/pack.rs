@@ -40,6 +40,11 @@ pub struct PackOptions {
     pub volume_id: Option<String>,
     /// How install.img is written when `DIR/installer/` changed.
     pub installer: InstallerPackOptions,
+    /// Flush the output to disk (`fsync`) before renaming it into place, handing
+    /// data to writeback while writing. Off by default, as in cp, genisoimage and
+    /// xorriso: the output is renamed into place only once complete either way;
+    /// this also makes it survive a power loss right after xiso returns.
+    pub fsync: bool,
 }
 
 /// What [`pack`] did.
@@ -331,10 +336,13 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
 
     let (tmp, mut file) = temp_output(out)?;
     let written = layout
-        .write_file(source.as_ref(), &system_area, &tail, &mut file)
+        .write_file_with(source.as_ref(), &system_area, &tail, &mut file, opts.fsync)
         .and_then(|_| {
-            file.sync_all()
-                .map_err(|e| Error::io(e, "cannot flush the output").in_file(&tmp))
+            if opts.fsync {
+                file.sync_all()
+                    .map_err(|e| Error::io(e, "cannot flush the output").in_file(&tmp))?;
+            }
+            Ok(())
         });
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);

@@ -301,6 +301,12 @@ pub(crate) fn emit(
                     .map_err(|e| e.in_path(&item.path))?;
                 sink.write_all(&bytes).map_err(io_err)?;
             }
+            Payload::Data(FileData::SourceExtent { offset, len }) if source.is_some() => {
+                crate::cleanup::check_interrupted()?;
+                let src = source.expect("checked");
+                sink.copy_source(src, *offset, *len, &item.path)
+                    .map_err(|e| e.in_path(&item.path))?
+            }
             Payload::Data(data) => {
                 crate::cleanup::check_interrupted()?;
                 copy_data(data, size, source, sink, &item.path)?

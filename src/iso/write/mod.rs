@@ -308,8 +308,25 @@ impl Layout<'_> {
         tail: &[u8],
         file: &mut File,
     ) -> Result<()> {
+        self.write_file_with(source, system_area, tail, file, false)
+    }
+
+    /// [`Layout::write_file`], handing written data to the kernel's writeback as
+    /// it goes when `early_writeback` (for a caller that will `fsync`: the flush
+    /// then overlaps the writing).
+    pub fn write_file_with(
+        &self,
+        source: Option<&Source>,
+        system_area: &[u8],
+        tail: &[u8],
+        file: &mut File,
+        early_writeback: bool,
+    ) -> Result<()> {
         let mut sink =
             Sink::sparse(file).map_err(|e| crate::Error::io(e, "preparing the output file"))?;
+        if early_writeback {
+            sink.start_writeback();
+        }
         emit::emit(self, source, system_area, tail, &mut sink)?;
         sink.finish()
             .map_err(|e| crate::Error::io(e, "writing the image"))
