@@ -105,6 +105,23 @@ fn data_problems_at_write_time() {
         .expect_err("file shrank");
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("shrank"), "{e}");
+    // The same into a regular file, where the kernel copies (copy_file_range).
+    let out = dir.path().join("out.iso");
+    let e = layout
+        .write_file(None, &[], &[], &mut fs::File::create(&out).expect("create"))
+        .expect_err("file shrank");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("shrank"), "{e}");
+    fs::write(&f, vec![5u8; 20_000]).expect("grow");
+    let e = layout
+        .write_file(None, &[], &[], &mut fs::File::create(&out).expect("create"))
+        .expect_err("file grew");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("grew"), "{e}");
+    fs::write(&f, vec![5u8; 10_000]).expect("restore");
+    layout
+        .write_file(None, &[], &[], &mut fs::File::create(&out).expect("create"))
+        .expect("the laid-out size again");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! silently shifted image.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 
 use super::catalog::{boot_record, catalog_sector};
 use super::dirrec::{encode, RECORD_HEADER};
@@ -172,37 +172,54 @@ fn copy_data(
         }
         FileData::Path(p) => {
             let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
-            let mut buf = vec![0u8; CHUNK];
-            let mut left = size;
-            while left > 0 {
-                let want = left.min(CHUNK as u64) as usize;
-                let n = f
-                    .read(&mut buf[..want])
-                    .map_err(|e| Error::io(e, "reading").in_file(p))?;
-                if n == 0 {
-                    return Err(Error::invalid(format!(
-                        "file shrank after layout: {left} of {size} bytes missing"
-                    ))
-                    .in_file(p)
-                    .in_path(path));
-                }
-                out.write_all(&buf[..n]).map_err(io_err)?;
-                left -= n as u64;
-            }
-            let mut probe = [0u8; 1];
-            if f.read(&mut probe)
-                .map_err(|e| Error::io(e, "reading").in_file(p))?
-                != 0
-            {
-                return Err(
-                    Error::invalid(format!("file grew after layout beyond {size} bytes"))
-                        .in_file(p)
-                        .in_path(path),
-                );
-            }
-            Ok(())
+            copy_file_rest(&mut f, size, size, out, p, path)
         }
     }
+}
+
+/// The file's size changed between layout and writing.
+fn shrank(p: &std::path::Path, path: &str, left: u64, size: u64) -> Error {
+    Error::invalid(format!(
+        "file shrank after layout: {left} of {size} bytes missing"
+    ))
+    .in_file(p)
+    .in_path(path)
+}
+
+/// Write the last `left` of the `size` bytes of `f` (read from its current offset)
+/// to `out`, then check the file did not grow.
+fn copy_file_rest(
+    f: &mut File,
+    mut left: u64,
+    size: u64,
+    out: &mut dyn Write,
+    p: &std::path::Path,
+    path: &str,
+) -> Result<()> {
+    let mut buf = vec![0u8; usize::try_from(left).map_or(CHUNK, |l| l.clamp(1, CHUNK))];
+    while left > 0 {
+        let want = left.min(buf.len() as u64) as usize;
+        let n = f
+            .read(&mut buf[..want])
+            .map_err(|e| Error::io(e, "reading").in_file(p))?;
+        if n == 0 {
+            return Err(shrank(p, path, left, size));
+        }
+        out.write_all(&buf[..n]).map_err(io_err)?;
+        left -= n as u64;
+    }
+    let mut probe = [0u8; 1];
+    if f.read(&mut probe)
+        .map_err(|e| Error::io(e, "reading").in_file(p))?
+        != 0
+    {
+        return Err(
+            Error::invalid(format!("file grew after layout beyond {size} bytes"))
+                .in_file(p)
+                .in_path(path),
+        );
+    }
+    Ok(())
 }
 
 /// Write the image described by `layout` into `sink`.
@@ -306,6 +323,22 @@ pub(crate) fn emit(
                 let src = source.expect("checked");
                 sink.copy_source(src, *offset, *len, &item.path)
                     .map_err(|e| e.in_path(&item.path))?
+            }
+            Payload::Data(FileData::Path(p)) if sink.is_file() => {
+                crate::cleanup::check_interrupted()?;
+                let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
+                let done = sink.copy_file(&f, size).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        shrank(p, &item.path, size, size)
+                    } else if super::sink::output_full(&e) {
+                        io_err(e)
+                    } else {
+                        Error::io(e, "reading").in_file(p).in_path(&item.path)
+                    }
+                })?;
+                f.seek(std::io::SeekFrom::Start(done))
+                    .map_err(|e| Error::io(e, "seeking").in_file(p))?;
+                copy_file_rest(&mut f, size - done, size, sink, p, &item.path)?
             }
             Payload::Data(data) => {
                 crate::cleanup::check_interrupted()?;

@@ -162,15 +162,7 @@ impl<'a> Sink<'a> {
         };
         let base = self.pos;
         let copied = kernel_copy(input, offset, file, base, len).map_err(|e| {
-            // copy_file_range reports both sides' errors; these are the output's.
-            let full = [
-                rustix::io::Errno::FBIG,
-                rustix::io::Errno::NOSPC,
-                rustix::io::Errno::DQUOT,
-            ]
-            .iter()
-            .any(|n| e.raw_os_error() == Some(n.raw_os_error()));
-            if full {
+            if output_full(&e) {
                 Error::io(e, "writing the image")
             } else {
                 Error::io(e, format!("copying {what}"))
@@ -191,6 +183,27 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
+    /// Whether the output is a regular file (where [`Sink::copy_file`] can work).
+    pub fn is_file(&self) -> bool {
+        matches!(self.target, Target::Sparse { .. })
+    }
+
+    /// Emit the first `len` bytes of `input` with `copy_file_range` (holes kept).
+    /// Returns how many were copied: `len`, or fewer (maybe 0) where the kernel
+    /// cannot, for the caller to write the rest; `UnexpectedEof` if `input` is shorter.
+    pub fn copy_file(&mut self, input: &File, len: u64) -> io::Result<u64> {
+        let Target::Sparse { file, hole } = &mut self.target else {
+            return Ok(0);
+        };
+        let base = self.pos;
+        let copied = kernel_copy(input, 0, file, base, len)?;
+        *hole = 0;
+        file.seek(SeekFrom::Start(base + copied))?;
+        self.pos = base + copied;
+        self.writeback_hint();
+        Ok(copied)
+    }
+
     /// Flush; a sparse file gets its final length.
     pub fn finish(self) -> io::Result<()> {
         match self.target {
@@ -208,6 +221,15 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// copy_file_range reports both sides' errors: whether this one is the output's
+/// (file too large, disk or quota full).
+pub(crate) fn output_full(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    [Errno::FBIG, Errno::NOSPC, Errno::DQUOT]
+        .iter()
+        .any(|n| e.raw_os_error() == Some(n.raw_os_error()))
+}
+
 /// Copy `len` bytes at `from` in `input` to `to` in `out` with `copy_file_range`,
 /// data segments only (the output starts empty, so a skipped hole reads as zeros).
 /// Returns how many bytes were done: all of them, or fewer when the kernel refuses
@@ -217,6 +239,14 @@ fn kernel_copy(input: &File, from: u64, out: &File, to: u64, len: u64) -> io::Re
     use rustix::fs::{copy_file_range, seek, SeekFrom as At};
     use rustix::io::Errno;
     let end = from + len;
+    // Past the end of the file SEEK_DATA finds no data, which must not read as a hole.
+    let size = input.metadata()?.len();
+    if end > size {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the file has {size} bytes, {end} were expected"),
+        ));
+    }
     let mut at = from;
     while at < end {
         // The next data segment: [data, hole_at) clipped to the range.
