@@ -47,6 +47,17 @@ fn xiso_rpm(args: &[&std::ffi::OsStr]) -> Output {
     run(xiso().env("SOURCE_DATE_EPOCH", EPOCH).args(args))
 }
 
+/// A command that must succeed, and its `--json` report.
+fn xiso_rpm_json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = xiso_rpm(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Build `xiso-test-<version>-1.noarch.rpm` with rpmbuild.
 fn build_rpm(dir: &Path, version: &str) -> PathBuf {
     build_named_rpm(dir, "xiso-test", version, &[])
@@ -194,7 +205,7 @@ fn add_replace_refuse_and_remove() {
     let before_fixture = nevras_on_disk(&ws);
 
     // Add a testdata package and v1.
-    let out = xiso_rpm(&[
+    let report = xiso_rpm_json(&[
         "add-rpm".as_ref(),
         ws.as_os_str(),
         testdata_rpm("super_kernel-6.0.1-2.x86_64.rpm").as_os_str(),
@@ -203,12 +214,6 @@ fn add_replace_refuse_and_remove() {
         // super_kernel requires bzip2, expat, glib and zlib, which the fixture lacks.
         "--no-deps-check".as_ref(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["added"].as_array().unwrap().len(), 2);
     assert_eq!(
         report["reused_entries"].as_u64(),
@@ -720,18 +725,12 @@ fn packages_as_the_source_had_them_keep_their_entries_unread() {
     };
     let before = primary(&ws);
 
-    let out = xiso_rpm(&[
+    let report = xiso_rpm_json(&[
         "add-rpm".as_ref(),
         ws.as_os_str(),
         v1.as_os_str(),
         "--json".as_ref(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         report["pristine_entries"].as_u64(),
         Some(rpms.len() as u64),
@@ -751,18 +750,12 @@ fn packages_as_the_source_had_them_keep_their_entries_unread() {
     // mtime as <time file>, as createrepo_c --update would write it.
     let touched = ws.join("iso").join(&rpms[0]);
     set_mtime(&touched, SOURCE_MTIME + 99);
-    let out = xiso_rpm(&[
+    let report = xiso_rpm_json(&[
         "rm-rpm".as_ref(),
         ws.as_os_str(),
         "xiso-test".as_ref(),
         "--json".as_ref(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["hashed_entries"].as_u64(), Some(1), "{report}");
     assert_eq!(
         report["pristine_entries"].as_u64(),
