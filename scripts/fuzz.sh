@@ -127,9 +127,10 @@ for t in "${TARGETS[@]}"; do
         printf '%-18s %14s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" 0 ok
     else
         crashed=1
-        artifact=$(grep -o 'Test unit written to .*' "$log" | tail -1 | sed 's/Test unit written to //')
+        # (no artifact when a run was interrupted: the row still prints)
+        artifact=$(grep -o 'Test unit written to .*' "$log" | tail -1 | sed 's/Test unit written to //' || true)
         printf '%-18s %14s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" 1 "CRASH ${artifact:-(exit $rc)}"
-        grep -E 'panicked at|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY' "$log" | head -5 | sed 's/^/    /'
+        grep -E 'panicked at|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY|interrupted' "$log" | head -5 | sed 's/^/    /' || true
         cp "$log" "$FUZZ/artifacts/$t/last-run.log"
     fi
 done
