@@ -157,11 +157,10 @@ impl<'a> Sink<'a> {
             )
             .in_file(src.path()));
         }
-        let (Target::Sparse { file, hole }, Some(input)) = (&mut self.target, src.file()) else {
+        let Some(input) = src.file().filter(|_| self.is_file()) else {
             return src.copy_range(offset, len, self, what);
         };
-        let base = self.pos;
-        let copied = kernel_copy(input, offset, file, base, len).map_err(|e| {
+        let copied = self.copy_file_at(input, offset, len).map_err(|e| {
             if output_full(&e) {
                 Error::io(e, "writing the image")
             } else {
@@ -170,16 +169,10 @@ impl<'a> Sink<'a> {
                     .in_file(src.path())
             }
         })?;
-        // The file's offset is where the next write goes.
-        *hole = 0;
-        file.seek(SeekFrom::Start(base + copied))
-            .map_err(|e| Error::io(e, "seeking in the output"))?;
-        self.pos = base + copied;
         if copied < len {
             // The file system cannot copy_file_range: the rest through a buffer.
             src.copy_range(offset + copied, len - copied, self, what)?;
         }
-        self.writeback_hint();
         Ok(())
     }
 
@@ -192,11 +185,18 @@ impl<'a> Sink<'a> {
     /// Returns how many were copied: `len`, or fewer (maybe 0) where the kernel
     /// cannot, for the caller to write the rest; `UnexpectedEof` if `input` is shorter.
     pub fn copy_file(&mut self, input: &File, len: u64) -> io::Result<u64> {
+        self.copy_file_at(input, 0, len)
+    }
+
+    /// [`Sink::copy_file`] from offset `from` of `input`: the one place the kernel
+    /// copies, the output's offset and pending hole then follow.
+    fn copy_file_at(&mut self, input: &File, from: u64, len: u64) -> io::Result<u64> {
         let Target::Sparse { file, hole } = &mut self.target else {
             return Ok(0);
         };
         let base = self.pos;
-        let copied = kernel_copy(input, 0, file, base, len)?;
+        let copied = kernel_copy(input, from, file, base, len)?;
+        // The file's offset is where the next write goes.
         *hole = 0;
         file.seek(SeekFrom::Start(base + copied))?;
         self.pos = base + copied;
@@ -238,7 +238,9 @@ pub(crate) fn output_full(e: &io::Error) -> bool {
 fn kernel_copy(input: &File, from: u64, out: &File, to: u64, len: u64) -> io::Result<u64> {
     use rustix::fs::{copy_file_range, seek, SeekFrom as At};
     use rustix::io::Errno;
-    let end = from + len;
+    let end = from
+        .checked_add(len)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "range past 2^64"))?;
     // Past the end of the file SEEK_DATA finds no data, which must not read as a hole.
     let size = input.metadata()?.len();
     if end > size {
