@@ -190,6 +190,27 @@ pub fn decoder(
     codec: Codec,
     input: Box<dyn Read + Send + 'static>,
 ) -> Result<Box<dyn Read + Send>> {
+    decoder_on(codec, input, Threading::EveryCore)
+}
+
+/// Where [`decoder_on`] decodes bzip2 (the other codecs always decode on the calling
+/// thread).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threading {
+    /// Blocks decode on every core, as [`decoder`] does: the fast choice for a real
+    /// install.img.
+    EveryCore,
+    /// Everything on the calling thread, with no thread started: the cheap choice for
+    /// many tiny inputs (the fuzz target), decoding exactly as [`Threading::EveryCore`].
+    CallingThread,
+}
+
+/// [`decoder`], with the choice of where bzip2 blocks decode.
+pub fn decoder_on(
+    codec: Codec,
+    input: Box<dyn Read + Send + 'static>,
+    threading: Threading,
+) -> Result<Box<dyn Read + Send>> {
     let compression = Compression::of(codec).ok_or_else(|| {
         Error::unsupported(format!(
             "{} compression is not supported (xiso reads gzip, bzip2, xz, zstd and uncompressed cpio)",
@@ -204,9 +225,14 @@ pub fn decoder(
     let inner: Box<dyn Read + Send> = match compression {
         Compression::None => return Ok(input.inner),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
-        Compression::Bzip2 => Box::new(Bzip2Decoder {
-            inner: pbz2::ParallelDecoder::new(input),
-        }),
+        Compression::Bzip2 => match threading {
+            Threading::EveryCore => Box::new(Bzip2Decoder {
+                inner: pbz2::ParallelDecoder::new(input),
+            }),
+            Threading::CallingThread => Box::new(Bzip2Decoder {
+                inner: pbz2::DecoderReader::new(input),
+            }),
+        },
         Compression::Xz => {
             let stream = liblzma::stream::Stream::new_stream_decoder(
                 u64::MAX,
@@ -273,11 +299,28 @@ impl Read for Decoded {
 
 /// pbz2's decoder, made strict: it ignores bytes after the last stream, but anything
 /// but another bzip2 stream there means the input is not what it claims to be.
-struct Bzip2Decoder {
-    inner: pbz2::ParallelDecoder,
+struct Bzip2Decoder<D> {
+    inner: D,
 }
 
-impl Read for Bzip2Decoder {
+/// The two pbz2 decoders' common face.
+trait TrailingBytes: Read {
+    fn has_trailing_bytes(&self) -> bool;
+}
+
+impl TrailingBytes for pbz2::ParallelDecoder {
+    fn has_trailing_bytes(&self) -> bool {
+        pbz2::ParallelDecoder::has_trailing_bytes(self)
+    }
+}
+
+impl<R: Read> TrailingBytes for pbz2::DecoderReader<R> {
+    fn has_trailing_bytes(&self) -> bool {
+        pbz2::DecoderReader::has_trailing_bytes(self)
+    }
+}
+
+impl<D: TrailingBytes> Read for Bzip2Decoder<D> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() && self.inner.has_trailing_bytes() {
@@ -564,5 +607,45 @@ mod tests {
             assert_eq!(err.kind(), crate::ErrorKind::Unsupported);
             assert!(err.message().contains(codec.name()), "{err}");
         }
+    }
+
+    /// The fuzz target's calling-thread bzip2 decoder reads exactly what the
+    /// every-core one reads, and refuses the same damage with the same kinds.
+    #[test]
+    fn calling_thread_decoder_matches_every_core() {
+        let data: Vec<u8> = (0..400_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let good = encode(Compression::Bzip2, 1, 2, &data);
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(b"not bzip2");
+        let truncated = good[..good.len() / 2].to_vec();
+        let read = |bytes: &Vec<u8>, threading| {
+            let mut out = Vec::new();
+            decoder_on(
+                detect(bytes),
+                Box::new(io::Cursor::new(bytes.clone())),
+                threading,
+            )
+            .unwrap()
+            .read_to_end(&mut out)
+            .map(|_| out)
+            .map_err(|e| e.kind())
+        };
+        for threading in [Threading::EveryCore, Threading::CallingThread] {
+            assert_eq!(
+                read(&good, threading).as_deref(),
+                Ok(&data[..]),
+                "{threading:?}"
+            );
+            assert_eq!(read(&trailing, threading), Err(io::ErrorKind::InvalidData));
+        }
+        let cut = read(&truncated, Threading::CallingThread);
+        assert!(
+            matches!(
+                cut,
+                Err(io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof)
+            ),
+            "{cut:?}"
+        );
+        assert_eq!(cut, read(&truncated, Threading::EveryCore));
     }
 }
