@@ -120,8 +120,28 @@ fn files_stream_from_source_extents() {
     .expect("replace");
     let extra = dir.path().join("extra.rpm");
     fs::write(&extra, vec![7u8; 5000]).expect("write extra");
-    tree.add_file("many/extra.rpm", FileData::Path(extra), Meta::file(T))
-        .expect("add");
+    tree.add_file(
+        "many/extra.rpm",
+        FileData::Path(extra.clone()),
+        Meta::file(T),
+    )
+    .expect("add");
+    // A source extent with more bytes after it (an install.img with an archive
+    // appended): the extent, a workspace file, then bytes in memory.
+    let (lba1, size1) = ext["many/file-001.rpm"];
+    tree.add_file(
+        "many/appended.rpm",
+        FileData::Concat(vec![
+            FileData::SourceExtent {
+                offset: lba1 * 2048,
+                len: size1,
+            },
+            FileData::Path(extra),
+            FileData::Bytes(b"tail".to_vec()),
+        ]),
+        Meta::file(T),
+    )
+    .expect("concat");
 
     let mut opts = WriteOptions::new("XCP-ng 8.3.0", T);
     opts.boot = Some(BootSpec {
@@ -166,8 +186,21 @@ fn files_stream_from_source_extents() {
         vec![7u8; 5000]
     );
 
-    // Shared extents stay shared.
     let r = layout.report();
+    let mut want = run_bytes("bsdtar", &["-xOf", src_s, "many/file-001.rpm"]);
+    want.extend_from_slice(&[7u8; 5000]);
+    want.extend_from_slice(b"tail");
+    assert!(
+        run_bytes("bsdtar", &["-xOf", out_s, "many/appended.rpm"]) == want,
+        "a Concat file is its parts one after the other"
+    );
+    assert_eq!(
+        r.files["many/appended.rpm"].size,
+        size1 + 5004,
+        "the layout counts every part"
+    );
+
+    // Shared extents stay shared.
     assert_eq!(r.files["many/alias.rpm"], r.files["many/file-000.rpm"]);
     let alias = run_bytes("isoinfo", &["-R", "-x", "/many/alias.rpm", "-i", out_s]);
     assert_eq!(alias, b"0\n");

@@ -195,7 +195,9 @@ fn walk_new(root: &Path, rel: &str, known: &HashSet<&str>, out: &mut Vec<NewEntr
 }
 
 /// Build the new install.img into `out` (a fresh file). `original` is the unchanged
-/// image (for append). Returns the report; `out` is left at its end.
+/// image. When appending, `out` receives only the bytes that follow `original`'s
+/// (padding and the new archive) and the report's `bytes` counts both. Returns the
+/// report; `out` is left at its end.
 pub fn write_installer(
     dir: &Path,
     m: &InstallerManifest,
@@ -249,17 +251,15 @@ pub fn write_installer(
     report.compression = compression.name().into();
 
     let werr = |e: io::Error| Error::io(e, "cannot write the new install.img");
+    // Appending: `out` gets only what follows the source image's bytes, which the
+    // ISO writer copies from where they are (see [`write_installer`]).
+    let mut head = 0;
     if opts.append {
-        let mut src = fs::File::open(original)
-            .map_err(|e| Error::io(e, "cannot read install.img").in_file(original))?;
-        let n = io::copy(&mut src, out).map_err(werr)?;
-        // The kernel needs an uncompressed archive 4-byte aligned (it skips the NULs
-        // before it); a compressed one may start anywhere, and no padding keeps
-        // `bunzip2`/`gzip -d` (which take NULs for garbage) reading both streams.
-        if compression == Compression::None {
-            out.write_all(&[0u8; 3][..((4 - n % 4) % 4) as usize])
-                .map_err(werr)?;
-        }
+        head = fs::metadata(original)
+            .map_err(|e| Error::io(e, "cannot read install.img").in_file(original))?
+            .len();
+        out.write_all(append_padding(compression, head))
+            .map_err(werr)?;
     }
     let sink = BufWriter::with_capacity(1 << 20, out.try_clone().map_err(werr)?);
     let plan = Plan::new(m, changes, &root, opts)?;
@@ -288,8 +288,20 @@ pub fn write_installer(
     };
     sink.flush().map_err(werr)?;
     drop(sink);
-    report.bytes = out.metadata().map_err(werr)?.len();
+    report.bytes = head + out.metadata().map_err(werr)?.len();
     Ok(report)
+}
+
+/// What goes between an image of `len` bytes and an archive appended to it. The
+/// kernel needs an uncompressed archive 4-byte aligned (it skips the NULs before
+/// it); a compressed one may start anywhere, and no padding keeps `bunzip2`/`gzip -d`
+/// (which take NULs for garbage) reading both streams.
+pub(crate) fn append_padding(compression: Compression, len: u64) -> &'static [u8] {
+    if compression == Compression::None {
+        &[0u8; 3][..((4 - len % 4) % 4) as usize]
+    } else {
+        &[]
+    }
 }
 
 /// The source image and its block index, when a rebuild may copy its unchanged

@@ -20,7 +20,8 @@ use super::pack_tree::{build_tree, open_source, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
 use crate::iso::write::{
-    BootEntrySpec, BootSpec, IsoTree, Layout, VolumeDate, VolumeDates, WriteOptions, WriteReport,
+    BootEntrySpec, BootSpec, FileData, IsoTree, Layout, Node, VolumeDate, VolumeDates,
+    WriteOptions, WriteReport,
 };
 use crate::iso::VolumeDescriptor;
 
@@ -454,14 +455,24 @@ fn pack_installer(
         }
     })?;
     drop(file);
-    let meta = tree.remove(&im.image).map(|n| *n.meta()).ok_or_else(|| {
+    let old = tree.remove(&im.image).ok_or_else(|| {
         Error::invalid(format!(
             "iso/{} was deleted but installer/ was edited",
             im.image
         ))
         .in_file(dir)
     })?;
-    tree.add_file(&im.image, crate::iso::write::FileData::Path(tmp), meta)?;
+    let data = if opts.append {
+        // The source image's bytes stay where they are (an extent of the source
+        // ISO or the workspace file); only the appended archive is new.
+        let Node::File { data: head, .. } = &old else {
+            return Err(Error::invalid(format!("iso/{} is not a file", im.image)).in_file(dir));
+        };
+        FileData::Concat(vec![head.clone(), FileData::Path(tmp)])
+    } else {
+        FileData::Path(tmp)
+    };
+    tree.add_file(&im.image, data, *old.meta())?;
     if !stats.changed.contains(&im.image) {
         stats.changed.push(im.image.clone());
         stats.from_workspace += 1;

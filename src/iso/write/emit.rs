@@ -174,6 +174,57 @@ fn copy_data(
             let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
             copy_file_rest(&mut f, size, size, out, p, path)
         }
+        FileData::Concat(parts) => {
+            for part in parts {
+                let part_size = super::items::file_size(part, path)?;
+                copy_data(part, part_size, source, out, path)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Write one file's `size` bytes (as laid out) at the sink's position: extents of
+/// the source and workspace files by kernel copy when the sink is a file.
+fn emit_data(
+    sink: &mut Sink<'_>,
+    data: &FileData,
+    size: u64,
+    source: Option<&Source>,
+    path: &str,
+) -> Result<()> {
+    crate::cleanup::check_interrupted()?;
+    match data {
+        FileData::SourceExtent { offset, len } if source.is_some() => {
+            let src = source.expect("checked");
+            sink.copy_source(src, *offset, *len, path)
+                .map_err(|e| e.in_path(path))
+        }
+        FileData::Path(p) if sink.is_file() => {
+            let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
+            let done = sink.copy_file(&f, size).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    shrank(p, path, size, size)
+                } else if super::sink::output_full(&e) {
+                    io_err(e)
+                } else {
+                    Error::io(e, "reading").in_file(p).in_path(path)
+                }
+            })?;
+            f.seek(std::io::SeekFrom::Start(done))
+                .map_err(|e| Error::io(e, "seeking").in_file(p))?;
+            copy_file_rest(&mut f, size - done, size, sink, p, path)
+        }
+        FileData::Concat(parts) => {
+            // Each part as laid out now; a part that changed size since the layout
+            // shows as a wrong total, which the caller checks.
+            for part in parts {
+                let part_size = super::items::file_size(part, path)?;
+                emit_data(sink, part, part_size, source, path)?;
+            }
+            Ok(())
+        }
+        data => copy_data(data, size, source, sink, path),
     }
 }
 
@@ -318,32 +369,7 @@ pub(crate) fn emit(
                     .map_err(|e| e.in_path(&item.path))?;
                 sink.write_all(&bytes).map_err(io_err)?;
             }
-            Payload::Data(FileData::SourceExtent { offset, len }) if source.is_some() => {
-                crate::cleanup::check_interrupted()?;
-                let src = source.expect("checked");
-                sink.copy_source(src, *offset, *len, &item.path)
-                    .map_err(|e| e.in_path(&item.path))?
-            }
-            Payload::Data(FileData::Path(p)) if sink.is_file() => {
-                crate::cleanup::check_interrupted()?;
-                let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
-                let done = sink.copy_file(&f, size).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                        shrank(p, &item.path, size, size)
-                    } else if super::sink::output_full(&e) {
-                        io_err(e)
-                    } else {
-                        Error::io(e, "reading").in_file(p).in_path(&item.path)
-                    }
-                })?;
-                f.seek(std::io::SeekFrom::Start(done))
-                    .map_err(|e| Error::io(e, "seeking").in_file(p))?;
-                copy_file_rest(&mut f, size - done, size, sink, p, &item.path)?
-            }
-            Payload::Data(data) => {
-                crate::cleanup::check_interrupted()?;
-                copy_data(data, size, source, sink, &item.path)?
-            }
+            Payload::Data(data) => emit_data(sink, data, size, source, &item.path)?,
         }
         let end = u64::from(lba) * SECTOR + size;
         if sink.pos() != end {

@@ -38,8 +38,15 @@ impl Item<'_> {
     }
 }
 
-fn file_size(data: &FileData, path: &str) -> Result<u64> {
+pub(super) fn file_size(data: &FileData, path: &str) -> Result<u64> {
     match data {
+        FileData::Concat(parts) => parts.iter().try_fold(0u64, |sum, part| {
+            if matches!(part, FileData::Concat(_)) {
+                return Err(Error::invalid("file data nests Concat in Concat").in_path(path));
+            }
+            sum.checked_add(file_size(part, path)?)
+                .ok_or_else(|| Error::invalid("file size overflows").in_path(path))
+        }),
         FileData::Bytes(b) => Ok(b.len() as u64),
         FileData::SourceExtent { len, .. } => Ok(*len),
         FileData::Path(p) => {

@@ -74,6 +74,9 @@ pub enum FileData {
     Path(PathBuf),
     /// New bytes held in memory.
     Bytes(Vec<u8>),
+    /// The parts' bytes one after the other (an install.img with one more archive
+    /// appended: the source's extent, then a file). Parts must not be `Concat`.
+    Concat(Vec<FileData>),
 }
 
 /// One entry of the tree.
