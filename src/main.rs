@@ -94,7 +94,8 @@ enum Command {
         /// Unpack into a non-empty directory.
         #[arg(long)]
         force: bool,
-        /// Do not extract install.img into DIR/installer/ (it is then copied as is).
+        /// Do not extract install.img into DIR/installer/ (it is then copied as is;
+        /// patch-installer overlays can still be added, with pack --installer-append).
         #[arg(long)]
         no_installer: bool,
         /// Refuse an install.img that expands beyond this many bytes (default 16 GiB).
@@ -110,7 +111,9 @@ enum Command {
     /// replace existing ones keep their recorded owner and mode. Nothing is written if
     /// any path would go through a symlink or replace a directory by a file.
     /// `xiso pack` then rebuilds install.img (or appends the changes with
-    /// --installer-append).
+    /// --installer-append). In a workspace unpacked with --no-installer, the root
+    /// starts empty: every overlay path is new (root:root or --owner, the overlay's
+    /// modes), --remove is refused, and only pack --installer-append can add them.
     ///
     /// Example: xiso patch-installer work/ my-overlay/ --remove /etc/motd
     PatchInstaller {
@@ -447,6 +450,10 @@ enum Command {
         #[arg(long, value_name = "ID")]
         volid: Option<String>,
         /// Append installer changes to install.img instead of rebuilding it (fast).
+        /// With only --patch-installer edits, install.img is not even decoded: every
+        /// overlay path is appended root:root with the overlay's modes (a replaced
+        /// file does not keep the image's owner and mode; directories in the overlay
+        /// set theirs too).
         #[arg(long)]
         installer_append: bool,
         /// fsync the ISO before renaming it into place, so it survives a power loss
@@ -775,10 +782,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print_json(&mut out, &r)?;
             } else {
                 eprintln!(
-                    "installer: {} added, {} replaced, {} removed (xiso pack rebuilds install.img)",
+                    "installer: {} added, {} replaced, {} removed ({})",
                     r.added.len(),
                     r.replaced.len(),
-                    r.removed.len()
+                    r.removed.len(),
+                    if r.append_only {
+                        "install.img is not unpacked: xiso pack --installer-append appends them"
+                    } else {
+                        "xiso pack rebuilds install.img"
+                    }
                 );
             }
         }

@@ -13,7 +13,12 @@
 //!   one RPM reads and writes the ISO about once. Only the small files the edits
 //!   change (configs, repodata, efiboot.img) are ever copied.
 //! - install.img is unpacked only when an edit needs the installer root
-//!   (`--add-rpm-installer`, `--patch-installer`, `--answerfile`).
+//!   (`--add-rpm-installer`, `--answerfile`, `--patch-installer` without
+//!   `--installer-append`). With `--installer-append` and only `--patch-installer`
+//!   edits it is never decoded: the workspace is one unpacked with `--no-installer`,
+//!   where every overlay path is appended as a new entry (root:root, the overlay's
+//!   modes), so the output equals `unpack --no-installer` + `patch-installer` +
+//!   `pack --installer-append`.
 //!
 //! ```no_run
 //! use xiso::remaster::{remaster, Plan, RemasterOptions};
@@ -148,11 +153,14 @@ impl Plan {
         self.no_deps_check |= other.no_deps_check;
     }
 
-    /// Whether an edit needs the installer root unpacked.
+    /// Whether an edit needs the installer root unpacked. Overlays that are only
+    /// appended (`--patch-installer` with `--installer-append`, and no
+    /// `--add-rpm-installer` or `--answerfile`) do not: install.img is then never
+    /// decoded, and the overlay goes after its bytes as one more archive.
     pub fn touches_installer(&self) -> bool {
         !self.add_rpm_installer.is_empty()
-            || !self.patch_installer.is_empty()
             || self.answerfile.is_some()
+            || (!self.patch_installer.is_empty() && !self.installer_append)
     }
 
     /// Refuse contradictions and missing inputs before any work.

@@ -350,3 +350,58 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The fast one-shot path: `xiso remaster --patch-installer --installer-append`
+/// with no other installer edit never decodes install.img and appends the overlay
+/// as new root:root entries (a directory of the image among them, which the
+/// kernel's unpacker re-creates in place). With a boot argument; passes `xiso
+/// verify` and boots four ways showing the appended marker.
+#[test]
+fn boot_remastered_genisoimage_fixture_overlay_appended_undecoded() {
+    use std::os::unix::fs::PermissionsExt;
+    let src = fixture("genisoimage.iso");
+    let tmp = std::env::temp_dir().join(format!("xiso-boot-append-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let installer = tmp.join("installer-overlay");
+    std::fs::create_dir_all(installer.join("etc")).unwrap();
+    std::fs::create_dir_all(installer.join("opt/xiso-new")).unwrap();
+    for d in ["etc", "opt", "opt/xiso-new"] {
+        std::fs::set_permissions(installer.join(d), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    let marker = "appended-undecoded";
+    std::fs::write(installer.join("etc/xiso-marker"), format!("{marker}\n")).unwrap();
+    std::fs::write(installer.join("opt/xiso-new/tool"), "#!/bin/sh\n").unwrap();
+    let out = tmp.join("appended.iso");
+    let xiso = env!("CARGO_BIN_EXE_xiso");
+    let o = Command::new(xiso)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("remaster")
+        .arg(&src)
+        .arg(&out)
+        .arg("--patch-installer")
+        .arg(&installer)
+        .args(["--boot-arg", "xiso.test=1", "--installer-append", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "xiso remaster failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        r["steps"][0]["detail"]["installer"].is_null(),
+        "install.img was decoded: {}",
+        r["steps"][0]
+    );
+    let v = Command::new(xiso).arg("verify").arg(&out).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "xiso verify: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    boot_check_marker(&out, &["--expect-cmdline", "xiso.test=1"], marker);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -311,3 +311,162 @@ fn a_failing_remaster_leaves_no_output_and_no_workspace() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(sha256(&src), sum, "the source changed");
 }
+
+/// The entries of the last cpio archive in a bzip2 install.img, decoded by
+/// `bunzip2` and read here from the newc headers: (name, mode, uid, gid).
+fn last_archive_entries(img: &[u8]) -> Vec<(String, u32, u32, u32)> {
+    common::require_tool("bunzip2");
+    let mut child = Command::new("bunzip2")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = img.to_vec();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(&input).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(out.status.success(), "bunzip2 refused install.img");
+    let cpio = out.stdout;
+    let hex = |b: &[u8]| u32::from_str_radix(std::str::from_utf8(b).unwrap(), 16).unwrap();
+    let mut archives = vec![Vec::new()];
+    let mut pos = 0;
+    while pos + 110 <= cpio.len() {
+        if &cpio[pos..pos + 6] != b"070701" {
+            pos += 4; // NUL padding between archives
+            continue;
+        }
+        let field = |i: usize| hex(&cpio[pos + 6 + 8 * i..pos + 14 + 8 * i]);
+        let (mode, uid, gid, size, namesize) = (field(1), field(2), field(3), field(6), field(11));
+        let name = &cpio[pos + 110..pos + 110 + namesize as usize - 1];
+        let name = String::from_utf8_lossy(name).into_owned();
+        pos = (pos + 110 + namesize as usize).div_ceil(4) * 4;
+        pos = (pos + size as usize).div_ceil(4) * 4;
+        if name == "TRAILER!!!" {
+            archives.push(Vec::new());
+        } else {
+            archives.last_mut().unwrap().push((name, mode, uid, gid));
+        }
+    }
+    archives.pop();
+    archives.pop().unwrap_or_default()
+}
+
+#[test]
+fn appending_overlays_never_decodes_install_img() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tmpdir("remaster-append");
+    let src = fixture("genisoimage.iso");
+    // One file that replaces the image's (mode 0644 there), a new directory with
+    // an executable, and a symlink.
+    let ov = tmp.path().join("overlay");
+    std::fs::create_dir_all(ov.join("etc")).unwrap();
+    std::fs::create_dir_all(ov.join("opt/xiso-new")).unwrap();
+    std::fs::write(ov.join("etc/xiso-marker"), "appended\n").unwrap();
+    std::fs::set_permissions(
+        ov.join("etc/xiso-marker"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::write(ov.join("opt/xiso-new/tool"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(
+        ov.join("opt/xiso-new/tool"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("tool", ov.join("opt/xiso-new/link")).unwrap();
+    for d in ["etc", "opt", "opt/xiso-new"] {
+        std::fs::set_permissions(ov.join(d), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    // By hand: install.img is never unpacked.
+    let ws = tmp.path().join("ws");
+    ok_output(x().arg("unpack").arg("--no-installer").arg(&src).arg(&ws));
+    ok_output(x().arg("patch-installer").arg(&ws).arg(&ov));
+    let one_line_refusal = |cmd: &mut Command, expect: &str| {
+        let o = run(cmd);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(err.contains(expect), "{cmd:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one-line error: {err}");
+    };
+    one_line_refusal(
+        x().arg("patch-installer")
+            .arg(&ws)
+            .args(["--remove", "/etc/shadow"]),
+        "--no-installer",
+    );
+    one_line_refusal(
+        x().arg("add-rpm")
+            .arg("--installer")
+            .arg(&ws)
+            .arg(testdata_rpm(RPM)),
+        "--no-installer",
+    );
+    let refused = tmp.path().join("rebuilt.iso");
+    one_line_refusal(x().arg("pack").arg(&ws).arg(&refused), "--installer-append");
+    assert!(!refused.exists());
+    let manual = tmp.path().join("manual.iso");
+    ok_output(
+        x().arg("pack")
+            .arg("--installer-append")
+            .arg(&ws)
+            .arg(&manual),
+    );
+
+    // In one command: the same bytes, and no installer in the unpack step.
+    let one = tmp.path().join("one.iso");
+    let o = ok_output(
+        x().arg("remaster")
+            .arg(&src)
+            .arg(&one)
+            .arg("--patch-installer")
+            .arg(&ov)
+            .args(["--installer-append", "--json"]),
+    );
+    assert_eq!(sha256(&one), sha256(&manual), "remaster and by hand differ");
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        r["steps"][0]["detail"]["installer"].is_null(),
+        "install.img was unpacked: {}",
+        r["steps"][0]
+    );
+    assert_eq!(r["pack"]["installer"]["action"], "appended");
+
+    // The image is the source's bytes, then one archive of root:root entries with
+    // the overlay's modes (even for the replaced file, which was 0644).
+    let img = |iso: &Path| {
+        let o = run(Command::new("bsdtar")
+            .arg("-xOf")
+            .arg(iso)
+            .arg("install.img"));
+        assert!(o.status.success());
+        o.stdout
+    };
+    let (old, new) = (img(&src), img(&one));
+    assert!(new.len() > old.len() && new[..old.len()] == old[..]);
+    let entries = last_archive_entries(&new);
+    let want: Vec<(String, u32, u32, u32)> = [
+        ("etc", 0o040755),
+        ("etc/xiso-marker", 0o100600),
+        ("opt", 0o040755),
+        ("opt/xiso-new", 0o040755),
+        ("opt/xiso-new/link", 0o120777),
+        ("opt/xiso-new/tool", 0o100755),
+    ]
+    .iter()
+    .map(|(n, m)| (n.to_string(), *m, 0, 0))
+    .collect();
+    assert_eq!(entries, want);
+
+    let v = run(xiso().arg("verify").arg(&one));
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "verify: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}

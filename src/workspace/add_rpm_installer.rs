@@ -140,6 +140,7 @@ pub fn add_rpms_installer(
         )
         .in_file(dir)
     })?;
+    m.require_unpacked(dir, "add-rpm --installer")?;
     let root = dir.join(INSTALLER_DIR);
     let mut report = InstallerRpmReport {
         rpmdb: RPMDB_POLICY.to_string(),

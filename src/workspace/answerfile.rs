@@ -78,6 +78,7 @@ pub fn answerfile(dir: &Path, xml: &[u8], opts: &AnswerfileOptions) -> Result<An
         )
         .in_file(dir)
     })?;
+    manifest.require_unpacked(dir, "answerfile")?;
 
     let mut boot_opts = BootArgsOptions {
         edit: ArgEdit::new(

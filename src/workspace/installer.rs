@@ -241,6 +241,11 @@ pub struct InstallerManifest {
     /// unchanged ones ([`crate::initrd::bz2splice`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bz2_index: Option<Bz2Index>,
+    /// install.img was not unpacked (`unpack --no-installer`, or a remaster whose
+    /// only installer edits are appended): `entries` is empty, the installer root
+    /// holds only what `patch-installer` put there, and `pack` can only append it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub append_only: bool,
 }
 
 impl InstallerManifest {
@@ -266,6 +271,18 @@ impl InstallerManifest {
             .in_file(&path));
         }
         Ok(Some(m))
+    }
+
+    /// Refuse an edit that needs the unpacked installer root (`what` names it) in an
+    /// [`append_only`](Self::append_only) workspace.
+    pub fn require_unpacked(&self, dir: &Path, what: &str) -> Result<()> {
+        if self.append_only {
+            return Err(Error::invalid(format!(
+                "{what} needs install.img unpacked, and this workspace was unpacked with --no-installer (only patch-installer overlays can be added, by pack --installer-append): unpack again without --no-installer"
+            ))
+            .in_file(dir));
+        }
+        Ok(())
     }
 
     /// Write it to `DIR/.xiso/installer` atomically (temporary file + rename).

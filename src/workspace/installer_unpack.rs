@@ -45,6 +45,39 @@ fn set_mtime(f: &fs::File, t: u32) {
     super::unpack::set_mtime(f, Some(i64::from(t)));
 }
 
+/// The manifest of an install.img that is not unpacked
+/// ([`InstallerManifest::append_only`]): its codec from the image's first bytes
+/// `head`, and `image_disk` the state of the tree's file. `None` for a codec xiso
+/// cannot write (nothing can be appended to such an image).
+pub fn append_only_manifest(
+    head: &[u8],
+    tree_path: &str,
+    image_disk: DiskState,
+) -> Option<InstallerManifest> {
+    let codec = detect(head);
+    let compression = Compression::of(codec)?;
+    let level = match codec {
+        Codec::Bzip2 { level } => u32::from(level),
+        _ => compression.default_level(),
+    };
+    Some(InstallerManifest {
+        format: "xiso-installer".into(),
+        version: INSTALLER_VERSION,
+        image: tree_path.to_string(),
+        compression,
+        level,
+        archives: 0,
+        cpio_bytes: 0,
+        image_disk,
+        entries: Vec::new(),
+        overrides: Default::default(),
+        touched: Default::default(),
+        packages: Vec::new(),
+        bz2_index: None,
+        append_only: true,
+    })
+}
+
 /// Extract `image` (the install.img file, `tree_path` its path in the ISO tree) into
 /// `root`, which must not exist yet. Returns the manifest to save.
 pub fn extract_installer(
@@ -121,6 +154,7 @@ pub fn extract_installer(
         touched: Default::default(),
         packages: Vec::new(),
         bz2_index: None,
+        append_only: false,
     };
     let mut report = InstallerReport {
         image: tree_path.to_string(),

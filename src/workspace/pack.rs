@@ -418,8 +418,23 @@ fn pack_installer(
         }
         return Ok((None, None));
     };
-    let changes = scan_installer(dir, &im)?;
     let recompress = opts.compress.is_some_and(|c| c != im.compression) || opts.level.is_some();
+    if im.append_only {
+        if recompress {
+            im.require_unpacked(dir, "--compress/--level")?;
+        }
+        if !dir.join(super::installer::INSTALLER_DIR).exists() {
+            // Unpacked with --no-installer and never patched.
+            return Ok((None, None));
+        }
+    }
+    let changes = scan_installer(dir, &im)?;
+    if im.append_only && changes.any() && !opts.append {
+        return Err(Error::invalid(
+            "this workspace was unpacked with --no-installer, so its installer overlay can only be appended to install.img: pack with --installer-append (or unpack again without --no-installer to rebuild the image)",
+        )
+        .in_file(dir));
+    }
     if !changes.any() && !recompress {
         return Ok((
             Some(InstallerPackReport {

@@ -36,6 +36,10 @@ pub struct PatchReport {
     pub replaced: Vec<String>,
     /// Paths deleted.
     pub removed: Vec<String>,
+    /// install.img is not unpacked (`unpack --no-installer`): the paths await
+    /// `pack --installer-append`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub append_only: bool,
 }
 
 enum Step {
@@ -71,7 +75,21 @@ pub fn patch_installer(
         .in_file(dir)
     })?;
     let root = dir.join(INSTALLER_DIR);
-    let mut report = PatchReport::default();
+    let mut report = PatchReport {
+        append_only: m.append_only,
+        ..PatchReport::default()
+    };
+    if m.append_only {
+        // install.img was not unpacked: the overlay goes into an empty root, from
+        // which `pack --installer-append` appends every path.
+        if !opts.remove.is_empty() {
+            return Err(Error::invalid(
+                "--remove needs install.img unpacked, and this workspace was unpacked with --no-installer (an appended archive cannot delete): unpack again without --no-installer",
+            )
+            .in_file(dir));
+        }
+        fs::create_dir_all(&root).map_err(|e| Error::io(e, "cannot create").in_file(&root))?;
+    }
 
     // Plan and check everything first.
     let mut removes = Vec::new();

@@ -1,14 +1,16 @@
 //! `xiso unpack ISO DIR`.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::installer::INSTALLER_DIR;
-use super::installer_unpack::{extract_installer, InstallerReport, MAX_EXPANDED_DEFAULT};
+use super::installer::{DiskState, INSTALLER_DIR};
+use super::installer_unpack::{
+    append_only_manifest, extract_installer, InstallerReport, MAX_EXPANDED_DEFAULT,
+};
 use super::manifest::{
     hex, EntryRecord, Manifest, RawDescriptor, SourceIdentity, MANIFEST_PATH, MANIFEST_VERSION,
     SYSTEM_AREA_PATH, TREE_DIR,
@@ -223,11 +225,29 @@ fn unpack_entries(
         crate::cleanup::register(&work);
     }
     let result = write_workspace(iso, entries, &manifest, &work).and_then(|mut report| {
+        let image = entries
+            .iter()
+            .find(|e| e.path == "/install.img" && e.is_file());
+        if let (true, Some(img)) = (opts.skip_installer, image) {
+            // Not unpacked: record what `pack --installer-append` needs to add
+            // `patch-installer` overlays after the image's bytes.
+            let rel = img.path.trim_start_matches('/');
+            let mut head = Vec::new();
+            iso.file_reader(img)?
+                .take(crate::initrd::codec::DETECT_LEN as u64)
+                .read_to_end(&mut head)
+                .map_err(|e| {
+                    Error::io(e, "cannot read install.img").in_file(iso.source().path())
+                })?;
+            let tree_file = work.join(TREE_DIR).join(rel);
+            let md = fs::symlink_metadata(&tree_file)
+                .map_err(|e| Error::io(e, "cannot stat").in_file(&tree_file))?;
+            if let Some(im) = append_only_manifest(&head, rel, DiskState::of(&md)) {
+                im.save(&work)?;
+            }
+        }
         if !opts.skip_installer {
-            if let Some(img) = entries
-                .iter()
-                .find(|e| e.path == "/install.img" && e.is_file())
-            {
+            if let Some(img) = image {
                 let rel = img.path.trim_start_matches('/');
                 let cap = match opts.max_installer_bytes {
                     0 => MAX_EXPANDED_DEFAULT,
