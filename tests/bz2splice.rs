@@ -204,3 +204,38 @@ fn wrong_hints_still_give_the_same_cpio() {
         "reused {reused} of {total} with wrong hints"
     );
 }
+
+/// Files whose size and mtime are as unpack left them are not read: the old
+/// blocks inside a run of them are copied unread. A file rewritten behind xiso's
+/// back (same size, its mtime put back) therefore keeps its old bytes, exactly as
+/// `scan` trusts size and mtime; this test pins that trust down, so that a change
+/// to it is a decision, not an accident.
+#[test]
+fn unchanged_files_inside_a_run_are_not_read() {
+    let old_35 = std::cell::RefCell::new(Vec::new());
+    let (report, total, spliced, full) = run_edit("trust", |root| {
+        fs::write(file(root, 5), "edited near the start\n").unwrap();
+        let p = file(root, 35);
+        let before = fs::metadata(&p).unwrap();
+        let data = fs::read(&p).unwrap();
+        *old_35.borrow_mut() = data.clone();
+        let tampered: Vec<u8> = data.iter().map(|b| b ^ 0x5a).collect();
+        fs::write(&p, &tampered).unwrap();
+        let f = fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(before.modified().unwrap()).unwrap();
+    });
+    let old_35 = old_35.into_inner();
+    let find = |cpio: &[u8], what: &[u8]| cpio.windows(what.len()).any(|w| w == what);
+    // A 4 kB stretch from the middle of file 35.
+    let probe = &old_35[40_000..44_000];
+    assert!(
+        find(&spliced, probe),
+        "the spliced image read file 35 (its tampered bytes are in it)"
+    );
+    assert!(
+        !find(&full, probe),
+        "the full rebuild reads every file, so it has the tampered bytes"
+    );
+    let reused = report["reused_blocks"].as_u64().unwrap_or(0) as usize;
+    assert!(reused + 3 >= total, "reused {reused} of {total}: {report}");
+}

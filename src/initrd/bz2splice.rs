@@ -355,6 +355,78 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
         }
     }
 
+    /// A run of `len` bytes starting at the current position is the old stream's
+    /// bytes from `old`, trusted without being read. Returns `(head, skip)`: write
+    /// the run's first `head` bytes (hinted with [`expect_old`](Self::expect_old));
+    /// they end with the first old block lying wholly in the run, so writing them
+    /// checks the hint: if [`in_step_with`](Self::in_step_with)`(old + head)` then
+    /// holds, call [`skip_trusted`](Self::skip_trusted) in place of the next `skip`
+    /// bytes (the further old blocks lying wholly in the run, copied without their
+    /// bytes), else write them. Then write the rest. `skip` is 0 when fewer than two
+    /// old blocks lie wholly in the run.
+    pub fn trusted_run(&self, old: u64, len: u64) -> (u64, u64) {
+        let Some(end) = old.checked_add(len) else {
+            return (len, 0);
+        };
+        let j = self.blocks.partition_point(|b| b.offset < old);
+        let k = j + self.blocks[j..].partition_point(|b| b.offset + b.len <= end);
+        if k < j + 2 {
+            return (len, 0);
+        }
+        let second = self.blocks[j + 1].offset;
+        let last = self.blocks[k - 1];
+        (second - old, last.offset + last.len - second)
+    }
+
+    /// Whether the bytes from here on line up with the old blocks from the old
+    /// stream's offset `old`: nothing is pending and the next old block, starting at
+    /// `old`, is expected right here (as after copying the block that ends there; a
+    /// block whose bytes did not match leaves no candidate).
+    pub fn in_step_with(&self, old: u64) -> bool {
+        self.pending.is_empty()
+            && self
+                .candidate
+                .is_some_and(|(i, start)| start == self.position() && self.blocks[i].offset == old)
+    }
+
+    /// Copy the old blocks covering the `skip` bytes from `old` (a block start), as
+    /// planned by [`trusted_run`](Self::trusted_run): the bytes before them so far
+    /// are compressed, the blocks are copied bit for bit. An old block that is no
+    /// longer where the index says is an error (its bytes were never given).
+    pub fn skip_trusted(&mut self, old: u64, skip: u64) -> io::Result<()> {
+        let changed = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the source install.img no longer has the bzip2 blocks its unpack index names",
+            )
+        };
+        let mut i = self.blocks.partition_point(|b| b.offset < old);
+        if self.blocks.get(i).map(|b| b.offset) != Some(old) {
+            return Err(changed());
+        }
+        self.emit_fresh(self.pending.len())?;
+        let mut covered = 0;
+        while covered < skip {
+            let b = *self.blocks.get(i).ok_or_else(changed)?;
+            let (bytes, shift) = self.old_bits(&b).ok_or_else(changed)?;
+            self.sink.put_source_bits(&bytes, shift, b.bits)?;
+            self.stream_crc = self.stream_crc.rotate_left(1) ^ b.crc;
+            self.stats.reused += 1;
+            covered += b.len;
+            i += 1;
+        }
+        if covered != skip {
+            return Err(changed());
+        }
+        self.base += skip;
+        self.candidate = self
+            .blocks
+            .get(i)
+            .filter(|n| n.len > 0 && n.len <= MAX_REUSED_LEN)
+            .map(|_| (i, self.base));
+        Ok(())
+    }
+
     /// The next bytes are new (no old block can be waited for across them).
     pub fn fresh(&mut self) {
         self.candidate = None;

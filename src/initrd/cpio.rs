@@ -370,6 +370,13 @@ impl<W: Write> CpioWriter<W> {
     }
 
     fn put_header(&mut self, name: &[u8], h: &CpioHeader) -> io::Result<()> {
+        let hdr = Self::header_bytes(name, h)?;
+        self.put(&hdr)
+    }
+
+    /// Bytes [`write_entry`](Self::write_entry) writes before an entry's data: the
+    /// header, the name and its NUL, padded to 4 bytes.
+    pub fn header_bytes(name: &[u8], h: &CpioHeader) -> io::Result<Vec<u8>> {
         let namesize = u32::try_from(name.len() + 1)
             .ok()
             .filter(|&n| n <= MAX_NAME)
@@ -397,7 +404,20 @@ impl<W: Write> CpioWriter<W> {
         hdr.push(0);
         let pad = pad4(hdr.len() as u64) as usize;
         hdr.extend(std::iter::repeat_n(0u8, pad));
-        self.put(&hdr)
+        Ok(hdr)
+    }
+
+    /// Bytes an entry takes in the archive: header, name and data, each padded.
+    pub fn entry_len(name: &[u8], h: &CpioHeader) -> u64 {
+        let head = (HEADER_LEN + name.len() + 1) as u64;
+        head + pad4(head) + u64::from(h.filesize) + pad4(u64::from(h.filesize))
+    }
+
+    /// Count `n` archive bytes that the caller gave [`get_mut`](Self::get_mut)'s
+    /// writer directly (whole entries, as [`header_bytes`](Self::header_bytes) and
+    /// the padded data make them).
+    pub fn advance(&mut self, n: u64) {
+        self.pos += n;
     }
 
     /// Write one entry: its header (with `filesize` as given) and exactly

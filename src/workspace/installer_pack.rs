@@ -269,10 +269,7 @@ pub fn write_installer(
             let encoder =
                 SpliceEncoder::new(sink, &source, index, settings.threads).map_err(werr)?;
             let mut cpio = CpioWriter::new(encoder);
-            report.entries = write_items(&mut cpio, &plan, |enc, old| match old {
-                Some(at) => enc.expect_old(at),
-                None => enc.fresh(),
-            })?;
+            report.entries = write_items_spliced(&mut cpio, &plan)?;
             let encoder = cpio.finish().map_err(werr)?;
             let (sink, stats) = encoder.finish().map_err(werr)?;
             report.reused_blocks = stats.reused;
@@ -281,7 +278,7 @@ pub fn write_installer(
         }
         None => {
             let mut cpio = CpioWriter::new(Encoder::new(&settings, sink)?);
-            report.entries = write_items(&mut cpio, &plan, |_, _| {})?;
+            report.entries = write_items(&mut cpio, &plan)?;
             let encoder = cpio.finish().map_err(werr)?;
             encoder.finish().map_err(werr)?
         }
@@ -327,34 +324,170 @@ fn splice_source<'a>(
         .then_some((index, source))
 }
 
-/// Write the plan's entries; `hint` is told before each entry where its bytes were in
-/// the source's stream (`None`: new bytes). Returns how many entries were written.
-fn write_items<W: Write>(
-    cpio: &mut CpioWriter<W>,
-    plan: &Plan,
-    mut hint: impl FnMut(&mut W, Option<u64>),
-) -> Result<usize> {
-    let werr = |e: io::Error| Error::io(e, "cannot write the new install.img");
+/// Write the plan's entries. Returns how many entries were written.
+fn write_items<W: Write>(cpio: &mut CpioWriter<W>, plan: &Plan) -> Result<usize> {
     for item in &plan.items {
-        crate::cleanup::check_interrupted()?;
-        hint(cpio.get_mut(), item.old);
-        let h = &item.header;
-        let name = item.name.as_bytes();
-        let result = match &item.data {
-            Data::None => cpio.write_entry(name, h, &mut io::empty()),
-            Data::Bytes(b) => cpio.write_entry(name, h, &mut &b[..]),
-            Data::File(p) => {
-                let mut f =
-                    fs::File::open(p).map_err(|e| Error::io(e, "cannot read").in_file(p))?;
-                cpio.write_entry(name, h, &mut f)
-            }
-        };
-        result.map_err(|e| match &item.data {
-            Data::File(p) => Error::io(e, "cannot add to install.img").in_file(p),
-            _ => werr(e),
-        })?;
+        write_item(cpio, item)?;
     }
     Ok(plan.items.len())
+}
+
+fn write_item<W: Write>(cpio: &mut CpioWriter<W>, item: &Item) -> Result<()> {
+    crate::cleanup::check_interrupted()?;
+    let h = &item.header;
+    let name = item.name.as_bytes();
+    let result = match &item.data {
+        Data::None => cpio.write_entry(name, h, &mut io::empty()),
+        Data::Bytes(b) => cpio.write_entry(name, h, &mut &b[..]),
+        Data::File(p) => {
+            let mut f = fs::File::open(p).map_err(|e| Error::io(e, "cannot read").in_file(p))?;
+            cpio.write_entry(name, h, &mut f)
+        }
+    };
+    result.map_err(|e| match &item.data {
+        Data::File(p) => Error::io(e, "cannot add to install.img").in_file(p),
+        _ => Error::io(e, "cannot write the new install.img"),
+    })
+}
+
+/// [`write_items`] into a splice encoder. A run of entries that are unchanged
+/// since unpack (their size, mtime and mode as recorded, the same header) and that
+/// followed each other in the source is the source stream's bytes: the old bzip2
+/// blocks lying wholly inside it are copied without reading those files, and only
+/// the bytes at the run's two ends, which share a block with other entries, are
+/// read and compressed (the same size-and-mtime trust as `scan_installer`'s).
+fn write_items_spliced<W: Write>(
+    cpio: &mut CpioWriter<SpliceEncoder<'_, W>>,
+    plan: &Plan,
+) -> Result<usize> {
+    let items = &plan.items;
+    let mut i = 0;
+    while i < items.len() {
+        let Some(old) = items[i].old else {
+            cpio.get_mut().fresh();
+            write_item(cpio, &items[i])?;
+            i += 1;
+            continue;
+        };
+        let mut len = 0u64;
+        let mut j = i;
+        while j < items.len() && items[j].old == old.checked_add(len) {
+            let it = &items[j];
+            len += CpioWriter::<W>::entry_len(it.name.as_bytes(), &it.header);
+            j += 1;
+        }
+        write_trusted_run(cpio, &items[i..j], old, len)?;
+        i = j;
+    }
+    Ok(items.len())
+}
+
+/// One run of [`write_items_spliced`]: `items` are the source stream's `len` bytes
+/// from `old`.
+fn write_trusted_run<W: Write>(
+    cpio: &mut CpioWriter<SpliceEncoder<'_, W>>,
+    items: &[Item],
+    old: u64,
+    len: u64,
+) -> Result<()> {
+    let werr = |e: io::Error| Error::io(e, "cannot write the new install.img");
+    let enc = cpio.get_mut();
+    enc.expect_old(old);
+    let (head, skip) = enc.trusted_run(old, len);
+    let tail = head + skip;
+    // Past `head`: whether the old blocks up to `tail` are copied unread (decided
+    // once `head` is written and has proved the offsets right), or all is written.
+    let mut skipping = (skip == 0).then_some(false);
+    let mut buf = Vec::new();
+    let mut at = 0u64; // run offset of the current piece
+    for item in items {
+        crate::cleanup::check_interrupted()?;
+        let hdr =
+            CpioWriter::<W>::header_bytes(item.name.as_bytes(), &item.header).map_err(werr)?;
+        let size = u64::from(item.header.filesize);
+        let pad = (4 - size % 4) % 4;
+        let pieces = [
+            (hdr.len() as u64, Piece::Bytes(&hdr)),
+            (size, Piece::Data(&item.data)),
+            (pad, Piece::Bytes(&[0u8; 3])),
+        ];
+        for (n, piece) in pieces {
+            let (s, e) = (at, at + n);
+            at = e;
+            if s < head {
+                put_piece(cpio.get_mut(), &piece, 0, e.min(head) - s, &mut buf)?;
+            }
+            if e <= head {
+                continue;
+            }
+            let skip_now = match skipping {
+                Some(v) => v,
+                None => {
+                    let enc = cpio.get_mut();
+                    let v = enc.in_step_with(old + head);
+                    if v {
+                        enc.skip_trusted(old + head, skip).map_err(werr)?;
+                        enc.expect_old(old + tail);
+                    }
+                    skipping = Some(v);
+                    v
+                }
+            };
+            let from = if skip_now { tail } else { head }.max(s);
+            if e > from {
+                put_piece(cpio.get_mut(), &piece, from - s, e - from, &mut buf)?;
+            }
+        }
+    }
+    if at != len {
+        return Err(Error::invalid(format!(
+            "install.img: a run of unchanged entries measured {len} bytes but has {at}"
+        )));
+    }
+    cpio.advance(len);
+    Ok(())
+}
+
+/// Part of an entry written by [`write_trusted_run`].
+enum Piece<'a> {
+    Bytes(&'a [u8]),
+    Data(&'a Data),
+}
+
+/// Write bytes `[from, from + n)` of `piece` into `out`.
+fn put_piece(
+    out: &mut impl Write,
+    piece: &Piece<'_>,
+    from: u64,
+    n: u64,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    let werr = |e: io::Error| Error::io(e, "cannot write the new install.img");
+    if n == 0 {
+        return Ok(());
+    }
+    let (start, end) = (from as usize, (from + n) as usize);
+    match piece {
+        Piece::Bytes(b) => out.write_all(&b[start..end]).map_err(werr),
+        Piece::Data(Data::Bytes(b)) => out.write_all(&b[start..end]).map_err(werr),
+        Piece::Data(Data::None) => Err(Error::invalid(
+            "install.img: an entry without data was given data bytes",
+        )),
+        Piece::Data(Data::File(p)) => {
+            use std::os::unix::fs::FileExt;
+            let f = fs::File::open(p).map_err(|e| Error::io(e, "cannot read").in_file(p))?;
+            buf.resize((n as usize).min(1 << 20), 0);
+            let mut done = 0u64;
+            while done < n {
+                let want = ((n - done) as usize).min(buf.len());
+                f.read_exact_at(&mut buf[..want], from + done)
+                    .map_err(|e| Error::io(e, "cannot read (changed since unpack?)").in_file(p))?;
+                out.write_all(&buf[..want]).map_err(werr)?;
+                done += want as u64;
+            }
+            Ok(())
+        }
+    }
 }
 
 enum Data {
