@@ -398,7 +398,12 @@ impl<W: Write> CpioWriter<W> {
             namesize,
             0,
         ] {
-            hdr.extend_from_slice(format!("{v:08X}").as_bytes());
+            // Eight upper-case hex digits, as `{v:08X}` (without its allocation).
+            hdr.extend(
+                (0..8)
+                    .rev()
+                    .map(|i| b"0123456789ABCDEF"[(v >> (4 * i)) as usize & 15]),
+            );
         }
         hdr.extend_from_slice(name);
         hdr.push(0);
