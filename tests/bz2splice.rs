@@ -118,7 +118,12 @@ fn run_edit(tag: &str, edit: impl Fn(&Path)) -> (serde_json::Value, usize, Vec<u
     let report = pack(&ws, &spliced_iso, &[]);
     assert_eq!(report["action"], "rebuilt", "{report}");
     let img = t.path().join("spliced.img");
-    image_of(&spliced_iso, &img);
+    let bytes = image_of(&spliced_iso, &img);
+    assert_eq!(
+        report["bytes"].as_u64(),
+        Some(bytes.len() as u64),
+        "the spliced image's size, known before it was written, is its size"
+    );
     let spliced = checked_cpio(&img);
     let full_iso = t.path().join("full.iso");
     let full = pack(&ws, &full_iso, &["--compress", "bzip2", "--level", "2"]);

@@ -191,13 +191,6 @@ impl<W: Write> BitSink<W> {
         Ok(())
     }
 
-    /// Write out the whole bytes so far.
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        self.out.flush()
-    }
-
     /// Pad to a byte with zero bits and write everything out.
     fn finish(mut self) -> io::Result<W> {
         if self.bits > 0 {
@@ -292,8 +285,13 @@ impl OnBackend for CompressBlocks<'_> {
 /// A `Write` that makes ONE bzip2 stream of what it is given, reusing the blocks of
 /// an old stream where the new bytes equal them (see the module documentation).
 pub struct SpliceEncoder<'a, W: Write> {
-    sink: BitSink<W>,
-    source: &'a fs::File,
+    /// Where the fresh blocks go, one after the other (byte-aligned).
+    fresh: W,
+    fresh_len: u64,
+    /// The stream so far, after its 4-byte header.
+    pieces: Vec<Piece>,
+    bits: u64,
+    index_level: u8,
     blocks: &'a [Bz2Block],
     level: Level,
     threads: usize,
@@ -307,22 +305,20 @@ pub struct SpliceEncoder<'a, W: Write> {
 }
 
 impl<'a, W: Write> SpliceEncoder<'a, W> {
-    /// Start a stream at the old stream's level into `out`; `source` is the old
-    /// stream, `index` its blocks. Compresses on `threads` threads.
-    pub fn new(
-        out: W,
-        source: &'a fs::File,
-        index: &'a Bz2Index,
-        threads: usize,
-    ) -> io::Result<Self> {
+    /// Start a stream at the old stream's level; `index` says where the old
+    /// stream's blocks are. The blocks compressed anew go to `out`, one after the
+    /// other; [`finish`](Self::finish) says how they and the old blocks make the
+    /// stream. Compresses on `threads` threads.
+    pub fn new(out: W, index: &'a Bz2Index, threads: usize) -> io::Result<Self> {
         let level = Level::new(index.level).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "bad bzip2 level in the index")
         })?;
-        let mut sink = BitSink::new(out);
-        sink.put_bytes(&[b'B', b'Z', b'h', b'0' + index.level])?;
         Ok(SpliceEncoder {
-            sink,
-            source,
+            fresh: out,
+            fresh_len: 0,
+            pieces: Vec::new(),
+            bits: 0,
+            index_level: index.level,
             blocks: &index.blocks,
             level,
             threads,
@@ -408,10 +404,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
         let mut covered = 0;
         while covered < skip {
             let b = *self.blocks.get(i).ok_or_else(changed)?;
-            let (bytes, shift) = self.old_bits(&b).ok_or_else(changed)?;
-            self.sink.put_source_bits(&bytes, shift, b.bits)?;
-            self.stream_crc = self.stream_crc.rotate_left(1) ^ b.crc;
-            self.stats.reused += 1;
+            self.push_old(b);
             covered += b.len;
             i += 1;
         }
@@ -449,27 +442,20 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
                 ));
             }
             let crc = u32::from_be_bytes([block[6], block[7], block[8], block[9]]);
-            self.sink.put_bytes(&block)?;
+            self.fresh.write_all(&block)?;
+            let len = block.len() as u64;
+            self.pieces.push(Piece::Fresh {
+                at: self.fresh_len,
+                len,
+            });
+            self.fresh_len += len;
+            self.bits += 8 * len;
             self.stream_crc = self.stream_crc.rotate_left(1) ^ crc;
             self.stats.compressed += 1;
         }
         self.pending.drain(..n);
         self.base += n as u64;
         Ok(())
-    }
-
-    /// The old block's compressed bits, if the source still has them where the index
-    /// says.
-    fn old_bits(&self, b: &Bz2Block) -> Option<(Vec<u8>, u64)> {
-        let first = b.bit / 8;
-        let end = b.bit.checked_add(b.bits)?.div_ceil(8);
-        let mut bytes = vec![0u8; usize::try_from(end.checked_sub(first)?).ok()?];
-        self.source.read_exact_at(&mut bytes, first).ok()?;
-        let shift = b.bit % 8;
-        let ok = b.bits >= 80
-            && bits_at(&bytes, shift, 48) == BLOCK_MAGIC
-            && bits_at(&bytes, shift + 48, 32) == u64::from(b.crc);
-        ok.then_some((bytes, shift))
     }
 
     /// The candidate block `i` starting at `start` has all its bytes pending: copy it
@@ -479,15 +465,12 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
         let from = (start - self.base) as usize;
         let same = self.pending.len() - from == b.len as usize
             && crc32fast::hash(&self.pending[from..]) == b.check;
-        let old = if same { self.old_bits(&b) } else { None };
-        let Some((bytes, shift)) = old else {
+        if !same {
             self.candidate = None;
             return Ok(());
-        };
+        }
         self.emit_fresh(from)?;
-        self.sink.put_source_bits(&bytes, shift, b.bits)?;
-        self.stream_crc = self.stream_crc.rotate_left(1) ^ b.crc;
-        self.stats.reused += 1;
+        self.push_old(b);
         self.pending.clear();
         self.base = start + b.len;
         self.candidate = self
@@ -498,13 +481,27 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
         Ok(())
     }
 
-    /// End the stream; returns the writer (flushed) and what was reused.
-    pub fn finish(mut self) -> io::Result<(W, SpliceStats)> {
+    /// The old block `b` comes next in the stream (its bits are read when the
+    /// stream is written).
+    fn push_old(&mut self, b: Bz2Block) {
+        self.pieces.push(Piece::Old(b));
+        self.bits += b.bits;
+        self.stream_crc = self.stream_crc.rotate_left(1) ^ b.crc;
+        self.stats.reused += 1;
+    }
+
+    /// End the stream; returns how it is made, the fresh blocks' writer (flushed)
+    /// and what was reused.
+    pub fn finish(mut self) -> io::Result<(Spliced, W, SpliceStats)> {
         self.emit_fresh(self.pending.len())?;
-        self.sink.put_bits(END_MAGIC, 48)?;
-        self.sink.put_bits(u64::from(self.stream_crc), 32)?;
-        let out = self.sink.finish()?;
-        Ok((out, self.stats))
+        self.fresh.flush()?;
+        let spliced = Spliced {
+            level: self.index_level,
+            pieces: self.pieces,
+            crc: self.stream_crc,
+            bits: self.bits,
+        };
+        Ok((spliced, self.fresh, self.stats))
     }
 }
 
@@ -539,8 +536,124 @@ impl<W: Write> Write for SpliceEncoder<'_, W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.sink.flush()
+        self.fresh.flush()
     }
+}
+
+/// One part of a [`Spliced`] stream.
+#[derive(Debug, Clone, Copy)]
+enum Piece {
+    /// An old block, copied bit for bit.
+    Old(Bz2Block),
+    /// `len` bytes of fresh blocks at `at` in the fresh blocks' file.
+    Fresh { at: u64, len: u64 },
+}
+
+/// Random-access bytes: the old stream and the fresh blocks, read when a
+/// [`Spliced`] stream is written.
+pub trait ReadAt {
+    /// Fill `buf` from offset `at`; fewer bytes there is an error.
+    fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()>;
+}
+
+impl ReadAt for fs::File {
+    fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()> {
+        FileExt::read_exact_at(self, buf, at)
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()> {
+        let from = usize::try_from(at).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+        let part = from
+            .checked_add(buf.len())
+            .and_then(|end| self.get(from..end))
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(part);
+        Ok(())
+    }
+}
+
+/// A bzip2 stream made by a [`SpliceEncoder`], not yet written out: its size is
+/// known first (for an ISO's layout), its bytes are made by
+/// [`write_to`](Self::write_to) from the old stream and the fresh blocks, straight
+/// into the output.
+#[derive(Debug, Clone)]
+pub struct Spliced {
+    level: u8,
+    pieces: Vec<Piece>,
+    crc: u32,
+    /// Bits of all pieces.
+    bits: u64,
+}
+
+impl Spliced {
+    /// Size of the stream: the 4-byte header, the blocks, the 80-bit end, padded.
+    pub fn len(&self) -> u64 {
+        (32 + self.bits + 80).div_ceil(8)
+    }
+
+    /// Whether the stream is empty (never: it always has a header and an end).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Write the stream into `out`: old blocks from `old` (the source stream, which
+    /// must still hold them where the index said), fresh ones from `fresh`.
+    pub fn write_to(
+        &self,
+        old: &dyn ReadAt,
+        fresh: &dyn ReadAt,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let mut sink = BitSink::new(out);
+        sink.put_bytes(&[b'B', b'Z', b'h', b'0' + self.level])?;
+        let mut buf = Vec::new();
+        for piece in &self.pieces {
+            match *piece {
+                Piece::Old(b) => {
+                    let (bytes, shift) = old_bits(old, &b).ok_or_else(|| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "the source bzip2 stream changed: no block at bit {} as its index says",
+                                b.bit
+                            ),
+                        )
+                    })?;
+                    sink.put_source_bits(&bytes, shift, b.bits)?;
+                }
+                Piece::Fresh { at, len } => {
+                    let mut done = 0;
+                    while done < len {
+                        let n = (len - done).min(1 << 20) as usize;
+                        buf.resize(n, 0);
+                        fresh.read_exact_at(&mut buf, at + done)?;
+                        sink.put_bytes(&buf)?;
+                        done += n as u64;
+                    }
+                }
+            }
+        }
+        sink.put_bits(END_MAGIC, 48)?;
+        sink.put_bits(u64::from(self.crc), 32)?;
+        sink.finish()?;
+        Ok(())
+    }
+}
+
+/// Block `b`'s compressed bits in `source` (whole bytes, and the bit the block
+/// starts at in the first), if the source still has them where the index says.
+fn old_bits(source: &dyn ReadAt, b: &Bz2Block) -> Option<(Vec<u8>, u64)> {
+    let first = b.bit / 8;
+    let end = b.bit.checked_add(b.bits)?.div_ceil(8);
+    let mut bytes = vec![0u8; usize::try_from(end.checked_sub(first)?).ok()?];
+    source.read_exact_at(&mut bytes, first).ok()?;
+    let shift = b.bit % 8;
+    let ok = b.bits >= 80
+        && bits_at(&bytes, shift, 48) == BLOCK_MAGIC
+        && bits_at(&bytes, shift + 48, 32) == u64::from(b.crc);
+    ok.then_some((bytes, shift))
 }
 
 #[cfg(test)]
@@ -590,7 +703,7 @@ mod tests {
         index: &Bz2Index,
         pieces: &[(Option<u64>, &[u8])],
     ) -> (Vec<u8>, SpliceStats) {
-        let mut enc = SpliceEncoder::new(Vec::new(), f, index, 2).unwrap();
+        let mut enc = SpliceEncoder::new(Vec::new(), index, 2).unwrap();
         for (hint, bytes) in pieces {
             match hint {
                 Some(old) => enc.expect_old(*old),
@@ -600,7 +713,11 @@ mod tests {
                 enc.write_all(chunk).unwrap();
             }
         }
-        enc.finish().unwrap()
+        let (spliced, fresh, stats) = enc.finish().unwrap();
+        let mut out = Vec::new();
+        spliced.write_to(f, &fresh, &mut out).unwrap();
+        assert_eq!(out.len() as u64, spliced.len(), "the size said first");
+        (out, stats)
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::installer::{disk_path, DiskState, InstallerKind, InstallerManifest, INSTALLER_DIR};
 use crate::error::{Error, Result};
-use crate::initrd::bz2splice::{Bz2Index, SpliceEncoder};
+use crate::initrd::bz2splice::{Bz2Index, SpliceEncoder, Spliced};
 use crate::initrd::cpio::{mode, CpioHeader, CpioWriter};
 use crate::initrd::stream::{CompressSettings, Compression, Encoder};
 
@@ -196,7 +196,10 @@ fn walk_new(root: &Path, rel: &str, known: &HashSet<&str>, out: &mut Vec<NewEntr
 
 /// Build the new install.img into `out` (a fresh file). `original` is the unchanged
 /// image. When appending, `out` receives only the bytes that follow `original`'s
-/// (padding and the new archive) and the report's `bytes` counts both. Returns the
+/// (padding and the new archive) and the report's `bytes` counts both. When the
+/// rebuild copies the source's bzip2 blocks, `out` receives only the blocks
+/// compressed anew, and the image is the returned [`SplicedImage`], which must be
+/// written from `original` and `out` while both stay as they are. Returns the
 /// report; `out` is left at its end.
 pub fn write_installer(
     dir: &Path,
@@ -205,7 +208,7 @@ pub fn write_installer(
     opts: &InstallerPackOptions,
     original: &Path,
     out: &mut fs::File,
-) -> Result<InstallerPackReport> {
+) -> Result<(InstallerPackReport, Option<SplicedImage>)> {
     let root = dir.join(INSTALLER_DIR);
     let mut report = InstallerPackReport {
         action: if opts.append { "appended" } else { "rebuilt" }.into(),
@@ -263,17 +266,25 @@ pub fn write_installer(
     }
     let sink = BufWriter::with_capacity(1 << 20, out.try_clone().map_err(werr)?);
     let plan = Plan::new(m, changes, &root, opts)?;
+    let mut spliced = None;
     let mut sink = match splice_source(m, &settings, opts, original) {
         Some((index, source)) => {
             // The same codec and level as the source: copy its unchanged blocks.
-            let encoder =
-                SpliceEncoder::new(sink, &source, index, settings.threads).map_err(werr)?;
+            // `out` gets only the blocks compressed anew; the image is made from
+            // them and the source's blocks when the ISO is written.
+            let encoder = SpliceEncoder::new(sink, index, settings.threads).map_err(werr)?;
             let mut cpio = CpioWriter::new(encoder);
             report.entries = write_items_spliced(&mut cpio, &plan)?;
             let encoder = cpio.finish().map_err(werr)?;
-            let (sink, stats) = encoder.finish().map_err(werr)?;
+            let (stream, sink, stats) = encoder.finish().map_err(werr)?;
             report.reused_blocks = stats.reused;
             report.compressed_blocks = stats.compressed;
+            report.bytes = stream.len();
+            spliced = Some(SplicedImage {
+                stream,
+                old: source,
+                fresh: out.try_clone().map_err(werr)?,
+            });
             sink
         }
         None => {
@@ -285,8 +296,30 @@ pub fn write_installer(
     };
     sink.flush().map_err(werr)?;
     drop(sink);
-    report.bytes = head + out.metadata().map_err(werr)?.len();
-    Ok(report)
+    if spliced.is_none() {
+        report.bytes = head + out.metadata().map_err(werr)?.len();
+    }
+    Ok((report, spliced))
+}
+
+/// A rebuilt bzip2 install.img that copies the source's blocks, made while the ISO
+/// is written (no copy of it on disk): the source image and the fresh blocks are
+/// read then.
+#[derive(Debug)]
+pub struct SplicedImage {
+    stream: Spliced,
+    old: fs::File,
+    fresh: fs::File,
+}
+
+impl crate::iso::write::Generate for SplicedImage {
+    fn len(&self) -> u64 {
+        self.stream.len()
+    }
+
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.stream.write_to(&self.old, &self.fresh, out)
+    }
 }
 
 /// What goes between an image of `len` bytes and an archive appended to it. The

@@ -20,7 +20,7 @@ use super::pack_tree::{build_tree, open_source, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
 use crate::iso::write::{
-    BootEntrySpec, BootSpec, FileData, IsoTree, Layout, Node, VolumeDate, VolumeDates,
+    BootEntrySpec, BootSpec, FileData, Generated, IsoTree, Layout, Node, VolumeDate, VolumeDates,
     WriteOptions, WriteReport,
 };
 use crate::iso::VolumeDescriptor;
@@ -462,13 +462,14 @@ fn pack_installer(
         .into_owned();
     let (tmp, mut file) = temp_output(&out.with_file_name(format!("{name}.install-img")))?;
     let guard = TempFile(tmp.clone());
-    let report = write_installer(dir, &im, &changes, opts, &image, &mut file).map_err(|e| {
-        if e.file().is_some() {
-            e
-        } else {
-            e.in_file(&tmp)
-        }
-    })?;
+    let (report, spliced) =
+        write_installer(dir, &im, &changes, opts, &image, &mut file).map_err(|e| {
+            if e.file().is_some() {
+                e
+            } else {
+                e.in_file(&tmp)
+            }
+        })?;
     drop(file);
     let old = tree.remove(&im.image).ok_or_else(|| {
         Error::invalid(format!(
@@ -477,7 +478,11 @@ fn pack_installer(
         ))
         .in_file(dir)
     })?;
-    let data = if opts.append {
+    let data = if let Some(spliced) = spliced {
+        // Made from the source image's blocks and the fresh ones in `tmp` while
+        // the ISO is written.
+        FileData::Generated(Generated(std::sync::Arc::new(spliced)))
+    } else if opts.append {
         // The source image's bytes stay where they are (an extent of the source
         // ISO or the workspace file); only the appended archive is new.
         let Node::File { data: head, .. } = &old else {

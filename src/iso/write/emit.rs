@@ -181,6 +181,13 @@ fn copy_data(
             }
             Ok(())
         }
+        FileData::Generated(g) => g.0.write_to(out).map_err(|e| {
+            if super::sink::output_full(&e) {
+                io_err(e)
+            } else {
+                Error::io(e, "cannot make the file's bytes").in_path(path)
+            }
+        }),
     }
 }
 

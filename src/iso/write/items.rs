@@ -49,6 +49,7 @@ pub(super) fn file_size(data: &FileData, path: &str) -> Result<u64> {
         }),
         FileData::Bytes(b) => Ok(b.len() as u64),
         FileData::SourceExtent { len, .. } => Ok(*len),
+        FileData::Generated(g) => Ok(g.0.len()),
         FileData::Path(p) => {
             let m = std::fs::metadata(p)
                 .map_err(|e| Error::io(e, "cannot stat").in_file(p).in_path(path))?;

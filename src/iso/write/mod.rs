@@ -74,7 +74,7 @@ use std::io::Write;
 
 pub use emit::SYSTEM_AREA_LEN;
 pub use layout::{Layout, MAX_EXTENT, PVD_LBA};
-pub use tree::{Dir, FileData, IsoTree, Meta, Node, MAX_NAME_BYTES};
+pub use tree::{Dir, FileData, Generate, Generated, IsoTree, Meta, Node, MAX_NAME_BYTES};
 
 use crate::error::Result;
 use crate::source::Source;

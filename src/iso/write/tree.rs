@@ -77,7 +77,37 @@ pub enum FileData {
     /// The parts' bytes one after the other (an install.img with one more archive
     /// appended: the source's extent, then a file). Parts must not be `Concat`.
     Concat(Vec<FileData>),
+    /// Bytes made while the image is written, straight into it (an install.img
+    /// spliced from the source's bzip2 blocks).
+    Generated(Generated),
 }
+
+/// Bytes of a known size, made on demand: see [`FileData::Generated`].
+pub trait Generate: std::fmt::Debug + Send + Sync {
+    /// How many bytes [`write_to`](Self::write_to) writes (asked at layout).
+    fn len(&self) -> u64;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Write exactly [`len`](Self::len) bytes into `out`.
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// A shared [`Generate`]; two are equal when they are the same object.
+#[derive(Debug, Clone)]
+pub struct Generated(pub std::sync::Arc<dyn Generate>);
+
+impl PartialEq for Generated {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(
+            std::sync::Arc::as_ptr(&self.0),
+            std::sync::Arc::as_ptr(&other.0),
+        )
+    }
+}
+
+impl Eq for Generated {}
 
 /// One entry of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
