@@ -54,13 +54,30 @@ pub fn append_only_manifest(
     tree_path: &str,
     image_disk: DiskState,
 ) -> Option<InstallerManifest> {
+    let mut m = empty_manifest(head, tree_path, image_disk).ok()?;
+    m.append_only = true;
+    Some(m)
+}
+
+/// The manifest of `tree_path` before any entry: the codec from the image's
+/// first bytes `head` (an error naming it when xiso cannot write it), no entries.
+fn empty_manifest(
+    head: &[u8],
+    tree_path: &str,
+    image_disk: DiskState,
+) -> Result<InstallerManifest> {
     let codec = detect(head);
-    let compression = Compression::of(codec)?;
+    let compression = Compression::of(codec).ok_or_else(|| {
+        Error::unsupported(format!(
+            "install.img compression {} cannot be unpacked (xiso reads gzip, bzip2, xz, zstd and plain cpio)",
+            codec.name()
+        ))
+    })?;
     let level = match codec {
         Codec::Bzip2 { level } => u32::from(level),
         _ => compression.default_level(),
     };
-    Some(InstallerManifest {
+    Ok(InstallerManifest {
         format: "xiso-installer".into(),
         version: INSTALLER_VERSION,
         image: tree_path.to_string(),
@@ -74,7 +91,7 @@ pub fn append_only_manifest(
         touched: Default::default(),
         packages: Vec::new(),
         bz2_index: None,
-        append_only: true,
+        append_only: false,
     })
 }
 
@@ -95,16 +112,6 @@ pub fn extract_installer(
     let n =
         read_full(&mut file, &mut head).map_err(|e| Error::io(e, "cannot read").in_file(image))?;
     let codec = detect(&head[..n]);
-    let compression = Compression::of(codec).ok_or_else(|| {
-        ctx(Error::unsupported(format!(
-            "install.img compression {} cannot be unpacked (xiso reads gzip, bzip2, xz, zstd and plain cpio)",
-            codec.name()
-        )))
-    })?;
-    let level = match codec {
-        Codec::Bzip2 { level } => u32::from(level),
-        _ => compression.default_level(),
-    };
     let file = fs::File::open(image)
         .map_err(|e| Error::io(e, "cannot open install.img").in_file(image))?;
     let image_disk = DiskState::of(
@@ -112,6 +119,8 @@ pub fn extract_installer(
             .metadata()
             .map_err(|e| Error::io(e, "cannot stat").in_file(image))?,
     );
+    let mut m = empty_manifest(&head[..n], tree_path, image_disk).map_err(ctx)?;
+    let compression = m.compression;
     // A single-stream bzip2 image is decoded by blocks we can name, so that pack can
     // copy the unchanged ones; anything else (and a multi-stream bzip2) the usual way.
     let mut bz2_index = None;
@@ -140,22 +149,6 @@ pub fn extract_installer(
     let mut reader = CpioReader::new(BufReader::with_capacity(1 << 20, stream));
     fs::create_dir(root).map_err(|e| Error::io(e, "cannot create").in_file(root))?;
 
-    let mut m = InstallerManifest {
-        format: "xiso-installer".into(),
-        version: INSTALLER_VERSION,
-        image: tree_path.to_string(),
-        compression,
-        level,
-        archives: 0,
-        cpio_bytes: 0,
-        image_disk,
-        entries: Vec::new(),
-        overrides: Default::default(),
-        touched: Default::default(),
-        packages: Vec::new(),
-        bz2_index: None,
-        append_only: false,
-    };
     let mut report = InstallerReport {
         image: tree_path.to_string(),
         compression: compression.name().into(),
