@@ -211,3 +211,43 @@ pub fn verify(iso: &IsoImage) -> Result<VerifyReport> {
         notes: ctx.notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::source::Source;
+
+    /// Regression (fuzz target `iso_image`): an efiboot.img whose directory entry
+    /// names cluster 0 makes fatfs compute `cluster - 2`. In a build with overflow
+    /// checks (this one) that panics inside fatfs, which xiso turns into an error;
+    /// `verify` reports the efiboot image and goes on, never panics.
+    #[test]
+    fn fuzz_efiboot_naming_cluster_0_is_a_finding_not_a_panic() {
+        let path = format!(
+            "{}/testdata/fuzz/iso-image-efiboot-cluster0.bin.gz",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let gz = std::fs::read(path).unwrap();
+        // The fuzz input is the image from sector 16 on.
+        let mut image = vec![0u8; 16 * 2048];
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut image)
+            .unwrap();
+        let iso = IsoImage::from_source(Source::from_bytes("fuzz.iso", image)).unwrap();
+        let report = verify(&iso).unwrap();
+        let efiboot: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.check.starts_with("efiboot"))
+            .collect();
+        assert!(
+            efiboot
+                .iter()
+                .any(|f| f.severity == Severity::Error && f.message.contains("damaged")),
+            "{:?}",
+            report.findings
+        );
+    }
+}

@@ -170,24 +170,38 @@ fn walk_new(root: &Path, rel: &str, known: &HashSet<&str>, out: &mut Vec<NewEntr
         let name = d.file_name().into_string().map_err(|n| {
             Error::unsupported(format!("file name {n:?} is not UTF-8")).in_file(&abs)
         })?;
-        names.push(name);
+        // The type from the directory listing (no stat for the thousands of known
+        // paths); stat only where the file system does not say.
+        let is_dir = match d.file_type() {
+            Ok(t) => Some(t.is_dir()),
+            Err(_) => None,
+        };
+        names.push((name, is_dir));
     }
     names.sort();
-    for name in names {
+    for (name, is_dir) in names {
         let child = if rel.is_empty() {
             name.clone()
         } else {
             format!("{rel}/{name}")
         };
         let p = root.join(&child);
-        let md = fs::symlink_metadata(&p).map_err(|e| Error::io(e, "cannot stat").in_file(&p))?;
-        if !known.contains(child.as_str()) {
+        let stat = || fs::symlink_metadata(&p).map_err(|e| Error::io(e, "cannot stat").in_file(&p));
+        let is_dir = if known.contains(child.as_str()) {
+            match is_dir {
+                Some(d) => d,
+                None => stat()?.is_dir(),
+            }
+        } else {
+            let md = stat()?;
+            let dir = md.is_dir();
             out.push(NewEntry {
                 path: child.clone(),
-                md: md.clone(),
+                md,
             });
-        }
-        if md.is_dir() {
+            dir
+        };
+        if is_dir {
             walk_new(root, &child, known, out)?;
         }
     }
