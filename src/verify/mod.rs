@@ -220,9 +220,10 @@ mod tests {
     use crate::source::Source;
 
     /// Regression (fuzz target `iso_image`): an efiboot.img whose directory entry
-    /// names cluster 0 makes fatfs compute `cluster - 2`. In a build with overflow
-    /// checks (this one) that panics inside fatfs, which xiso turns into an error;
-    /// `verify` reports the efiboot image and goes on, never panics.
+    /// names cluster 0 makes fatfs compute `cluster - 2`. With overflow checks (debug
+    /// builds, the fuzz build) that panics inside fatfs, which xiso turns into a
+    /// "damaged" error; without them it wraps and the file is not found. Either way
+    /// `verify` reports the efiboot image as an error and goes on, never panics.
     #[test]
     fn fuzz_efiboot_naming_cluster_0_is_a_finding_not_a_panic() {
         let path = format!(
@@ -243,11 +244,15 @@ mod tests {
             .filter(|f| f.check.starts_with("efiboot"))
             .collect();
         assert!(
-            efiboot
-                .iter()
-                .any(|f| f.severity == Severity::Error && f.message.contains("damaged")),
+            efiboot.iter().any(|f| f.severity == Severity::Error),
             "{:?}",
             report.findings
         );
+        if cfg!(debug_assertions) {
+            assert!(
+                efiboot.iter().any(|f| f.message.contains("damaged")),
+                "the guarded panic: {efiboot:?}"
+            );
+        }
     }
 }
