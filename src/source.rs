@@ -134,7 +134,8 @@ impl Source {
     }
 
     /// Copy `len` bytes from `offset` into the regular file `out` at its current
-    /// position, letting the kernel move the data (`copy_file_range`) where it can.
+    /// position (which moves past them), letting the kernel move the data
+    /// (`copy_file_range`) where it can. The source's own file offset is not used.
     pub fn copy_range_to_file(
         &self,
         offset: u64,
@@ -142,7 +143,7 @@ impl Source {
         out: &mut File,
         what: &str,
     ) -> Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
+        use std::os::unix::fs::FileExt;
         if offset.saturating_add(len) > self.len {
             return Err(Error::corrupt(
                 offset,
@@ -162,25 +163,51 @@ impl Source {
                     .map_err(|e| Error::new(ErrorKind::Io, format!("writing {what}: {e}")));
             }
         };
-        let mut f = file
-            .try_clone()
-            .map_err(|e| Error::io(e, "cannot reopen").in_file(&self.path))?;
-        f.seek(SeekFrom::Start(offset)).map_err(|e| {
-            Error::io(e, format!("seeking to {what}"))
-                .at(offset)
-                .in_file(&self.path)
-        })?;
-        let copied = std::io::copy(&mut Read::take(&mut f, len), out).map_err(|e| {
+        // The input offset is explicit (copy_file_range's `off_in`, then pread), so
+        // the source's file offset, which other copies move, is never used.
+        let err = |e: std::io::Error, at: u64| {
             Error::io(e, format!("copying {what}"))
-                .at(offset)
+                .at(at)
                 .in_file(&self.path)
-        })?;
-        if copied != len {
-            return Err(Error::corrupt(
+        };
+        let short = |at: u64| {
+            Error::corrupt(
                 offset,
-                format!("{what}: file ended after {copied} of {len} bytes"),
+                format!("{what}: file ended after {} of {len} bytes", at - offset),
             )
-            .in_file(&self.path));
+            .in_file(&self.path)
+        };
+        let end = offset + len;
+        let mut at = offset;
+        while at < end {
+            let want = usize::try_from(end - at).unwrap_or(usize::MAX).min(1 << 30);
+            match rustix::fs::copy_file_range(file, Some(&mut at), &*out, None, want) {
+                Ok(0) => return Err(short(at)),
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => {}
+                Err(
+                    rustix::io::Errno::XDEV
+                    | rustix::io::Errno::INVAL
+                    | rustix::io::Errno::OPNOTSUPP
+                    | rustix::io::Errno::NOSYS,
+                ) => break,
+                Err(e) => return Err(err(e.into(), at)),
+            }
+        }
+        // What the kernel would not copy, through a bounded buffer.
+        let mut buf = vec![0u8; usize::try_from(end - at).unwrap_or(usize::MAX).min(1 << 20)];
+        while at < end {
+            let n = usize::try_from(end - at)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let got = match FileExt::read_at(file, &mut buf[..n], at) {
+                Ok(0) => return Err(short(at)),
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(err(e, at)),
+            };
+            out.write_all(&buf[..got]).map_err(|e| err(e, at))?;
+            at += got as u64;
         }
         Ok(())
     }
@@ -232,5 +259,34 @@ mod tests {
         src.copy_range(10, 20, &mut out, "range").unwrap();
         assert_eq!(out, (10..30u8).collect::<Vec<_>>());
         assert!(src.copy_range(4990, 20, &mut out, "range").is_err());
+    }
+
+    /// Ranges copied into a file land one after the other at its position, and
+    /// the source's own file offset plays no part (it is never read or moved).
+    #[test]
+    fn ranges_copied_into_a_file_follow_each_other() {
+        use std::io::{Read, Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("src.iso");
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let src = Source::open(&path).unwrap();
+        let mut out = tempfile::tempfile().unwrap();
+        out.write_all(b"head").unwrap();
+        src.copy_range_to_file(200_000, 50_000, &mut out, "second half")
+            .unwrap();
+        src.copy_range_to_file(7, 100_000, &mut out, "first part")
+            .unwrap();
+        let e = src
+            .copy_range_to_file(299_000, 2_000, &mut out, "past the end")
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        let mut got = Vec::new();
+        out.seek(SeekFrom::Start(0)).unwrap();
+        out.read_to_end(&mut got).unwrap();
+        let mut want = b"head".to_vec();
+        want.extend_from_slice(&bytes[200_000..250_000]);
+        want.extend_from_slice(&bytes[7..100_007]);
+        assert!(got == want, "{} bytes, want {}", got.len(), want.len());
     }
 }
