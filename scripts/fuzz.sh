@@ -125,6 +125,9 @@ for t in "${TARGETS[@]}"; do
     rc=$(cat "$LOGS/$t.rc" 2>/dev/null || echo "?")
     if [ "$rc" = 0 ]; then
         printf '%-18s %14s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" 0 ok
+    elif grep -q 'run interrupted; exiting' "$log" && ! grep -q 'Test unit written to' "$log"; then
+        # Ctrl-C (libFuzzer's exit code 72): stopped early, nothing found.
+        printf '%-18s %14s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" 0 "interrupted"
     else
         crashed=1
         # (no artifact when a run was interrupted: the row still prints)
