@@ -215,13 +215,7 @@ fn boot_packed(name: &str) {
         "boot images did not move: {before:?} -> {after:?}"
     );
     check_repodata(&src, &out);
-    let v = Command::new(xiso).arg("verify").arg(&out).output().unwrap();
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "xiso verify: {}",
-        String::from_utf8_lossy(&v.stdout)
-    );
+    common::assert_verifies(&out);
     boot_check_marker(
         &out,
         &[
@@ -331,13 +325,7 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
         String::from_utf8_lossy(&o.stderr)
     );
     check_repodata(&src, &out);
-    let v = Command::new(xiso).arg("verify").arg(&out).output().unwrap();
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "xiso verify: {}",
-        String::from_utf8_lossy(&v.stdout)
-    );
+    common::assert_verifies(&out);
     boot_check_marker(
         &out,
         &[
@@ -395,13 +383,7 @@ fn boot_remastered_genisoimage_fixture_overlay_appended_undecoded() {
         "install.img was decoded: {}",
         r["steps"][0]
     );
-    let v = Command::new(xiso).arg("verify").arg(&out).output().unwrap();
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "xiso verify: {}",
-        String::from_utf8_lossy(&v.stdout)
-    );
+    common::assert_verifies(&out);
     boot_check_marker(&out, &["--expect-cmdline", "xiso.test=1"], marker);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -202,13 +202,7 @@ fn remaster_gives_the_bytes_of_unpack_edits_pack_and_a_plan_the_bytes_of_flags()
         d["volume"]
     );
 
-    let v = run(xiso().arg("verify").arg(&one));
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "verify: {}",
-        String::from_utf8_lossy(&v.stdout)
-    );
+    common::assert_verifies(&one);
 }
 
 #[test]
@@ -462,11 +456,5 @@ fn appending_overlays_never_decodes_install_img() {
     .collect();
     assert_eq!(entries, want);
 
-    let v = run(xiso().arg("verify").arg(&one));
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "verify: {}",
-        String::from_utf8_lossy(&v.stdout)
-    );
+    common::assert_verifies(&one);
 }

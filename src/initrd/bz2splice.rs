@@ -290,7 +290,6 @@ pub struct SpliceEncoder<'a, W: Write> {
     fresh_len: u64,
     /// The stream so far, after its 4-byte header.
     pieces: Vec<Piece>,
-    bits: u64,
     index_level: u8,
     blocks: &'a [Bz2Block],
     level: Level,
@@ -317,7 +316,6 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
             fresh: out,
             fresh_len: 0,
             pieces: Vec::new(),
-            bits: 0,
             index_level: index.level,
             blocks: &index.blocks,
             level,
@@ -449,7 +447,6 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
                 len,
             });
             self.fresh_len += len;
-            self.bits += 8 * len;
             self.stream_crc = self.stream_crc.rotate_left(1) ^ crc;
             self.stats.compressed += 1;
         }
@@ -485,7 +482,6 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     /// stream is written).
     fn push_old(&mut self, b: Bz2Block) {
         self.pieces.push(Piece::Old(b));
-        self.bits += b.bits;
         self.stream_crc = self.stream_crc.rotate_left(1) ^ b.crc;
         self.stats.reused += 1;
     }
@@ -495,11 +491,12 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     pub fn finish(mut self) -> io::Result<(Spliced, W, SpliceStats)> {
         self.emit_fresh(self.pending.len())?;
         self.fresh.flush()?;
+        let bits = self.pieces.iter().map(Piece::bits).sum();
         let spliced = Spliced {
             level: self.index_level,
             pieces: self.pieces,
             crc: self.stream_crc,
-            bits: self.bits,
+            bits,
         };
         Ok((spliced, self.fresh, self.stats))
     }
@@ -547,6 +544,15 @@ enum Piece {
     Old(Bz2Block),
     /// `len` bytes of fresh blocks at `at` in the fresh blocks' file.
     Fresh { at: u64, len: u64 },
+}
+
+impl Piece {
+    fn bits(&self) -> u64 {
+        match *self {
+            Piece::Old(b) => b.bits,
+            Piece::Fresh { len, .. } => 8 * len,
+        }
+    }
 }
 
 /// Random-access bytes: the old stream and the fresh blocks, read when a

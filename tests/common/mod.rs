@@ -155,6 +155,19 @@ pub fn ok_output(cmd: &mut Command) -> Output {
     o
 }
 
+/// `xiso verify ISO` finds nothing (exit 0); its report is the failure message.
+#[allow(dead_code)]
+pub fn assert_verifies(iso: &Path) {
+    let v = run(xiso().arg("verify").arg(iso));
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "xiso verify {}: {}",
+        iso.display(),
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
+
 /// The shared test data (`$XISO_TESTDATA`, else `/work/shared/testdata`).
 pub fn testdata_dir() -> PathBuf {
     std::env::var_os("XISO_TESTDATA")

@@ -201,13 +201,11 @@ fn emit_data(
     path: &str,
 ) -> Result<()> {
     crate::cleanup::check_interrupted()?;
-    match data {
-        FileData::SourceExtent { offset, len } if source.is_some() => {
-            let src = source.expect("checked");
-            sink.copy_source(src, *offset, *len, path)
-                .map_err(|e| e.in_path(path))
-        }
-        FileData::Path(p) if sink.is_file() => {
+    match (data, source) {
+        (FileData::SourceExtent { offset, len }, Some(src)) => sink
+            .copy_source(src, *offset, *len, path)
+            .map_err(|e| e.in_path(path)),
+        (FileData::Path(p), _) if sink.is_file() => {
             let mut f = File::open(p).map_err(|e| Error::io(e, "cannot open").in_file(p))?;
             let done = sink.copy_file(&f, size).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -222,7 +220,7 @@ fn emit_data(
                 .map_err(|e| Error::io(e, "seeking").in_file(p))?;
             copy_file_rest(&mut f, size - done, size, sink, p, path)
         }
-        FileData::Concat(parts) => {
+        (FileData::Concat(parts), _) => {
             // Each part as laid out now; a part that changed size since the layout
             // shows as a wrong total, which the caller checks.
             for part in parts {
@@ -231,7 +229,7 @@ fn emit_data(
             }
             Ok(())
         }
-        data => copy_data(data, size, source, sink, path),
+        (data, _) => copy_data(data, size, source, sink, path),
     }
 }
 
