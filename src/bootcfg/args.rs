@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::{is_blank, trim_start_blank};
 use crate::error::{Error, Result};
 
 /// Keys `boot-args` refuses to touch: `initrd=` names the installer image in a plain
@@ -83,12 +84,12 @@ impl ArgEdit {
         let mut words: Vec<(&str, String)> = Vec::new();
         let mut rest = text;
         loop {
-            let start = rest.len() - rest.trim_start().len();
+            let start = rest.len() - trim_start_blank(rest).len();
             if start == rest.len() {
                 break;
             }
             let (ws, tail) = rest.split_at(start);
-            let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+            let end = tail.find(is_blank).unwrap_or(tail.len());
             words.push((ws, tail[..end].to_string()));
             rest = &tail[end..];
         }
@@ -129,7 +130,7 @@ impl ArgEdit {
 fn check_word(flag: &str, w: &str) -> Result<()> {
     let why = if w.is_empty() {
         Some("an empty word")
-    } else if w.chars().any(char::is_whitespace) {
+    } else if w.chars().any(is_blank) {
         Some("one word, without spaces")
     } else if w.contains(['"', '\'']) {
         Some("a word without quotes")

@@ -7,7 +7,7 @@
 //! Quoted words with spaces are not supported inside kernel arguments (none of
 //! XCP-ng's menus has one).
 
-use super::{content, words, KernelLine};
+use super::{content, is_blank, trim_start_blank, words, KernelLine};
 
 enum Block {
     Menuentry { title: String, modules: usize },
@@ -82,7 +82,7 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
 /// The title of a `menuentry` from the text after the keyword: a `"…"` or `'…'`
 /// string (backslash escapes in double quotes), else the first word.
 fn title(rest: &str) -> String {
-    let rest = rest.trim_start();
+    let rest = trim_start_blank(rest);
     let mut chars = rest.chars();
     match chars.next() {
         Some(q @ ('"' | '\'')) => {
@@ -101,7 +101,7 @@ fn title(rest: &str) -> String {
             t
         }
         _ => rest
-            .split(|c: char| c.is_whitespace() || c == '{')
+            .split(|c: char| is_blank(c) || c == '{')
             .next()
             .unwrap_or("")
             .to_string(),

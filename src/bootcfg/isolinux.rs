@@ -5,7 +5,9 @@
 //! `---`); the dom0 kernel is the first module. Lines before the first `LABEL`
 //! (global defaults) are left alone.
 
-use super::{content, file_name, is_linux_kernel, words, KernelLine};
+use super::{
+    content, file_name, is_linux_kernel, trim_end_blank, trim_start_blank, words, KernelLine,
+};
 
 struct Entry {
     label: String,
@@ -24,7 +26,7 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
         if keyword == "label" {
             let label = ws
                 .get(1)
-                .map_or("", |(r, _)| content(line)[r.start..].trim_end());
+                .map_or("", |(r, _)| trim_end_blank(&content(line)[r.start..]));
             entries.push(Entry {
                 label: label.to_string(),
                 kernel: None,
@@ -73,7 +75,7 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
                 None => {
                     let l = &lines[kline];
                     let text = content(l);
-                    let indent = &text[..text.len() - text.trim_start().len()];
+                    let indent = &text[..text.len() - trim_start_blank(text).len()];
                     let eol = &l[text.len()..];
                     // A last line without a terminator: use the file's first one.
                     let eol = match (eol, lines.first()) {

@@ -148,7 +148,7 @@ impl BootConfig {
     /// separator).
     pub fn args(&self, k: &KernelLine) -> &str {
         match &k.args {
-            Some(r) => self.lines[k.line][r.clone()].trim_start(),
+            Some(r) => trim_start_blank(&self.lines[k.line][r.clone()]),
             None => "",
         }
     }
@@ -206,8 +206,8 @@ impl BootConfig {
                 entry: k.entry.clone(),
                 kernel: k.kernel.clone(),
                 line: k.line + 1,
-                before: before.trim_start().to_string(),
-                after: after.trim_start().to_string(),
+                before: trim_start_blank(&before).to_string(),
+                after: trim_start_blank(&after).to_string(),
             });
         }
         for (at, text) in inserts.into_iter().rev() {
@@ -239,12 +239,29 @@ fn content(line: &str) -> &str {
     l.strip_suffix('\r').unwrap_or(l)
 }
 
-/// Whitespace-separated words of `s` with their byte ranges.
+/// The whitespace the boot loaders and the kernel split on: C's `isspace` (space,
+/// tab, LF, VT, FF, CR). ASCII only, as in syslinux, GRUB and the Linux and Xen
+/// command-line parsers: U+00A0 and the other Unicode spaces are part of a word.
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
+/// `s` without leading [`is_blank`] characters.
+fn trim_start_blank(s: &str) -> &str {
+    s.trim_start_matches(is_blank)
+}
+
+/// `s` without trailing [`is_blank`] characters.
+fn trim_end_blank(s: &str) -> &str {
+    s.trim_end_matches(is_blank)
+}
+
+/// Whitespace-separated ([`is_blank`]) words of `s` with their byte ranges.
 fn words(s: &str) -> Vec<(Range<usize>, &str)> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in s.char_indices() {
-        match (c.is_whitespace(), start) {
+        match (is_blank(c), start) {
             (false, None) => start = Some(i),
             (true, Some(st)) => {
                 out.push((st..i, &s[st..i]));
@@ -300,6 +317,27 @@ mod tests {
                 assert_eq!(cfg.text(), *text, "{kind:?} after a no-op edit");
             }
         }
+    }
+
+    /// Words split on ASCII whitespace only, as the loaders and the kernel do: a
+    /// no-break space (U+00A0) stays inside its word, a vertical tab separates.
+    #[test]
+    fn only_ascii_whitespace_separates_words() {
+        assert_eq!(
+            words("a\u{a0}b\x0bc\u{2003}d  e")
+                .iter()
+                .map(|(_, w)| *w)
+                .collect::<Vec<_>>(),
+            ["a\u{a0}b", "c\u{2003}d", "e"]
+        );
+        let text = "LABEL x\n  KERNEL /boot/vmlinuz\n  APPEND quiet\u{a0}x console=tty0\n";
+        let mut cfg = BootConfig::parse(ConfigKind::Isolinux, text.as_bytes()).unwrap();
+        let edit = ArgEdit::new(["quiet"], ["console"]).unwrap();
+        cfg.apply(&edit, None).unwrap();
+        // `quiet\u{a0}x` is one word, not `quiet`: the edit adds `quiet`.
+        assert_eq!(cfg.args(&cfg.kernel_lines()[0]), "quiet\u{a0}x quiet");
+        assert!(ArgEdit::new(["a\u{a0}b"], Vec::<String>::new()).is_ok());
+        assert!(ArgEdit::new(["a\tb"], Vec::<String>::new()).is_err());
     }
 
     #[test]
