@@ -12,8 +12,6 @@ use std::time::Instant;
 
 use common::{assert_no_temp_files, fixture, ok_output, require_tool, run, tmpdir, xiso};
 
-const KERNEL_DEB: &str = "cache/linux-image-6.1.0-56-cloud-amd64-unsigned_6.1.192-2_amd64.deb";
-
 /// Every file depmod writes, in its order.
 const OUTPUTS: [&str; 10] = [
     "modules.dep",
@@ -35,13 +33,37 @@ fn kver() -> String {
         .to_string()
 }
 
+/// The fixture kernel package: `cache/linux-image-KVER-unsigned_*.deb`, the one
+/// scripts/make-fixtures.sh took the kernel from (Debian picks the version; a point
+/// release moves it, so the name is found, not written here).
+fn kernel_deb() -> PathBuf {
+    let prefix = format!("linux-image-{}-unsigned_", kver());
+    let cache = fixture("cache");
+    let mut debs: Vec<PathBuf> = fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with(&prefix) && n.ends_with(".deb")
+        })
+        .collect();
+    debs.sort();
+    debs.pop().unwrap_or_else(|| {
+        panic!(
+            "FIXTURE MISSING: no {prefix}*.deb in {}; build fixtures with scripts/make-fixtures.sh (scripts/test.sh does it)",
+            cache.display()
+        )
+    })
+}
+
 /// Unpack the fixture kernel package into `root` (lib/modules/KVER, boot/).
 fn extract_kernel(root: &Path) {
     require_tool("dpkg-deb");
     ok_output(
         Command::new("dpkg-deb")
             .arg("-x")
-            .arg(fixture(KERNEL_DEB))
+            .arg(kernel_deb())
             .arg(root),
     );
 }
