@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::{assert_no_temp_files, fixture, ok_output, require_tool, run, tmpdir, xiso};
+use common::{
+    assert_no_temp_files, fixture_kernel_deb, ok_output, require_tool, run, tmpdir, xiso,
+};
 
 /// Every file depmod writes, in its order.
 const OUTPUTS: [&str; 10] = [
@@ -26,35 +28,9 @@ const OUTPUTS: [&str; 10] = [
     "modules.devname",
 ];
 
+/// The fixture kernel's version (`fixtures/kernel-version`).
 fn kver() -> String {
-    fs::read_to_string(fixture("kernel-version"))
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
-/// The fixture kernel package: `cache/linux-image-KVER-unsigned_*.deb`, the one
-/// scripts/make-fixtures.sh took the kernel from (Debian picks the version; a point
-/// release moves it, so the name is found, not written here).
-fn kernel_deb() -> PathBuf {
-    let prefix = format!("linux-image-{}-unsigned_", kver());
-    let cache = fixture("cache");
-    let mut debs: Vec<PathBuf> = fs::read_dir(&cache)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_string_lossy();
-            n.starts_with(&prefix) && n.ends_with(".deb")
-        })
-        .collect();
-    debs.sort();
-    debs.pop().unwrap_or_else(|| {
-        panic!(
-            "FIXTURE MISSING: no {prefix}*.deb in {}; build fixtures with scripts/make-fixtures.sh (scripts/test.sh does it)",
-            cache.display()
-        )
-    })
+    fixture_kernel_deb().0
 }
 
 /// Unpack the fixture kernel package into `root` (lib/modules/KVER, boot/).
@@ -63,7 +39,7 @@ fn extract_kernel(root: &Path) {
     ok_output(
         Command::new("dpkg-deb")
             .arg("-x")
-            .arg(kernel_deb())
+            .arg(fixture_kernel_deb().1)
             .arg(root),
     );
 }
