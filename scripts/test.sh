@@ -2,7 +2,8 @@
 # The project's test command (CI runs it through .ci/run).
 #   1. install Debian dependencies (when root; otherwise only check them)
 #   2. build the fixture ISOs (cached) into $XISO_FIXTURES (default <repo>/fixtures)
-#   3. cargo test --release (Rust tests read the fixtures through $XISO_FIXTURES)
+#   3. cargo test --release (Rust tests read the fixtures through $XISO_FIXTURES), then
+#      the library's docs without the cli feature and examples/remaster_sample.rs
 #   4. scripts/fuzz.sh --smoke: every cargo-fuzz target for a few seconds
 #      (XISO_FUZZ_SMOKE_SECONDS, default 15; installs cargo-fuzz when missing)
 set -euo pipefail
@@ -32,6 +33,13 @@ fi
 # is on in debug builds; turn it on for the release test run too.
 export XISO_TRACK_WRITES=1
 cargo test --release
+
+# The library alone (no `cli` feature: no clap, indicatif, ctrlc, anyhow) must build
+# and document without a warning; the runnable example must remaster its sample clean.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --no-default-features
+example_out=$(mktemp -d)
+cargo run --release --example remaster_sample -- "$example_out"
+rm -rf "$example_out"
 
 start=$SECONDS
 bash scripts/fuzz.sh --smoke --jobs 2 "${XISO_FUZZ_SMOKE_SECONDS:-15}"

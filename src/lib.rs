@@ -20,9 +20,15 @@
 //! | [`inspect`] | the `xiso inspect` report |
 //! | [`verify`] | the `xiso verify` checks: boot records, hybrid tables, `.treeinfo`, repodata, packages |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay; `boot-args`, `sign`, `answerfile` edits |
+//! | [`remaster`] | `xiso remaster`: a [`remaster::Plan`] of edits from source ISO to output in one run |
 //! | [`diff`] | `xiso diff`: files, packages, boot menus and installer files that differ between two images |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
 //! | [`cleanup`] | temporaries to delete when interrupted |
+//!
+//! `ARCHITECTURE.md` in the repository explains the media rules these modules follow
+//! and how they fit together. The `xiso` binary is the `cli` feature (on by default);
+//! `default-features = false` builds the library without clap, indicatif or ctrlc.
+//! `examples/remaster_sample.rs` is a runnable pipeline step.
 //!
 //! ```no_run
 //! use xiso::iso::IsoImage;

@@ -3,19 +3,19 @@
 //! Four views of the two images, each computed by streaming, never holding a whole
 //! file of either image in memory:
 //!
-//! - **files** ([`files`]): paths added, removed, or whose content changed (sizes,
+//! - **files** (`files`): paths added, removed, or whose content changed (sizes,
 //!   then both extents compared chunk by chunk), and metadata-only changes (mode,
 //!   owner; the modification time only with [`DiffOptions::all`]). Bytes a writer
 //!   places by position are not content: the boot catalog is compared as its
 //!   entries with their LBAs replaced by the files they name, and an isolinux image
 //!   with a boot info table (El Torito, `-boot-info-table`) modulo that table.
-//! - **packages** ([`packages`]): the repository's `primary.xml` on each side, by
+//! - **packages** (`packages`): the repository's `primary.xml` on each side, by
 //!   NEVRA: added, removed, updated (old → new EVR of a name.arch), rebuilt (same
 //!   NEVRA, other checksum).
-//! - **boot** ([`boot`]): the El Torito entries, and the kernel arguments of every
+//! - **boot** (`boot`): the El Torito entries, and the kernel arguments of every
 //!   boot menu (`isolinux.cfg`, the tree's `EFI/*/grub*.cfg`, and the grub configs
 //!   inside `efiboot.img`): entries added/removed, argument words added/removed/changed.
-//! - **installer** ([`installer`]): the files of `install.img` (decoded and read as
+//! - **installer** (`installer`): the files of `install.img` (decoded and read as
 //!   cpio, later entries winning as in the kernel; one small summary with a sha256
 //!   per path), skipped when the two images' `install.img` bytes are identical.
 //!

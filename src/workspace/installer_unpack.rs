@@ -24,7 +24,7 @@ use crate::initrd::{detect, Codec};
 /// Default cap on the uncompressed size of install.img (a real one is ~400 MB).
 pub const MAX_EXPANDED_DEFAULT: u64 = 16 << 30;
 
-/// What [`extract_installer`] did.
+/// What `extract_installer` did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct InstallerReport {
     /// Path of the image in the ISO tree.
