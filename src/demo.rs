@@ -309,7 +309,7 @@ pub fn run(outdir: &Path) -> Result<DemoReport> {
         )?,
     )?;
     if let Ok(f) = fs::File::open(&rpm) {
-        workspace::set_mtime(&f, Some(SAMPLE_TIME));
+        crate::fs::set_mtime(&f, Some(SAMPLE_TIME));
     }
     write(
         &outdir.join("installer-overlay/etc/xiso-marker"),

@@ -46,6 +46,7 @@ pub mod cleanup;
 pub mod demo;
 pub mod diff;
 pub mod error;
+mod fs;
 pub mod initrd;
 pub mod inspect;
 pub mod iso;

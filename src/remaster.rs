@@ -457,7 +457,7 @@ fn materialize_unreusable_rpms(iso: &IsoImage, work: &Path) -> Result<()> {
             iso.source()
                 .copy_range_to_file(u64::from(lba) * SECTOR, len, &mut f, &rel)?;
         }
-        workspace::set_mtime(&f, rec.mtime);
+        crate::fs::set_mtime(&f, rec.mtime);
     }
     m.sparse = keep;
     m.save(work)

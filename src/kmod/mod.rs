@@ -37,10 +37,9 @@ pub mod index;
 pub mod order;
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::fs;
 use std::io::{Cursor, Read};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -53,8 +52,6 @@ use index::Index;
 const MODULE_EXTS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
 /// Symbols the kernel's loader provides itself (depmod's "fake" symbols).
 const LOADER_SYMBOLS: [&str; 3] = ["__this_module", "_GLOBAL_OFFSET_TABLE_", "TOC."];
-/// Symlinks followed while resolving one path before giving up (the kernel's limit).
-const MAX_SYMLINKS: usize = 40;
 
 /// What [`depmod`] did.
 #[derive(Debug, Clone, Serialize)]
@@ -178,51 +175,10 @@ pub fn kernel_of_path(path: &str) -> Option<&str> {
     (!kver.is_empty() && kver != "." && kver != ".." && !rest.is_empty()).then_some(kver)
 }
 
-/// `root/rel` with every symlink resolved inside `root`: absolute targets start at
-/// `root`, `..` stops at it. Missing components are kept as they are.
+/// `root/rel` with every symlink resolved inside `root` ([`crate::fs::resolve_in_root`]).
 fn resolve_in_root(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let mut todo: Vec<OsString> = Vec::new();
-    push_components(&mut todo, rel);
-    let mut cur: Vec<OsString> = Vec::new();
-    let mut links = 0;
-    while let Some(c) = todo.pop() {
-        if c == ".." {
-            cur.pop();
-            continue;
-        }
-        let here = cur
-            .iter()
-            .fold(root.to_path_buf(), |p, c| p.join(c))
-            .join(&c);
-        match fs::symlink_metadata(&here) {
-            Ok(md) if md.file_type().is_symlink() => {
-                links += 1;
-                if links > MAX_SYMLINKS {
-                    return Err(Error::invalid("too many levels of symbolic links").in_file(&here));
-                }
-                let target = fs::read_link(&here)
-                    .map_err(|e| Error::io(e, "cannot read the symbolic link"))
-                    .in_file(&here)?;
-                if target.is_absolute() {
-                    cur.clear();
-                }
-                push_components(&mut todo, &target);
-            }
-            _ => cur.push(c),
-        }
-    }
-    Ok(cur.iter().fold(root.to_path_buf(), |p, c| p.join(c)))
-}
-
-/// Push `path`'s components so that popping yields them in order (`.` and `/` dropped).
-fn push_components(todo: &mut Vec<OsString>, path: &Path) {
-    for c in path.components().rev() {
-        match c {
-            Component::Normal(n) => todo.push(n.to_os_string()),
-            Component::ParentDir => todo.push("..".into()),
-            _ => {}
-        }
-    }
+    let comps = crate::fs::resolve_in_root(root, rel, "the kernel's root")?;
+    Ok(crate::fs::join_all(root, &comps))
 }
 
 /// The module name of a file name: up to the first dot, `-` read as `_`.

@@ -688,7 +688,7 @@ fn install(
                         (f.file.mode & 0o7777) | 0o600,
                     ))
                     .map_err(werr(&p))?;
-                    super::unpack::set_mtime(&file, Some(i64::from(f.file.mtime)));
+                    crate::fs::set_mtime(&file, Some(i64::from(f.file.mtime)));
                 }
                 if rpmnew {
                     // rpm writes no .rpmnew when the kept file is the same.

@@ -13,50 +13,17 @@ use crate::error::{Error, Result};
 /// chroot: an absolute target restarts at the root, `..` stops at it. The last
 /// component is not followed (a package's symlink replaces a symlink).
 pub(crate) fn resolve_parents(root: &Path, rel: &str) -> Result<String> {
-    let mut parts: Vec<&str> = rel.split('/').collect();
-    let last = parts.pop().unwrap_or_default().to_string();
-    let mut queue: std::collections::VecDeque<String> =
-        parts.into_iter().map(str::to_string).collect();
-    let mut cur: Vec<String> = Vec::new();
-    let mut hops = 0;
-    while let Some(c) = queue.pop_front() {
-        match c.as_str() {
-            "" | "." => continue,
-            ".." => {
-                cur.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let mut p = root.to_path_buf();
-        p.extend(&cur);
-        p.push(&c);
-        match fs::symlink_metadata(&p) {
-            Ok(md) if md.file_type().is_symlink() => {
-                hops += 1;
-                if hops > 40 {
-                    return Err(Error::invalid(format!(
-                        "{rel}: too many levels of symbolic links in the installer root"
-                    ))
-                    .in_file(&p));
-                }
-                let t =
-                    fs::read_link(&p).map_err(|e| Error::io(e, "cannot read link").in_file(&p))?;
-                let t = t.to_str().ok_or_else(|| {
-                    Error::unsupported(format!("{rel}: symlink target is not UTF-8")).in_file(&p)
-                })?;
-                if t.starts_with('/') {
-                    cur.clear();
-                }
-                for comp in t.split('/').rev() {
-                    queue.push_front(comp.to_string());
-                }
-            }
-            _ => cur.push(c),
-        }
+    let (parents, last) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let comps = crate::fs::resolve_in_root(root, Path::new(parents), "the installer root")?;
+    let mut out = Vec::with_capacity(comps.len() + 1);
+    for c in &comps {
+        out.push(c.to_str().ok_or_else(|| {
+            Error::unsupported(format!("{rel}: symlink target is not UTF-8"))
+                .in_file(crate::fs::join_all(root, &comps))
+        })?);
     }
-    cur.push(last);
-    Ok(cur.join("/"))
+    out.push(last);
+    Ok(out.join("/"))
 }
 
 /// A directory cannot replace a file, nor a file a directory (rpm fails too).

@@ -41,10 +41,6 @@ pub struct InstallerReport {
     pub archives: u32,
 }
 
-fn set_mtime(f: &fs::File, t: u32) {
-    super::unpack::set_mtime(f, Some(i64::from(t)));
-}
-
 /// The manifest of an install.img that is not unpacked
 /// ([`InstallerManifest::append_only`]): its codec from the image's first bytes
 /// `head`, and `image_disk` the state of the tree's file. `None` for a codec xiso
@@ -246,7 +242,7 @@ pub fn extract_installer(
                 report.bytes += u64::from(e.header.filesize);
                 f.set_permissions(fs::Permissions::from_mode((e.header.mode & 0o7777) | 0o600))
                     .map_err(werr)?;
-                set_mtime(&f, e.header.mtime);
+                crate::fs::set_mtime(&f, Some(i64::from(e.header.mtime)));
             }
             InstallerKind::Symlink => {
                 let data = reader
@@ -436,7 +432,7 @@ fn finish_disk(root: &Path, m: &mut InstallerManifest) -> Result<()> {
             .map_err(|err| Error::io(err, "cannot set permissions").in_file(&p))?;
         if !e.implicit {
             if let Ok(f) = fs::File::open(&p) {
-                set_mtime(&f, e.header.mtime);
+                crate::fs::set_mtime(&f, Some(i64::from(e.header.mtime)));
             }
         }
     }

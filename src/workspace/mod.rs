@@ -57,5 +57,5 @@ pub use sign::{
     disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,
     NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML, TREEINFO,
 };
-pub(crate) use unpack::{set_mtime, unpack_sparse};
+pub(crate) use unpack::unpack_sparse;
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};

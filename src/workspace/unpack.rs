@@ -354,7 +354,7 @@ fn write_workspace(
                 let perm = (e.mode & 0o7777) | 0o600;
                 f.set_permissions(fs::Permissions::from_mode(perm))
                     .map_err(io_at(&target))?;
-                set_mtime(&f, e.mtime);
+                crate::fs::set_mtime(&f, e.mtime);
                 report.files += 1;
                 report.bytes += e.size;
             }
@@ -372,7 +372,7 @@ fn write_workspace(
     }
     for (d, t) in dir_times.iter().rev() {
         if let Ok(f) = fs::File::open(d) {
-            set_mtime(&f, *t);
+            crate::fs::set_mtime(&f, *t);
         }
     }
     let sa_len = iso.source().len().min(16 * SECTOR) as usize;
@@ -384,19 +384,6 @@ fn write_workspace(
     f.write_all(manifest.to_json().as_bytes())
         .map_err(io_at(&mpath))?;
     Ok(report)
-}
-
-/// Set a file's mtime to `t` (Unix seconds; negative before 1970), ignoring failure:
-/// the time is a courtesy on disk, the manifest keeps the truth.
-pub(crate) fn set_mtime(f: &fs::File, t: Option<i64>) {
-    if let Some(t) = t {
-        let when = if t >= 0 {
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64)
-        } else {
-            std::time::UNIX_EPOCH - std::time::Duration::from_secs(t.unsigned_abs())
-        };
-        let _ = f.set_modified(when);
-    }
 }
 
 /// Join `rel` under `root`, refusing `..`, absolute components and empty names.

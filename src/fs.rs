@@ -1,0 +1,109 @@
+//! Filesystem helpers shared by the edits: paths inside a root that a symlink can
+//! never leave, and file times.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+
+/// Symlinks followed while resolving one path, as Linux's `MAXSYMLINKS`.
+pub(crate) const MAX_SYMLINKS: usize = 40;
+
+/// The components of `rel` below `root` with every symlink among them resolved the
+/// way the kernel resolves them inside a chroot at `root`: an absolute target starts
+/// again at `root`, and `..` stops there, so the result never leaves `root`.
+/// Components that do not exist are kept as they are. `what` names the root in
+/// errors ("the installer root").
+pub(crate) fn resolve_in_root(root: &Path, rel: &Path, what: &str) -> Result<Vec<OsString>> {
+    let mut todo: Vec<OsString> = Vec::new();
+    push_components(&mut todo, rel);
+    let mut cur: Vec<OsString> = Vec::new();
+    let mut links = 0;
+    while let Some(c) = todo.pop() {
+        if c == ".." {
+            cur.pop();
+            continue;
+        }
+        let mut here = root.to_path_buf();
+        here.extend(&cur);
+        here.push(&c);
+        match fs::symlink_metadata(&here) {
+            Ok(md) if md.file_type().is_symlink() => {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(Error::invalid(format!(
+                        "{}: too many levels of symbolic links in {what}",
+                        rel.display()
+                    ))
+                    .in_file(&here));
+                }
+                let target = fs::read_link(&here)
+                    .map_err(|e| Error::io(e, "cannot read the symbolic link").in_file(&here))?;
+                if target.is_absolute() {
+                    cur.clear();
+                }
+                push_components(&mut todo, &target);
+            }
+            _ => cur.push(c),
+        }
+    }
+    Ok(cur)
+}
+
+/// `root` joined with components from [`resolve_in_root`].
+pub(crate) fn join_all(root: &Path, comps: &[OsString]) -> PathBuf {
+    let mut p = root.to_path_buf();
+    p.extend(comps);
+    p
+}
+
+/// Push `path`'s components so that popping yields them in order (`.` and `/` dropped).
+fn push_components(todo: &mut Vec<OsString>, path: &Path) {
+    for c in path.components().rev() {
+        match c {
+            Component::Normal(n) => todo.push(n.to_os_string()),
+            Component::ParentDir => todo.push("..".into()),
+            _ => {}
+        }
+    }
+}
+
+/// Set a file's mtime to `t` (Unix seconds; negative before 1970), ignoring failure:
+/// the time on disk is a courtesy, the manifests keep the truth.
+pub(crate) fn set_mtime(f: &fs::File, t: Option<i64>) {
+    if let Some(t) = t {
+        let when = if t >= 0 {
+            UNIX_EPOCH + Duration::from_secs(t as u64)
+        } else {
+            UNIX_EPOCH - Duration::from_secs(t.unsigned_abs())
+        };
+        let _ = f.set_modified(when);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlinks_never_leave_the_root() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        fs::create_dir_all(root.join("usr/lib")).unwrap();
+        std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+        std::os::unix::fs::symlink("/../../etc", root.join("usr/up")).unwrap();
+        std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
+        let r =
+            |p: &str| resolve_in_root(root, Path::new(p), "the root").map(|c| join_all(root, &c));
+        assert_eq!(r("lib/modules/1").unwrap(), root.join("usr/lib/modules/1"));
+        assert_eq!(r("usr/up/passwd").unwrap(), root.join("etc/passwd"));
+        assert_eq!(r("../../x").unwrap(), root.join("x"));
+        let e = r("loop/x").unwrap_err().to_string();
+        assert!(
+            e.contains("too many levels of symbolic links in the root"),
+            "{e}"
+        );
+    }
+}
