@@ -243,18 +243,9 @@ pub fn write_sample(out: &Path) -> Result<()> {
     let (system_area, tail) = (parts.system_area, parts.tail);
     opts.tail_len = tail.len() as u64;
     let layout = Layout::new(&tree, &opts)?;
-    let (tmp, mut f) = workspace::temp_output(out)?;
-    let written = layout
-        .write_file(None, &system_area, &tail, &mut f)
-        .and_then(|_| {
-            fs::rename(&tmp, out)
-                .map_err(|e| Error::io(e, "cannot move the sample into place").in_file(out))
-        });
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    crate::cleanup::forget(&tmp);
-    written
+    let mut staged = crate::fs::StagedFile::new(out)?;
+    layout.write_file(None, &system_area, &tail, staged.file())?;
+    staged.commit()
 }
 
 /// A small real RPM (gzip payload, one file), built in memory with rpm-rs and

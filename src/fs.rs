@@ -1,5 +1,6 @@
-//! Filesystem helpers shared by the edits: paths inside a root that a symlink can
-//! never leave, and file times.
+//! Filesystem helpers shared by the edits: staged outputs (a temporary sibling
+//! renamed into place), paths inside a root that a symlink can never leave, and file
+//! times.
 
 use std::ffi::OsString;
 use std::fs;
@@ -7,6 +8,89 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
+
+/// An output being written: a temporary file next to its destination (same file
+/// system, so [`StagedFile::commit`]'s rename is atomic), registered with
+/// [`crate::cleanup`] so a Ctrl-C removes it, and removed when dropped without a
+/// commit. Stale temporaries of killed runs are removed when the next one is created.
+#[derive(Debug)]
+pub(crate) struct StagedFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<fs::File>,
+}
+
+impl StagedFile {
+    /// A new, empty temporary for `dest` (opened for reading and writing).
+    pub(crate) fn new(dest: &Path) -> Result<StagedFile> {
+        let tmp = crate::cleanup::temp_sibling(dest, ".xiso-tmp-")?;
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(e, "cannot create the output file").in_file(&tmp))?;
+        crate::cleanup::register(&tmp);
+        Ok(StagedFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// The temporary's path (errors while writing name it).
+    pub(crate) fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// The open temporary.
+    pub(crate) fn file(&mut self) -> &mut fs::File {
+        self.file.as_mut().expect("the file is open until commit")
+    }
+
+    /// Write all of `bytes`, keep `mode` (when given) and flush to disk.
+    pub(crate) fn write_all_synced(
+        &mut self,
+        bytes: &[u8],
+        mode: Option<fs::Permissions>,
+    ) -> Result<()> {
+        use std::io::Write;
+        let tmp = self.tmp.clone();
+        let f = self.file();
+        f.write_all(bytes)
+            .and_then(|_| mode.map_or(Ok(()), |m| f.set_permissions(m)))
+            .and_then(|_| f.sync_all())
+            .map_err(|e| Error::io(e, "cannot write").in_file(&tmp))
+    }
+
+    /// Close the temporary and rename it onto the destination.
+    pub(crate) fn commit(self) -> Result<()> {
+        let dest = self.dest.clone();
+        self.commit_to(&dest)
+    }
+
+    /// [`StagedFile::commit`] to another name in the same directory (one known only
+    /// once the content is, such as a checksum-named metadata file).
+    pub(crate) fn commit_to(mut self, dest: &Path) -> Result<()> {
+        drop(self.file.take());
+        fs::rename(&self.tmp, dest)
+            .map_err(|e| Error::io(e, "cannot move the new file into place").in_file(dest))?;
+        crate::cleanup::forget(&self.tmp);
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            drop(self.file.take());
+            let _ = fs::remove_file(&self.tmp);
+            crate::cleanup::forget(&self.tmp);
+        }
+    }
+}
 
 /// Symlinks followed while resolving one path, as Linux's `MAXSYMLINKS`.
 pub(crate) const MAX_SYMLINKS: usize = 40;
@@ -86,6 +170,27 @@ pub(crate) fn set_mtime(f: &fs::File, t: Option<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staged_files_appear_only_on_commit() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("out.bin");
+        let mut staged = StagedFile::new(&dest).unwrap();
+        staged.write_all_synced(b"new", None).unwrap();
+        assert!(!dest.exists());
+        let tmp = staged.path().to_path_buf();
+        assert!(tmp.exists());
+        staged.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+        assert!(!tmp.exists());
+
+        let mut dropped = StagedFile::new(&dest).unwrap();
+        dropped.write_all_synced(b"lost", None).unwrap();
+        let tmp = dropped.path().to_path_buf();
+        drop(dropped);
+        assert!(!tmp.exists());
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+    }
 
     #[test]
     fn symlinks_never_leave_the_root() {

@@ -697,41 +697,15 @@ fn read_system_map(path: &Path) -> Result<Option<HashSet<String>>> {
 /// Write every output to a temporary next to it, then rename them all into place;
 /// on a failure the temporaries go and no index changes.
 fn write_all(dir: &Path, outputs: &[(&str, Vec<u8>)]) -> Result<()> {
-    use std::io::Write;
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let unstage = |staged: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in staged {
-            let _ = fs::remove_file(tmp);
-            crate::cleanup::forget(tmp);
-        }
-    };
+    let mut staged = Vec::with_capacity(outputs.len());
     for (name, bytes) in outputs {
-        let dest = dir.join(name);
-        let (tmp, mut file) = match crate::workspace::temp_output(&dest) {
-            Ok(t) => t,
-            Err(e) => {
-                unstage(&staged);
-                return Err(e);
-            }
-        };
-        staged.push((tmp.clone(), dest));
-        let written = file
-            .write_all(bytes)
-            .and_then(|_| file.sync_all())
-            .map_err(|e| Error::io(e, "cannot write the index").in_file(&tmp));
-        if let Err(e) = written {
-            unstage(&staged);
-            return Err(e);
-        }
+        let mut file = crate::fs::StagedFile::new(&dir.join(name))?;
+        file.write_all_synced(bytes, None)?;
+        staged.push(file);
     }
-    for (tmp, dest) in &staged {
-        if let Err(e) = fs::rename(tmp, dest) {
-            unstage(&staged);
-            return Err(Error::io(e, "cannot move the index into place").in_file(dest));
-        }
-        crate::cleanup::forget(tmp);
-    }
-    Ok(())
+    staged
+        .into_iter()
+        .try_for_each(crate::fs::StagedFile::commit)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use super::entry::PackageEntry;
 use super::repomd::{Checksum, Repomd, RepomdRecord};
 use super::xml::{escape_attr, escape_text};
 use crate::error::{Error, Result, ResultExt};
+use crate::fs::StagedFile;
 use crate::rpm::Package;
 
 /// How metadata is written.
@@ -132,8 +133,9 @@ pub fn write_metadata(
     ];
     let mut records = Vec::new();
     for (data_type, open, close, render) in kinds {
-        let tmp = repodata_dir.join(format!(".{data_type}.xml.gz.xiso-tmp"));
-        let written = write_gz(&tmp, |w| {
+        let mut staged = StagedFile::new(&repodata_dir.join(format!("{data_type}.xml.gz")))?;
+        let tmp = staged.path().to_path_buf();
+        let written = write_gz(staged.file(), |w| {
             w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
             w.write_all(open.as_bytes())?;
             for e in entries {
@@ -148,9 +150,7 @@ pub fn write_metadata(
             format!("{data_type}.xml.gz")
         };
         let dest = repodata_dir.join(&name);
-        fs::rename(&tmp, &dest)
-            .map_err(|e| Error::io(e, "renaming the metadata file into place"))
-            .in_file(&dest)?;
+        staged.commit_to(&dest)?;
         records.push(RepomdRecord {
             data_type: data_type.to_string(),
             location_href: format!("repodata/{name}"),
@@ -242,8 +242,10 @@ struct Written {
 }
 
 /// Write a gzip file through `fill`, measuring both the open and the stored bytes.
-fn write_gz(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<Written> {
-    let file = File::create(path).map_err(|e| Error::io(e, "creating a metadata file"))?;
+fn write_gz(
+    file: &mut File,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<Written> {
     let stored = Measure::new(BufWriter::new(file));
     // GzEncoder writes mtime 0 and no file name: the bytes depend only on the XML.
     let mut gz = Measure::new(GzEncoder::new(stored, Compression::default()));

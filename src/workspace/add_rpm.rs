@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::fs::StagedFile;
 use crate::repo::comps::read_comps;
 use crate::repo::update::Pristine;
 use crate::repo::{
@@ -301,57 +302,28 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
     }
 
     // Copy next to the final names first: nothing visible changes until repodata is ready.
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let stage = |staged: &mut Vec<(PathBuf, PathBuf)>| -> Result<()> {
-        let packages_dir = root.join("Packages");
-        fs::create_dir_all(&packages_dir)
-            .map_err(|e| Error::io(e, "creating Packages/"))
-            .in_file(&packages_dir)?;
-        for inc in &to_copy {
-            let dest = root.join(&inc.entry.location_href);
-            let name = dest.file_name().expect("href ends in a file name");
-            let tmp = dest.with_file_name(format!(".{}.xiso-tmp", name.to_string_lossy()));
-            crate::cleanup::register(&tmp);
-            staged.push((tmp.clone(), dest));
-            fs::copy(&inc.source, &tmp)
-                .map_err(|e| Error::io(e, "copying the package into Packages/"))
-                .in_file(&tmp)?;
-            let f = fs::File::options()
-                .write(true)
-                .open(&tmp)
-                .map_err(|e| Error::io(e, "opening the copied package"))
-                .in_file(&tmp)?;
-            // Keep the source's mtime: the entry (time file) was built from it.
-            f.set_modified(unix_time(inc.mtime))
-                .map_err(|e| Error::io(e, "setting the copied package's mtime"))
-                .in_file(&tmp)?;
-        }
-        Ok(())
-    };
-    let unstage = |staged: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in staged {
-            let _ = fs::remove_file(tmp);
-            crate::cleanup::forget(tmp);
-        }
-    };
-    if let Err(e) = stage(&mut staged) {
-        unstage(&staged);
-        return Err(e);
+    // (A staged copy that is not committed is removed when dropped.)
+    let packages_dir = root.join("Packages");
+    fs::create_dir_all(&packages_dir)
+        .map_err(|e| Error::io(e, "creating Packages/"))
+        .in_file(&packages_dir)?;
+    let mut staged = Vec::with_capacity(to_copy.len());
+    for inc in &to_copy {
+        let mut copy = StagedFile::new(&root.join(&inc.entry.location_href))?;
+        fs::copy(&inc.source, copy.path())
+            .map_err(|e| Error::io(e, "copying the package into Packages/"))
+            .in_file(copy.path())?;
+        // Keep the source's mtime: the entry (time file) was built from it.
+        let tmp = copy.path().to_path_buf();
+        copy.file()
+            .set_modified(unix_time(inc.mtime))
+            .map_err(|e| Error::io(e, "setting the copied package's mtime"))
+            .in_file(&tmp)?;
+        staged.push(copy);
     }
 
-    report.repodata = match replace_repodata(&root, &entries, &old, &opts.metadata) {
-        Ok(r) => r,
-        Err(e) => {
-            unstage(&staged);
-            return Err(e);
-        }
-    };
-    for (tmp, dest) in &staged {
-        fs::rename(tmp, dest)
-            .map_err(|e| Error::io(e, "moving the package into place"))
-            .in_file(dest)?;
-        crate::cleanup::forget(tmp);
-    }
+    report.repodata = replace_repodata(&root, &entries, &old, &opts.metadata)?;
+    staged.into_iter().try_for_each(StagedFile::commit)?;
     for href in &removed_hrefs {
         if new_entries.contains_key(href.as_str()) {
             continue;

@@ -807,8 +807,7 @@ fn write_installed_record(root: &Path, m: &InstallerManifest) -> Result<()> {
     fs::create_dir_all(parent).map_err(|e| Error::io(e, "cannot create").in_file(parent))?;
     let json = serde_json::to_vec_pretty(&m.packages)
         .map_err(|e| Error::invalid(format!("cannot serialize the package record: {e}")))?;
-    let tmp = p.with_extension("json.tmp");
-    fs::write(&tmp, json)
-        .and_then(|()| fs::rename(&tmp, &p))
-        .map_err(|e| Error::io(e, "cannot write the package record").in_file(&p))
+    let mut staged = crate::fs::StagedFile::new(&p)?;
+    staged.write_all_synced(&json, None)?;
+    staged.commit()
 }

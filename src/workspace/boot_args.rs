@@ -11,13 +11,12 @@
 //! written to a temporary file and renamed into place, keeping its permissions.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::manifest::TREE_DIR;
-use super::pack::{resolve_date, temp_output};
+use super::pack::resolve_date;
 use crate::boot::efiboot::EfiBootImage;
 use crate::bootcfg::{ArgChange, ArgEdit, BootConfig, ConfigKind};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -228,19 +227,7 @@ pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::Permissions::from_mode(0o644),
         Err(e) => return Err(Error::io(e, "cannot stat").in_file(path)),
     };
-    let (tmp, mut file) = temp_output(path)?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|_| file.set_permissions(perms))
-        .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io(e, "cannot write").in_file(&tmp));
-    drop(file);
-    if let Err(e) = written.and_then(|_| {
-        fs::rename(&tmp, path)
-            .map_err(|e| Error::io(e, "cannot move the new file into place").in_file(path))
-    }) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    let mut staged = crate::fs::StagedFile::new(path)?;
+    staged.write_all_synced(bytes, Some(perms))?;
+    staged.commit()
 }

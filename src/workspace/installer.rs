@@ -288,21 +288,17 @@ impl InstallerManifest {
     /// Write it to `DIR/.xiso/installer` atomically (temporary file + rename).
     pub fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(INSTALLER_MANIFEST_PATH);
-        let tmp = dir.join(format!(
-            "{INSTALLER_MANIFEST_PATH}.tmp-{}",
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
+        let mut staged = crate::fs::StagedFile::new(&path)?;
+        let write = |f: &mut fs::File| -> std::io::Result<()> {
             // Buffered: serde_json writes token by token.
-            let mut f = std::io::BufWriter::new(fs::File::create(&tmp)?);
-            serde_json::to_writer(&mut f, self)?;
-            f.write_all(b"\n")?;
-            f.into_inner().map_err(|e| e.into_error())?.sync_all()
+            let mut w = std::io::BufWriter::new(f);
+            serde_json::to_writer(&mut w, self)?;
+            w.write_all(b"\n")?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
         };
-        write().and_then(|_| fs::rename(&tmp, &path)).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            Error::io(e, "cannot write the installer manifest").in_file(&path)
-        })
+        write(staged.file())
+            .map_err(|e| Error::io(e, "cannot write the installer manifest").in_file(&path))?;
+        staged.commit()
     }
 
     /// The device numbers the source archive's entries carry (cpio `dev`), for new

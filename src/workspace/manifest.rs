@@ -152,10 +152,9 @@ impl Manifest {
     /// Write `DIR/.xiso/manifest` (temporary file, then rename).
     pub fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(MANIFEST_PATH);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, self.to_json())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| Error::io(e, "cannot write the workspace manifest").in_file(&path))
+        let mut staged = crate::fs::StagedFile::new(&path)?;
+        staged.write_all_synced(self.to_json().as_bytes(), None)?;
+        staged.commit()
     }
 
     /// Serialize as pretty JSON.

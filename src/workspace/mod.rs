@@ -48,9 +48,7 @@ pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
 pub use manifest::Manifest;
 pub use overlay::{overlay, OverlayReport};
-pub use pack::{
-    isohybrid_parts, pack, resolve_date, temp_output, IsohybridParts, PackOptions, PackReport,
-};
+pub use pack::{isohybrid_parts, pack, resolve_date, IsohybridParts, PackOptions, PackReport};
 pub use pack_tree::TreeStats;
 pub use patch::{patch_installer, PatchOptions, PatchReport};
 pub use sign::{

@@ -19,6 +19,7 @@ use super::manifest::{Manifest, SYSTEM_AREA_PATH, TREE_DIR};
 use super::pack_tree::{build_tree, open_source, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
+use crate::fs::StagedFile;
 use crate::iso::write::{
     BootEntrySpec, BootSpec, FileData, Generated, IsoTree, Layout, Node, VolumeDate, VolumeDates,
     WriteOptions, WriteReport,
@@ -335,28 +336,27 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
     wopts.tail_len = tail.len() as u64;
     let layout = Layout::new(&tree, &wopts)?;
 
-    let (tmp, mut file) = temp_output(out)?;
-    let written = layout
-        .write_file_with(source.as_ref(), &system_area, &tail, &mut file, opts.fsync)
+    let mut staged = StagedFile::new(out)?;
+    let tmp = staged.path().to_path_buf();
+    layout
+        .write_file_with(
+            source.as_ref(),
+            &system_area,
+            &tail,
+            staged.file(),
+            opts.fsync,
+        )
         .and_then(|_| {
             if opts.fsync {
-                file.sync_all()
+                staged
+                    .file()
+                    .sync_all()
                     .map_err(|e| Error::io(e, "cannot flush the output").in_file(&tmp))?;
             }
             Ok(())
-        });
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        crate::cleanup::forget(&tmp);
-        return Err(e.in_file(&tmp));
-    }
-    drop(file);
-    let renamed = fs::rename(&tmp, out);
-    if renamed.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    crate::cleanup::forget(&tmp);
-    renamed.map_err(|e| Error::io(e, "cannot move the new image into place").in_file(out))?;
+        })
+        .map_err(|e| e.in_file(&tmp))?;
+    staged.commit()?;
     let final_report = layout.report();
     Ok(PackReport {
         output: out.to_path_buf(),
@@ -375,31 +375,6 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
     })
 }
 
-/// A new temporary file next to `out` (same file system, so the rename is atomic).
-/// Stale temporaries of earlier, killed runs are removed first.
-pub fn temp_output(out: &Path) -> Result<(PathBuf, fs::File)> {
-    let tmp = crate::cleanup::temp_sibling(out, ".xiso-tmp-")?;
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(|e| Error::io(e, "cannot create the output file").in_file(&tmp))?;
-    crate::cleanup::register(&tmp);
-    Ok((tmp, file))
-}
-
-/// Removes a temporary file when dropped.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-        crate::cleanup::forget(&self.0);
-    }
-}
-
 /// When the installer root changed (or another compression is asked for), write a
 /// new install.img next to the output and put it in the tree in place of the old.
 fn pack_installer(
@@ -408,7 +383,7 @@ fn pack_installer(
     opts: &InstallerPackOptions,
     tree: &mut IsoTree,
     stats: &mut TreeStats,
-) -> Result<(Option<InstallerPackReport>, Option<TempFile>)> {
+) -> Result<(Option<InstallerPackReport>, Option<StagedFile>)> {
     let Some(im) = InstallerManifest::load(dir)? else {
         if opts.append || opts.compress.is_some() {
             return Err(Error::invalid(
@@ -460,17 +435,17 @@ fn pack_installer(
         .ok_or_else(|| Error::invalid("output path has no file name").in_file(out))?
         .to_string_lossy()
         .into_owned();
-    let (tmp, mut file) = temp_output(&out.with_file_name(format!("{name}.install-img")))?;
-    let guard = TempFile(tmp.clone());
-    let (report, spliced) =
-        write_installer(dir, &im, &changes, opts, &image, &mut file).map_err(|e| {
+    // Not committed: the image is read into the ISO, then the guard removes it.
+    let mut guard = StagedFile::new(&out.with_file_name(format!("{name}.install-img")))?;
+    let tmp = guard.path().to_path_buf();
+    let (report, spliced) = write_installer(dir, &im, &changes, opts, &image, guard.file())
+        .map_err(|e| {
             if e.file().is_some() {
                 e
             } else {
                 e.in_file(&tmp)
             }
         })?;
-    drop(file);
     let old = tree.remove(&im.image).ok_or_else(|| {
         Error::invalid(format!(
             "iso/{} was deleted but installer/ was edited",
