@@ -261,20 +261,21 @@ fn signed_remaster_installs_with_the_installers_gpgcheck() {
     assert_eq!(common::sha256(&out), common::sha256(&out2));
 }
 
-/// The findings of one check, as (path, message).
-fn findings(v: &serde_json::Value, check: &str) -> Vec<(String, String)> {
-    v["findings"]
+/// The paths of the `packages.signature` findings, sorted; each message must say `why`.
+fn refused(v: &serde_json::Value, why: &str) -> Vec<String> {
+    let mut paths: Vec<String> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["check"] == check)
+        .filter(|f| f["check"] == "packages.signature")
         .map(|f| {
-            (
-                f["path"].as_str().unwrap_or("").to_string(),
-                f["message"].as_str().unwrap().to_string(),
-            )
+            let m = f["message"].as_str().unwrap();
+            assert!(m.contains(why), "{m}");
+            f["path"].as_str().unwrap_or("").to_string()
         })
-        .collect()
+        .collect();
+    paths.sort();
+    paths
 }
 
 #[test]
@@ -299,16 +300,8 @@ fn unsigned_packages_are_refused_by_dnf_and_named_by_verify() {
 
     let (code, v) = verify(&out);
     assert_eq!(code, Some(1), "{v:#}");
-    let mut refused: Vec<String> = findings(&v, "packages.signature")
-        .into_iter()
-        .map(|(p, m)| {
-            assert!(m.contains("is not signed"), "{m}");
-            p
-        })
-        .collect();
-    refused.sort();
     assert_eq!(
-        refused,
+        refused(&v, "is not signed"),
         vec![
             "/Packages/xiso-driver-1.0-1.noarch.rpm",
             "/Packages/xiso-vendor-b-1.1-1.noarch.rpm"
@@ -358,16 +351,8 @@ fn replaced_keys_leave_vendor_packages_refused_by_dnf_and_named_by_verify() {
     }
     let (code, v) = verify(&out);
     assert_eq!(code, Some(1), "{v:#}");
-    let mut refused: Vec<String> = findings(&v, "packages.signature")
-        .into_iter()
-        .map(|(p, m)| {
-            assert!(m.contains("which /RPM-GPG-KEY-User does not hold"), "{m}");
-            p
-        })
-        .collect();
-    refused.sort();
     assert_eq!(
-        refused,
+        refused(&v, "which /RPM-GPG-KEY-User does not hold"),
         vec![
             "/Packages/xcp-ng-deps-8.3-1.noarch.rpm",
             "/Packages/xiso-vendor-a-1.0-1.noarch.rpm"
