@@ -15,7 +15,8 @@
 //! | [`initrd`] | `install.img`: compression codecs, cpio newc |
 //! | [`kmod`] | a pure-Rust `depmod`: `modules.dep`, `modules.alias`, … and their `.bin` indexes |
 //! | [`treeinfo`] | `.treeinfo` reading |
-//! | [`rpm`] | RPM headers and version comparison |
+//! | [`openpgp`] | OpenPGP keys and signatures (rPGP): key files, detached signatures, EL7's algorithms |
+//! | [`rpm`] | RPM headers, version comparison, package signatures |
 //! | [`repo`] | `repodata/`: summary, package entries as createrepo_c writes them |
 //! | [`inspect`] | the `xiso inspect` report |
 //! | [`verify`] | the `xiso verify` checks: boot records, hybrid tables, `.treeinfo`, repodata, packages |
@@ -51,6 +52,7 @@ pub mod initrd;
 pub mod inspect;
 pub mod iso;
 pub mod kmod;
+pub mod openpgp;
 pub mod remaster;
 pub mod repo;
 pub mod rpm;

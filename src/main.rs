@@ -175,11 +175,15 @@ enum Command {
     /// `gpg --export-secret-keys --armor KEYID` writes it; a protected key needs
     /// --passphrase-file) and write the detached SHA-256 signature repomd.xml.asc,
     /// export the public key to iso/RPM-GPG-KEY-NICK, and set .treeinfo
-    /// `key1 = RPM-GPG-KEY-NICK` (every other byte of .treeinfo kept). The signature
-    /// time is SOURCE_DATE_EPOCH (or --date) when set, so re-signing is reproducible.
-    /// Sign after the last change to the repository (add-rpm), before pack. RPM
-    /// signatures are not touched: packages signed by another key also need that key
-    /// or --no-gpgcheck.
+    /// `key1 = RPM-GPG-KEY-NICK` (every other byte of .treeinfo kept). The key file
+    /// also keeps every key of the files [keys] named before (the vendor's), so the
+    /// vendor's packages still verify; --replace-keys drops them. Every package that
+    /// no key of the file verifies (unsigned, or signed by another key) is signed as
+    /// `rpmsign --addsign --rpmv3` signs it, and repodata follows; the others stay byte
+    /// for byte (--no-sign-packages: touch no package). The installer's rpm 4.11 and
+    /// GnuPG 2.0 check RSA and DSA only: other keys are refused. The signature time is
+    /// SOURCE_DATE_EPOCH (or --date) when set, so signing is reproducible. Sign after
+    /// the last change to the repository (add-rpm), before pack.
     ///
     /// With --disable-gpgcheck: comment out the .treeinfo [keys] entries and add
     /// no-repo-gpgcheck (and no-gpgcheck with --no-gpgcheck) to the installer lines of
@@ -208,6 +212,12 @@ enum Command {
         /// File whose first line is the passphrase of a protected key.
         #[arg(long, value_name = "FILE", requires = "key")]
         passphrase_file: Option<PathBuf>,
+        /// Do not keep the keys of the old [keys] files in the new key file (packages they signed are signed again).
+        #[arg(long, requires = "key")]
+        replace_keys: bool,
+        /// Sign only repomd.xml; leave every package as it is.
+        #[arg(long, requires = "key")]
+        no_sign_packages: bool,
         /// Instead of signing: comment out the .treeinfo keys and add no-repo-gpgcheck to the boot menus.
         #[arg(long)]
         disable_gpgcheck: bool,
@@ -443,6 +453,12 @@ enum Command {
         /// File whose first line is the key's passphrase.
         #[arg(long, value_name = "FILE", requires = "sign")]
         passphrase_file: Option<PathBuf>,
+        /// With --sign: do not keep the old [keys] keys in the new key file.
+        #[arg(long, requires = "sign")]
+        replace_keys: bool,
+        /// With --sign: sign only repomd.xml, leave every package as it is.
+        #[arg(long, requires = "sign")]
+        no_sign_packages: bool,
         /// Turn the installer's repository signature check off.
         #[arg(long)]
         disable_gpgcheck: bool,
@@ -549,6 +565,50 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The text form of a `sign --key` report.
+fn print_sign_report(out: &mut impl Write, r: &xiso::workspace::SignReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "signed     iso/{} (SHA-256, key {})",
+        r.signature, r.signing_key
+    )?;
+    writeln!(out, "public key iso/{} ({})", r.key_file, r.fingerprint)?;
+    for k in &r.keys {
+        let uid = k.user_id.as_deref().unwrap_or("no user id");
+        writeln!(out, "  key      {} {} {uid}", k.fingerprint, k.algorithm)?;
+    }
+    for k in &r.dropped_keys {
+        let uid = k.user_id.as_deref().unwrap_or("no user id");
+        writeln!(
+            out,
+            "  dropped  {} {} {uid} (--replace-keys)",
+            k.fingerprint, k.algorithm
+        )?;
+    }
+    writeln!(
+        out,
+        ".treeinfo  key1 = {} (was {})",
+        r.key_file,
+        r.previous_key1.as_deref().unwrap_or("unset")
+    )?;
+    writeln!(
+        out,
+        "packages   {} signed, {} verified by the key file and left as they were",
+        r.signed_packages.len(),
+        r.verified_packages
+    )?;
+    for p in &r.signed_packages {
+        writeln!(out, "  signed   {p}")?;
+    }
+    for p in &r.unverified_packages {
+        writeln!(
+            out,
+            "  NOT signed (--no-sign-packages; the installer's gpgcheck refuses it) {p}"
+        )?;
+    }
+    Ok(())
 }
 
 /// The text form of a boot-menu edit report.
@@ -825,6 +885,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             key,
             nick,
             passphrase_file,
+            replace_keys,
+            no_sign_packages,
             disable_gpgcheck,
             no_gpgcheck,
             date,
@@ -858,23 +920,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     nick,
                     passphrase,
                     date,
+                    replace_keys,
+                    no_sign_packages,
                 };
                 let r = xiso::workspace::sign(&dir, &armored, &opts)?;
                 if json {
                     print_json(&mut out, &r)?;
                 } else {
-                    writeln!(
-                        out,
-                        "signed     iso/{} (SHA-256, key {})",
-                        r.signature, r.signing_key
-                    )?;
-                    writeln!(out, "public key iso/{} ({})", r.key_file, r.fingerprint)?;
-                    writeln!(
-                        out,
-                        ".treeinfo  key1 = {} (was {})",
-                        r.key_file,
-                        r.previous_key1.as_deref().unwrap_or("unset")
-                    )?;
+                    print_sign_report(&mut out, &r)?;
                 }
             }
         }
@@ -1066,6 +1119,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sign,
             sign_nick,
             passphrase_file,
+            replace_keys,
+            no_sign_packages,
             disable_gpgcheck,
             volid,
             installer_append,
@@ -1092,6 +1147,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sign,
                 sign_nick,
                 sign_passphrase_file: passphrase_file,
+                replace_keys,
+                no_sign_packages,
                 disable_gpgcheck,
                 volid,
                 installer_append,

@@ -85,6 +85,10 @@ pub struct Plan {
     pub sign_nick: Option<String>,
     /// File holding the key's passphrase (first line).
     pub sign_passphrase_file: Option<PathBuf>,
+    /// With `sign`: drop the old `[keys]` keys instead of keeping them in the key file.
+    pub replace_keys: bool,
+    /// With `sign`: leave the packages as they are (sign only repomd.xml).
+    pub no_sign_packages: bool,
     /// Turn the repository signature check off instead (`xiso sign --disable-gpgcheck`).
     pub disable_gpgcheck: bool,
     /// New volume id.
@@ -147,6 +151,8 @@ impl Plan {
             .sign_passphrase_file
             .or(self.sign_passphrase_file.take());
         self.disable_gpgcheck |= other.disable_gpgcheck;
+        self.replace_keys |= other.replace_keys;
+        self.no_sign_packages |= other.no_sign_packages;
         self.volid = other.volid.or(self.volid.take());
         self.installer_append |= other.installer_append;
         self.allow_downgrade |= other.allow_downgrade;
@@ -389,6 +395,8 @@ fn run_steps(
                 nick: plan.sign_nick.clone(),
                 passphrase,
                 date: fixed,
+                replace_keys: plan.replace_keys,
+                no_sign_packages: plan.no_sign_packages,
             };
             Ok(json(
                 &workspace::sign(work, &armored, &o).map_err(|e| e.in_file(key))?,

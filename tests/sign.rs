@@ -49,7 +49,8 @@ fn sign_and_verify(algo: &str) {
     let ws = t.path().join("ws");
     unpack(&ws);
     let treeinfo_before = fs::read_to_string(ws.join("iso/.treeinfo")).unwrap();
-    assert!(treeinfo_before.contains("key1 = RPM-GPG-KEY-xcpng\n"));
+    // The plain fixture is an unsigned repository: key1 commented out.
+    assert!(treeinfo_before.contains("#key1 = RPM-GPG-KEY-xcpng\n"));
 
     let o = ok(xiso()
         .arg("sign")
@@ -90,11 +91,14 @@ fn sign_and_verify(algo: &str) {
         String::from_utf8_lossy(&packets)
     );
 
-    // .treeinfo: key1 names the file, nothing else changed.
+    // .treeinfo: a key1 line names the file, nothing else changed.
     let treeinfo = fs::read_to_string(ws.join("iso/.treeinfo")).unwrap();
     assert_eq!(
         treeinfo,
-        treeinfo_before.replace("key1 = RPM-GPG-KEY-xcpng\n", "key1 = RPM-GPG-KEY-test\n")
+        treeinfo_before.replace(
+            "[keys]\n#key1 = RPM-GPG-KEY-xcpng\n",
+            "[keys]\nkey1 = RPM-GPG-KEY-test\n#key1 = RPM-GPG-KEY-xcpng\n"
+        )
     );
 
     // One changed byte in repomd.xml and the signature no longer checks.
@@ -112,9 +116,26 @@ fn sign_and_verify(algo: &str) {
     common::assert_no_temp_files(&ws.join("iso/repodata"));
 }
 
+/// The XCP-ng 8.3 installer's rpm 4.11 and GnuPG 2.0 check RSA and DSA only: an
+/// Ed25519 key is refused with one line, exit 2, nothing written.
 #[test]
-fn ed25519_signature_verifies_with_exported_key() {
-    sign_and_verify("ed25519");
+fn ed25519_key_is_refused_before_anything_is_written() {
+    let t = tmpdir("ed25519");
+    let (key, _) = make_key(t.path(), "ed25519");
+    let ws = t.path().join("ws");
+    unpack(&ws);
+    let before = fs::read(ws.join("iso/.treeinfo")).unwrap();
+    let rpm = ws.join("iso/Packages/Rimmer-1.0.2-2.x86_64.rpm");
+    let rpm_before = fs::read(&rpm).unwrap();
+    let o = run(xiso().arg("sign").arg(&ws).arg("--key").arg(&key));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("RSA and DSA"), "{err}");
+    assert_eq!(fs::read(ws.join("iso/.treeinfo")).unwrap(), before);
+    assert_eq!(fs::read(&rpm).unwrap(), rpm_before);
+    assert!(!ws.join("iso/repodata/repomd.xml.asc").exists());
+    assert!(!ws.join("iso/RPM-GPG-KEY-Jane-Builder").exists());
 }
 
 #[test]
@@ -122,12 +143,12 @@ fn rsa2048_signature_verifies_with_exported_key() {
     sign_and_verify("rsa2048");
 }
 
-/// SOURCE_DATE_EPOCH fixes the signature time, and EdDSA is deterministic: two runs
-/// give the same bytes. The nick defaults to the user id's name.
+/// SOURCE_DATE_EPOCH fixes the signature time, and RSA PKCS#1 v1.5 is deterministic:
+/// two runs give the same bytes. The nick defaults to the user id's name.
 #[test]
 fn signature_is_reproducible_and_nick_comes_from_user_id() {
     let t = tmpdir("repro");
-    let (key, _) = make_key(t.path(), "ed25519");
+    let (key, _) = make_key(t.path(), "rsa2048");
     let ws = t.path().join("ws");
     unpack(&ws);
     let asc = ws.join("iso/repodata/repomd.xml.asc");
@@ -201,7 +222,12 @@ fn disable_gpgcheck_comments_keys_and_edits_every_menu() {
     require_tool("mtype");
     let t = tmpdir("disable");
     let ws = t.path().join("ws");
-    unpack(&ws);
+    // The signed fixture: its key1 is active.
+    ok(xiso()
+        .arg("unpack")
+        .arg(fixture("signed.iso"))
+        .arg(&ws)
+        .arg("--no-installer"));
     let treeinfo_before = fs::read_to_string(ws.join("iso/.treeinfo")).unwrap();
     ok(xiso()
         .arg("sign")
@@ -211,7 +237,10 @@ fn disable_gpgcheck_comments_keys_and_edits_every_menu() {
     let treeinfo = fs::read_to_string(ws.join("iso/.treeinfo")).unwrap();
     assert_eq!(
         treeinfo,
-        treeinfo_before.replace("key1 = RPM-GPG-KEY-xcpng\n", "#key1 = RPM-GPG-KEY-xcpng\n")
+        treeinfo_before.replace(
+            "key1 = RPM-GPG-KEY-xiso-vendor\n",
+            "#key1 = RPM-GPG-KEY-xiso-vendor\n"
+        )
     );
 
     let isolinux = fs::read_to_string(ws.join("iso/boot/isolinux/isolinux.cfg")).unwrap();

@@ -200,6 +200,10 @@ fn missing_treeinfo() {
 fn missing_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let ws = unpack(dir.path());
+    // The plain fixture's key1 is commented out; make it active, its file gone.
+    let treeinfo = ws.join("iso/.treeinfo");
+    let text = fs::read_to_string(&treeinfo).unwrap();
+    fs::write(&treeinfo, text.replace("#key1 = ", "key1 = ")).unwrap();
     fs::remove_file(ws.join("iso/RPM-GPG-KEY-xcpng")).unwrap();
     assert_finding(&pack(&ws, dir.path()), "treeinfo.key-file");
 }
@@ -292,10 +296,10 @@ fn ok(cmd: &mut Command) -> Output {
     o
 }
 
-/// An ed25519 signing key in a fresh GNUPGHOME: (armoured secret key file,
-/// armoured public key file).
+/// An RSA signing key (what the installer checks; xiso sign refuses EdDSA) in a fresh
+/// GNUPGHOME: (armoured secret key file, armoured public key file).
 fn make_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let k = common::make_signing_key(dir, name, "ed25519");
+    let k = common::make_signing_key(dir, name, "rsa2048");
     (k.secret, k.public)
 }
 
@@ -336,10 +340,17 @@ fn signed_iso_is_clean_and_a_bad_signature_is_found() {
     );
     fs::write(&repomd, &signed).unwrap();
 
-    // The key file holds another key than the one that signed.
+    // The key file holds another key than the one that signed: the repository and
+    // every package (xiso sign signed them) fail yum's checks.
     fs::copy(&public_b, ws.join("iso/RPM-GPG-KEY-test")).unwrap();
     let report = assert_finding(&pack(&ws, dir.path()), "repodata.signature");
-    assert_eq!(checks(&report), vec!["repodata.signature"], "{report:#}");
+    let mut found = checks(&report);
+    found.dedup();
+    assert_eq!(
+        found,
+        vec!["repodata.signature", "packages.signature"],
+        "{report:#}"
+    );
 
     // Not a key at all (the fixture's placeholder text).
     fs::write(ws.join("iso/RPM-GPG-KEY-test"), "not a key\n").unwrap();

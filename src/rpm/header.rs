@@ -73,6 +73,33 @@ impl TagType {
         })
     }
 
+    /// The type's number in the index (`rpmTagType`).
+    pub fn to_raw(self) -> u32 {
+        match self {
+            TagType::Null => 0,
+            TagType::Char => 1,
+            TagType::Int8 => 2,
+            TagType::Int16 => 3,
+            TagType::Int32 => 4,
+            TagType::Int64 => 5,
+            TagType::String => 6,
+            TagType::Bin => 7,
+            TagType::StringArray => 8,
+            TagType::I18nString => 9,
+        }
+    }
+
+    /// Where a value of this type starts in the data store: integers on a
+    /// multiple of their size, everything else anywhere (rpm's `typeAlign`).
+    fn alignment(self) -> usize {
+        match self {
+            TagType::Int16 => 2,
+            TagType::Int32 => 4,
+            TagType::Int64 => 8,
+            _ => 1,
+        }
+    }
+
     /// Bytes per element of the fixed-size types.
     fn element_size(self) -> Option<u64> {
         match self {
@@ -253,6 +280,29 @@ impl Header {
         Ok(self.numbers(tag)?.and_then(|v| v.first().copied()))
     }
 
+    /// The stored bytes of an entry's value (strings with their NUL terminators),
+    /// as a writer copies them into another header.
+    pub fn value_bytes(&self, e: &IndexEntry) -> &[u8] {
+        let start = e.offset as usize;
+        let rest = &self.store[start..];
+        let len = match e.tag_type.element_size() {
+            // check_extent proved count × size fits in the store.
+            Some(size) => e.count as usize * size as usize,
+            None => {
+                let mut len = 0;
+                for _ in 0..e.count {
+                    len += rest[len..]
+                        .iter()
+                        .position(|&b| b == 0)
+                        .expect("check_extent found every terminator")
+                        + 1;
+                }
+                len
+            }
+        };
+        &rest[..len]
+    }
+
     fn wrong_type(&self, e: &IndexEntry, found: TagType, wanted: &str) -> Error {
         Error::corrupt(
             self.store_start + u64::from(e.offset),
@@ -301,6 +351,68 @@ fn check_extent(e: &IndexEntry, store: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// One entry for [`write_region_header`]: its value as the data store holds it
+/// (big-endian integers, NUL-terminated strings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    /// The tag number.
+    pub tag: u32,
+    /// The value type.
+    pub tag_type: TagType,
+    /// Number of elements.
+    pub count: u32,
+    /// The stored bytes.
+    pub data: Vec<u8>,
+}
+
+/// A header whose entries all lie in one immutable region, laid out as rpm's
+/// `headerExport` writes a reloaded header (`lib/header.c`): the region entry
+/// (`region_tag`, BIN, count 16) first, the other entries sorted by tag, their
+/// values in that order, each integer aligned to its size with zero bytes, and
+/// the region trailer last: 16 bytes naming the region tag with the negative
+/// offset `-16 × index count`. This is how `rpmsign` leaves the signature header
+/// (`RPMTAG_HEADERSIGNATURES`).
+pub fn write_region_header(region_tag: u32, entries: &[NewEntry]) -> Result<Vec<u8>> {
+    let mut sorted: Vec<&NewEntry> = entries.iter().filter(|e| e.tag != region_tag).collect();
+    sorted.sort_by_key(|e| e.tag);
+    let count = sorted.len() + 1;
+    let too_big = || Error::invalid("the header would be larger than rpm allows");
+    let mut store = Vec::new();
+    let mut index = Vec::with_capacity(count * 16);
+    for e in &sorted {
+        let pad = (e.tag_type.alignment() - store.len() % e.tag_type.alignment())
+            % e.tag_type.alignment();
+        store.resize(store.len() + pad, 0);
+        let offset = u32::try_from(store.len()).map_err(|_| too_big())?;
+        for x in [e.tag, e.tag_type.to_raw(), offset, e.count] {
+            index.extend(x.to_be_bytes());
+        }
+        store.extend(&e.data);
+    }
+    let trailer_offset = u32::try_from(store.len()).map_err(|_| too_big())?;
+    let back = i32::try_from(count * 16).map_err(|_| too_big())?;
+    store.extend(region_tag.to_be_bytes());
+    store.extend(TagType::Bin.to_raw().to_be_bytes());
+    store.extend((-back).to_be_bytes());
+    store.extend(16u32.to_be_bytes());
+    let il = u32::try_from(count).map_err(|_| too_big())?;
+    let dl = u32::try_from(store.len()).map_err(|_| too_big())?;
+    if il > MAX_INDEX_ENTRIES || dl > MAX_DATA_SIZE {
+        return Err(too_big());
+    }
+    let mut out = Vec::with_capacity(16 + index.len() + 16 + store.len());
+    out.extend(HEADER_MAGIC);
+    out.extend([0; 4]);
+    out.extend(il.to_be_bytes());
+    out.extend(dl.to_be_bytes());
+    for x in [region_tag, TagType::Bin.to_raw(), trailer_offset, 16] {
+        out.extend(x.to_be_bytes());
+    }
+    out.extend(index);
+    out.extend(store);
+    Ok(out)
 }
 
 /// The lead: checked for its magic and signature type, otherwise ignored

@@ -5,6 +5,8 @@
 //! * [`payload`]: the file list and the cpio payload ([`Payload::open`]);
 //! * [`rpmdb`]: the rpmdb of an installed root, read-only ([`sqlite`] reads
 //!   `rpmdb.sqlite`, [`bdb`] the EL7 Berkeley DB `Packages`);
+//! * [`sign`]: signing a package as `rpmsign --addsign --rpmv3` does;
+//! * [`signature`]: checking its signatures and digests as yum's gpgcheck does;
 //! * [`stripped`]: rpm's stripped cpio payloads;
 //! * [`evr`]: `epoch:version-release` comparison, rpm's `rpmvercmp`;
 //! * [`tag`]: the tag numbers xiso reads.
@@ -15,6 +17,8 @@ pub mod header;
 pub mod package;
 pub mod payload;
 pub mod rpmdb;
+pub mod sign;
+pub mod signature;
 pub mod sqlite;
 pub mod stripped;
 pub mod tag;

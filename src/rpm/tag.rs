@@ -84,16 +84,40 @@ pub mod main {
     pub const ENHANCEFLAGS: u32 = 5057;
     pub const FILETRIGGERSCRIPTS: u32 = 5066;
     pub const TRANSFILETRIGGERSCRIPTS: u32 = 5076;
+    /// Digest of the compressed payload (hex strings), algorithm in `PAYLOADDIGESTALGO`.
+    pub const PAYLOADDIGEST: u32 = 5092;
+    pub const PAYLOADDIGESTALGO: u32 = 5093;
     pub const PREUNTRANS: u32 = 5104;
     pub const POSTUNTRANS: u32 = 5105;
 }
 
-/// Tags of the signature header.
+/// Tags of the signature header (`RPMSIGTAG_*`).
 pub mod sig {
-    pub const SIZE: u32 = 1000;
-    pub const PAYLOADSIZE: u32 = 1007;
+    /// `RPMTAG_HEADERSIGNATURES`: the signature header's immutable region.
+    pub const HEADERSIGNATURES: u32 = 62;
+    /// OpenPGP DSA signature of the main header.
+    pub const DSA: u32 = 267;
+    /// OpenPGP RSA (or EdDSA) signature of the main header.
+    pub const RSA: u32 = 268;
+    /// SHA-1 of the main header, hex.
+    pub const SHA1: u32 = 269;
     pub const LONGSIZE: u32 = 270;
     pub const LONGARCHIVESIZE: u32 = 271;
+    /// SHA-256 of the main header, hex.
+    pub const SHA256: u32 = 273;
+    /// rpm 6's OpenPGP signatures of the main header (string array).
+    pub const OPENPGP: u32 = 278;
+    pub const SIZE: u32 = 1000;
+    /// OpenPGP RSA signature of the main header and the payload.
+    pub const PGP: u32 = 1002;
+    /// MD5 of the main header and the payload.
+    pub const MD5: u32 = 1004;
+    /// OpenPGP DSA signature of the main header and the payload.
+    pub const GPG: u32 = 1005;
+    pub const PGP5: u32 = 1006;
+    pub const PAYLOADSIZE: u32 = 1007;
+    /// Zeros rpmbuild leaves so that signing can rewrite the header in place.
+    pub const RESERVEDSPACE: u32 = 1008;
 }
 
 /// `RPMSENSE_*` dependency flag bits.

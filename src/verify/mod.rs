@@ -10,7 +10,7 @@
 //! | --- | --- |
 //! | boot ([`boot`](self)) | El Torito catalog and entries; the BIOS image's boot info table; the isohybrid MBR boot pointer, EFI partition, GPT CRCs and backup, padded file size; `efiboot.img` a FAT holding `EFI/BOOT/BOOTX64.EFI`, its grub.cfg the same kernel lines as the tree's |
 //! | media | `.treeinfo` present and readable; its `[keys]` files present |
-//! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing; `repomd.xml.asc`, when present, verified with the `.treeinfo` `[keys]` files ([`signature`](self)) |
+//! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing; what the installer's yum checks with gpgcheck and repo_gpgcheck on ([`gpgcheck`](self)): `repomd.xml.asc` and every package's signatures and digests, with key1's file ([`signature`](self)) |
 //! | closure ([`closure`](self)) | every Requires reached from the install target provided inside the repository |
 //!
 //! The install target is `xcp-ng-deps` when present, else the comps mandatory
@@ -21,6 +21,7 @@
 
 mod boot;
 mod closure;
+mod gpgcheck;
 mod media;
 mod packages;
 mod repodata;
@@ -68,9 +69,13 @@ pub mod check {
     pub const PACKAGE_UNLISTED: &str = "packages.unlisted";
     /// A package primary.xml lists that is not on the media.
     pub const PACKAGE_MISSING: &str = "packages.missing";
-    /// `repodata/repomd.xml.asc` present but not a signature that a key named by
-    /// `.treeinfo` `[keys]` verifies over repomd.xml.
+    /// `repodata/repomd.xml.asc` present but not a signature that a key of key1's file
+    /// verifies over repomd.xml, or missing while the installer checks it.
     pub const REPOMD_SIGNATURE: &str = "repodata.signature";
+    /// With gpgcheck on (an active `.treeinfo` key1, no `no-gpgcheck`): a listed package
+    /// that no key of key1's file verifies (unsigned, unknown key, bad signature or
+    /// digest), or a key file yum cannot import.
+    pub const PACKAGE_SIGNATURE: &str = "packages.signature";
     /// A Requires of the install target's closure that nothing in the repository
     /// provides (or metadata too broken to tell).
     pub const PACKAGE_CLOSURE: &str = "packages.closure";

@@ -6,7 +6,7 @@ use std::io::{self, Cursor, Read, Write};
 
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
-use super::{check, closure, packages, signature, Ctx, Severity};
+use super::{check, closure, gpgcheck, packages, signature, Ctx, Severity};
 use crate::error::{Error, Result};
 use crate::initrd::{codec::Codec, detect, stream};
 use crate::inspect::ExtentReader;
@@ -55,8 +55,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) -> Result<()> {
     for record in &repomd.records {
         check_record(ctx, record)?;
     }
-    signature::check(ctx, &bytes)?;
-    packages::check(ctx, &repomd)?;
+    let gpg = gpgcheck::config(ctx)?;
+    signature::check(ctx, &bytes, &gpg)?;
+    packages::check(ctx, &repomd, &gpg)?;
     closure::check(ctx, &repomd)
 }
 

@@ -122,7 +122,7 @@ fn iso_root(dir: &Path) -> Result<PathBuf> {
 /// The workspace's packages as `xiso unpack` wrote them, for
 /// [`crate::repo::update::scan`]; empty when the manifest cannot be read (every
 /// package is then checked by mtime or hash).
-fn pristine_packages(dir: &Path) -> Pristine {
+pub(super) fn pristine_packages(dir: &Path) -> Pristine {
     let Ok(m) = Manifest::load(dir) else {
         return Pristine::new();
     };

@@ -31,6 +31,7 @@ mod pack;
 mod pack_tree;
 mod patch;
 mod sign;
+mod sign_packages;
 mod unpack;
 
 pub use add_rpm::{add_rpms, remove_rpms, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES};

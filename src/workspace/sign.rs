@@ -20,17 +20,18 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use pgp::composed::{ArmorOptions, Deserializable, DetachedSignature, SignedSecretKey};
-use pgp::crypto::hash::HashAlgorithm;
-use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
-use pgp::types::{KeyDetails, KeyVersion, Password, SigningKey, Timestamp};
+use pgp::composed::ArmorOptions;
+use pgp::types::KeyDetails;
 use serde::Serialize;
 
 use super::boot_args::{boot_args, replace_file, BootArgsOptions, BootArgsReport};
 use super::manifest::TREE_DIR;
 use super::pack::resolve_date;
+use super::sign_packages;
 use crate::bootcfg::{key_of, ArgEdit};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::openpgp::{armor_blocks, KeyInfo, KeyRing, SecretKey};
+use crate::repo::update::RepodataReport;
 use crate::treeinfo::TreeInfo;
 
 /// The repository metadata index, below `DIR/iso/`.
@@ -56,6 +57,12 @@ pub struct SignOptions {
     /// Never earlier than the key's own creation time: OpenPGP implementations reject
     /// a signature older than its key.
     pub date: Option<i64>,
+    /// Drop the keys of the key files `.treeinfo` `[keys]` named before: the new key
+    /// file holds the user's key alone (packages signed by those keys are then signed
+    /// again, unless `no_sign_packages`).
+    pub replace_keys: bool,
+    /// Leave every package as it is, signed or not.
+    pub no_sign_packages: bool,
 }
 
 /// What [`sign`] wrote.
@@ -75,35 +82,59 @@ pub struct SignReport {
     pub created: u32,
     /// The previous `[keys] key1` value, if any.
     pub previous_key1: Option<String>,
+    /// Every key in the new key file: the user's first, then the ones kept.
+    pub keys: Vec<KeyInfo>,
+    /// Keys of the old key files left out (`replace_keys`).
+    pub dropped_keys: Vec<KeyInfo>,
+    /// Packages signed with the user's key (hrefs), because no key of the new key
+    /// file verified them (unsigned, or signed by a key of neither the new nor the
+    /// old key files).
+    pub signed_packages: Vec<String>,
+    /// Packages left byte for byte as they were: a key of the key file verifies them.
+    pub verified_packages: usize,
+    /// Packages left as they were that the new key file does not verify, each with
+    /// why: with `no_sign_packages` every such package; with `replace_keys` those
+    /// signed by a dropped key (the vendor's signature is never replaced by the
+    /// user's). The installer's gpgcheck refuses them.
+    pub unverified_packages: Vec<String>,
+    /// The repository metadata rewritten for the signed packages, when any was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repodata: Option<RepodataReport>,
 }
 
-/// Sign `DIR/iso/repodata/repomd.xml` with the ASCII-armoured secret key `key_armored`,
-/// export its public key to `DIR/iso/RPM-GPG-KEY-NAME` and point `.treeinfo`
-/// `[keys] key1` at it.
+/// Sign the workspace's repository with the ASCII-armoured secret key `key_armored`:
+///
+/// 1. the key file `DIR/iso/RPM-GPG-KEY-NAME` gets the user's public key plus every
+///    key of the files `.treeinfo` `[keys]` named before (not with `replace_keys`),
+///    and `[keys] key1` names it;
+/// 2. every package that no key of that file verifies is signed with the user's key
+///    as `rpmsign --addsign --rpmv3` signs it ([`crate::rpm::sign`]), except those a
+///    dropped old key signed (`replace_keys`: kept, and refused by the installer);
+///    the others stay byte for byte; repodata is rewritten for the new bytes
+///    (nothing of this with `no_sign_packages`);
+/// 3. `repomd.xml` gets a new detached signature `repomd.xml.asc`.
 ///
 /// Errors (nothing written): no workspace, no repomd.xml, no .treeinfo, a key that is
-/// not an armoured secret key, a protected key without (or with a wrong) passphrase,
-/// a key that cannot sign, an invalid nick.
+/// not an armoured secret key or that the installer cannot check (only RSA and DSA),
+/// a protected key without (or with a wrong) passphrase, a key that cannot sign, an
+/// invalid nick, an old key file that is missing or holds no key (unless
+/// `replace_keys`), a package whose digests do not match.
 pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignReport> {
     let root = tree_root(dir)?;
     let repomd_path = root.join(REPOMD_XML);
-    let repomd = fs::read(&repomd_path).map_err(|e| {
-        Error::io(
-            e,
-            "cannot read the repository index (make one with xiso add-rpm or createrepo)",
+    if !repomd_path.is_file() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            "no repository index to sign (make one with xiso add-rpm or createrepo)",
         )
-        .in_file(&repomd_path)
-    })?;
+        .in_file(&repomd_path));
+    }
     let treeinfo_path = root.join(TREEINFO);
     let mut treeinfo = read_treeinfo(&treeinfo_path)?;
 
-    let (key, _headers) = SignedSecretKey::from_armor_single(key_armored)
-        .map_err(|e| Error::invalid(format!("not an ASCII-armoured OpenPGP secret key: {e}")))?;
-    let user_id = key
-        .details
-        .users
-        .first()
-        .map(|u| String::from_utf8_lossy(u.id.id()).into_owned());
+    let key = SecretKey::from_armor(key_armored, opts.passphrase.as_deref())?;
+    key.check_el7()?;
+    let user_id = key.user_id();
     let nick = match &opts.nick {
         Some(n) => check_nick(n)?,
         None => user_id
@@ -113,18 +144,55 @@ pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignRe
             .unwrap_or_else(|| "xiso".to_string()),
     };
     let key_file = format!("RPM-GPG-KEY-{nick}");
-    let password = opts
-        .passphrase
-        .as_deref()
-        .map_or_else(Password::empty, Password::from);
-
     let (now, _) = resolve_date(opts.date)?;
-    let signer = signing_key(&key)?;
-    let created = u32::try_from(now)
-        .map_err(|_| Error::invalid(format!("signature time {now} is outside 1970..2106")))?
-        .max(signer.created_at().as_secs());
-    let signature = detached_signature(signer, &password, created, &repomd)?;
-    let asc = signature
+    let created = key.signature_time(now)?;
+    let signing_key = format!("{:X}", key.signer()?.fingerprint());
+    // A passphrase problem shows here, before anything is written.
+    key.detached_signature(created, b"")?;
+
+    let public = key.public_armored()?;
+    let (key_text, dropped) = key_file_text(&root, &treeinfo, &public, opts.replace_keys)?;
+    let ring = KeyRing::parse(&key_text).map_err(|e| {
+        Error::new(ErrorKind::Corrupt, format!("the new key file {e}"))
+            .in_file(root.join(&key_file))
+    })?;
+
+    let mut report = SignReport {
+        signature: REPOMD_ASC.to_string(),
+        key_file: key_file.clone(),
+        fingerprint: key.fingerprint(),
+        signing_key,
+        user_id,
+        created,
+        previous_key1: treeinfo.get("keys", "key1").map(str::to_string),
+        keys: ring.infos(),
+        dropped_keys: dropped.infos(),
+        signed_packages: Vec::new(),
+        verified_packages: 0,
+        unverified_packages: Vec::new(),
+        repodata: None,
+    };
+    treeinfo
+        .set("keys", "key1", &key_file)
+        .in_file(&treeinfo_path)?;
+    let staged = sign_packages::stage(
+        dir,
+        &root,
+        (&ring, &dropped),
+        &key,
+        created,
+        opts.no_sign_packages,
+    )?;
+    report.verified_packages = staged.verified;
+    report.unverified_packages = staged.unverified.clone();
+    report.signed_packages = staged.signed.iter().map(|p| p.href.clone()).collect();
+    if !staged.signed.is_empty() {
+        report.repodata = Some(sign_packages::commit(dir, &root, &staged, created)?);
+    }
+    let repomd = fs::read(&repomd_path)
+        .map_err(|e| Error::io(e, "cannot read the repository index").in_file(&repomd_path))?;
+    let asc = key
+        .detached_signature(created, &repomd)?
         .to_armored_bytes(ArmorOptions::default())
         .map_err(|e| {
             Error::new(
@@ -132,119 +200,83 @@ pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignRe
                 format!("cannot armour the signature: {e}"),
             )
         })?;
-    let public = key
-        .to_public_key()
-        .to_armored_bytes(ArmorOptions::default())
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Corrupt,
-                format!("cannot export the public key: {e}"),
-            )
-        })?;
-
-    let previous_key1 = treeinfo.get("keys", "key1").map(str::to_string);
-    treeinfo
-        .set("keys", "key1", &key_file)
-        .in_file(&treeinfo_path)?;
-
-    replace_file(&root.join(&key_file), &public)?;
+    replace_file(&root.join(&key_file), &key_text)?;
     replace_file(&root.join(REPOMD_ASC), &asc)?;
     replace_file(&treeinfo_path, treeinfo.to_string().as_bytes())?;
-    Ok(SignReport {
-        signature: REPOMD_ASC.to_string(),
-        key_file,
-        fingerprint: format!("{:X}", key.fingerprint()),
-        signing_key: format!("{:X}", signer.fingerprint()),
-        user_id,
-        created,
-        previous_key1,
-    })
+    Ok(report)
 }
 
-/// The key that signs: the primary key when its self-signature allows signing (or
-/// says nothing), else the first subkey bound for signing.
-fn signing_key(key: &SignedSecretKey) -> Result<&dyn SigningKey> {
-    let primary_flags = key
-        .details
-        .users
-        .iter()
-        .flat_map(|u| &u.signatures)
-        .chain(&key.details.direct_signatures)
-        .map(|s| s.key_flags())
-        .find(|f| f.sign() || f.certify() || f.encrypt_comms() || f.encrypt_storage());
-    if primary_flags.is_none_or(|f| f.sign()) {
-        return Ok(&key.primary_key);
-    }
-    key.secret_subkeys
-        .iter()
-        .find(|s| s.signatures.iter().any(|sig| sig.key_flags().sign()))
-        .map(|s| &s.key as &dyn SigningKey)
-        .ok_or_else(|| {
-            Error::invalid(
-                "this key cannot sign: neither the primary key nor a subkey has the sign flag",
+/// The new key file: the user's public key, then (unless `replace`) every armour
+/// block of the key files `.treeinfo` `[keys]` names that brings a key not yet in
+/// it, byte for byte. Also returns the keys left out.
+fn key_file_text(
+    root: &Path,
+    treeinfo: &TreeInfo,
+    public: &[u8],
+    replace: bool,
+) -> Result<(Vec<u8>, KeyRing)> {
+    let mut text = public.to_vec();
+    let mut ring = KeyRing::parse(public)
+        .map_err(|e| Error::new(ErrorKind::Corrupt, format!("the exported public key {e}")))?;
+    let mut dropped = KeyRing::default();
+    for (name, value) in treeinfo.entries("keys") {
+        let path = root.join(value.trim().trim_start_matches('/'));
+        let hint = "(--replace-keys to drop the old keys)";
+        let old = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if replace && e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(Error::io(
+                    e,
+                    format!(".treeinfo [keys] {name} names this file: cannot keep its keys {hint}"),
+                )
+                .in_file(&path))
+            }
+        };
+        let blocks = armor_blocks(&old);
+        if blocks.is_empty() && !replace {
+            return Err(Error::new(
+                ErrorKind::Corrupt,
+                format!(
+                    ".treeinfo [keys] {name}: this file holds no ASCII-armoured OpenPGP public key \
+                     {hint}"
+                ),
             )
-        })
-}
-
-/// A v4 (or v6) detached binary signature over `data` made at `created`, with the
-/// subpackets GnuPG writes: issuer fingerprint and creation time hashed, issuer key
-/// id unhashed (v4). RSA PKCS#1 v1.5 and EdDSA signatures are deterministic, so the
-/// same key, data and time give the same bytes.
-fn detached_signature(
-    signer: &dyn SigningKey,
-    password: &Password,
-    created: u32,
-    data: &[u8],
-) -> Result<DetachedSignature> {
-    let pgp_err = |what: &str, e: pgp::errors::Error| Error::invalid(format!("{what}: {e}"));
-    let hash = HashAlgorithm::Sha256;
-    let mut config = match signer.version() {
-        KeyVersion::V4 => SignatureConfig::v4(SignatureType::Binary, signer.algorithm(), hash),
-        KeyVersion::V6 => SignatureConfig::v6_with_salt(
-            SignatureType::Binary,
-            signer.algorithm(),
-            hash,
-            random_salt(hash.salt_len().unwrap_or(16))?,
-        ),
-        v => return Err(Error::unsupported(format!("OpenPGP key version {v:?}"))),
-    };
-    config.hashed_subpackets = vec![
-        Subpacket::regular(SubpacketData::IssuerFingerprint(signer.fingerprint()))
-            .map_err(|e| pgp_err("signature subpacket", e))?,
-        Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::from_secs(
-            created,
-        )))
-        .map_err(|e| pgp_err("signature subpacket", e))?,
-    ];
-    if signer.version() == KeyVersion::V4 {
-        config.unhashed_subpackets =
-            vec![
-                Subpacket::regular(SubpacketData::IssuerKeyId(signer.legacy_key_id()))
-                    .map_err(|e| pgp_err("signature subpacket", e))?,
-            ];
-    }
-    let sig = config
-        .sign(&Box::new(signer), password, data)
-        .map_err(|e| {
-            let msg = if password.read().is_empty() {
-                format!("cannot sign (a passphrase-protected key needs --passphrase-file): {e}")
-            } else {
-                format!("cannot sign (wrong passphrase?): {e}")
+            .in_file(&path));
+        }
+        for block in blocks {
+            let keys = match KeyRing::parse(block) {
+                Ok(k) => k,
+                Err(_) if replace => continue,
+                Err(why) => {
+                    return Err(Error::new(
+                        ErrorKind::Corrupt,
+                        format!(".treeinfo [keys] {name}: this file {why} {hint}"),
+                    )
+                    .in_file(&path))
+                }
             };
-            Error::invalid(msg)
-        })?;
-    Ok(DetachedSignature::new(sig))
-}
-
-/// A v6 signature's salt must be unpredictable (RFC 9580 §5.2.4): read it from the
-/// kernel's random source.
-fn random_salt(len: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut salt = vec![0; len];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut salt))
-        .map_err(|e| Error::io(e, "cannot read /dev/urandom"))?;
-    Ok(salt)
+            let infos = keys.infos();
+            if replace {
+                dropped.keys.extend(
+                    keys.keys
+                        .into_iter()
+                        .filter(|k| !ring.contains(&format!("{:X}", k.fingerprint()))),
+                );
+                continue;
+            }
+            if infos.iter().all(|k| ring.contains(&k.fingerprint)) {
+                continue;
+            }
+            if !text.ends_with(b"\n") {
+                text.push(b'\n');
+            }
+            text.extend(block);
+            text.push(b'\n');
+            ring.keys.extend(keys.keys);
+        }
+    }
+    Ok((text, dropped))
 }
 
 /// `Jane Doe (release) <jane@example.org>` → `Jane-Doe`: the name part, spaces as

@@ -1,0 +1,145 @@
+//! What the installer's yum will check, decided as XCP-ng 8.3's installer decides it
+//! (host-installer `repository.py` `_repo_config`, `install.py`, `answerfile.py`):
+//!
+//! - only the FIRST `.treeinfo` `[keys]` entry counts; with none, no gpg lines are
+//!   written and yum checks nothing (its `[main]` has `gpgcheck=0`);
+//! - with one, the repository gets `gpgcheck=1 repo_gpgcheck=1 gpgkey=file:///root/KEY`
+//!   unless the installer was told otherwise: `no-gpgcheck` / `no-repo-gpgcheck` on the
+//!   installer's kernel line, or `gpgcheck="false"` / `repo-gpgcheck="false"` on an
+//!   answerfile's root element. A listed key file that is missing makes the installer
+//!   raise.
+//!
+//! Each boot entry can say otherwise, so a check is off only when EVERY installer line
+//! (the `vmlinuz` lines of isolinux.cfg and the tree's `EFI/*/grub*.cfg`) turns it off.
+//! A line that boots an answerfile (`answerfile=`) takes the options from the
+//! answerfile inside install.img, which verify does not decode: such a line counts as
+//! checking (the answerfile's default), and a note says so.
+
+use super::Ctx;
+use crate::bootcfg::{key_of, BootConfig, ConfigKind};
+use crate::error::Result;
+use crate::openpgp::KeyRing;
+use crate::treeinfo::TreeInfo;
+
+/// Largest boot menu or key file read.
+const MAX_TEXT: u64 = 1 << 20;
+const TREEINFO: &str = "/.treeinfo";
+const ISOLINUX_CFG: &str = "/boot/isolinux/isolinux.cfg";
+
+/// The installer's yum settings for the media.
+#[derive(Debug, Default)]
+pub(super) struct GpgConfig {
+    /// The key file (absolute path on the media) of the first `[keys]` entry.
+    pub key_path: Option<String>,
+    /// Its keys, or why yum cannot import them (missing, not a key).
+    pub ring: Option<std::result::Result<KeyRing, String>>,
+    /// Whether yum checks every package's signature.
+    pub gpgcheck: bool,
+    /// Whether yum checks `repomd.xml.asc`.
+    pub repo_gpgcheck: bool,
+}
+
+impl GpgConfig {
+    /// Why the checks are on, for messages.
+    pub fn why(&self) -> String {
+        format!(
+            "/.treeinfo [keys] names {} and no installer line turns the check off",
+            self.key_path.as_deref().unwrap_or("a key")
+        )
+    }
+}
+
+pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
+    let Some(key_path) = first_key(ctx)? else {
+        return Ok(GpgConfig::default());
+    };
+    let ring = match ctx.file(&key_path) {
+        None => Err(format!("{key_path} is not on the media")),
+        Some(e) if e.size > MAX_TEXT => {
+            Err(format!("{key_path} is {} bytes, not a key file", e.size))
+        }
+        Some(_) => {
+            let text = ctx.iso.read_file(&key_path, MAX_TEXT)?;
+            KeyRing::parse(&text).map_err(|why| format!("{key_path} {why}"))
+        }
+    };
+    let lines = installer_lines(ctx)?;
+    let all = |word: &str| !lines.is_empty() && lines.iter().all(|l| l.iter().any(|w| w == word));
+    let answerfile = lines
+        .iter()
+        .any(|l| l.iter().any(|w| key_of(w) == "answerfile"));
+    if answerfile {
+        ctx.notes.push(
+            "an installer line boots an answerfile: its gpgcheck settings are inside \
+             install.img (not read here); checked as the installer's default, gpgcheck on"
+                .into(),
+        );
+    }
+    Ok(GpgConfig {
+        key_path: Some(key_path),
+        ring: Some(ring),
+        gpgcheck: !all("no-gpgcheck"),
+        repo_gpgcheck: !all("no-repo-gpgcheck"),
+    })
+}
+
+/// The file the first `[keys]` entry names, as an absolute path on the media.
+fn first_key(ctx: &Ctx<'_>) -> Result<Option<String>> {
+    if ctx.file(TREEINFO).is_none_or(|e| e.size > MAX_TEXT) {
+        return Ok(None);
+    }
+    let bytes = ctx.iso.read_file(TREEINFO, MAX_TEXT)?;
+    let Ok(info) = TreeInfo::parse(&String::from_utf8_lossy(&bytes)) else {
+        return Ok(None);
+    };
+    Ok(info
+        .entries("keys")
+        .first()
+        .map(|(_, v)| format!("/{}", v.trim().trim_start_matches('/'))))
+}
+
+/// The words of every installer kernel line (the `vmlinuz` ones) of the boot menus
+/// in the tree.
+fn installer_lines(ctx: &Ctx<'_>) -> Result<Vec<Vec<String>>> {
+    let mut menus: Vec<(String, ConfigKind)> = Vec::new();
+    if ctx.file(ISOLINUX_CFG).is_some() {
+        menus.push((ISOLINUX_CFG.to_string(), ConfigKind::Isolinux));
+    }
+    let mut grub: Vec<String> = ctx
+        .files
+        .keys()
+        .filter(|p| {
+            p.strip_prefix("/EFI/").is_some_and(|rest| {
+                rest.split('/').count() == 2
+                    && rest
+                        .rsplit('/')
+                        .next()
+                        .is_some_and(|n| n.starts_with("grub") && n.ends_with(".cfg"))
+            })
+        })
+        .cloned()
+        .collect();
+    grub.sort();
+    menus.extend(grub.into_iter().map(|p| (p, ConfigKind::Grub)));
+    let mut lines = Vec::new();
+    for (path, kind) in menus {
+        if ctx.file(&path).is_none_or(|e| e.size > MAX_TEXT) {
+            continue;
+        }
+        let bytes = ctx.iso.read_file(&path, MAX_TEXT)?;
+        let Ok(cfg) = BootConfig::parse(kind, &bytes) else {
+            continue;
+        };
+        for k in cfg.kernel_lines() {
+            if k.kernel.contains("vmlinuz") {
+                lines.push(
+                    cfg.args(k)
+                        .split_ascii_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                );
+            }
+        }
+    }
+    Ok(lines)
+}

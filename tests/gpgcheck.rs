@@ -1,0 +1,376 @@
+//! Signed media that installs: on the signed fixture (packages and repomd.xml signed
+//! by a vendor RSA key that key1 names), `remaster --add-rpm … --sign user.asc` must
+//! give media that Debian's dnf, configured as the XCP-ng installer configures yum
+//! (gpgcheck and repo_gpgcheck on, gpgkey = key1's file only), installs from; that
+//! `rpmkeys --checksig` with only key1's keys accepts; whose vendor packages are
+//! byte-identical; and that `xiso verify` passes. With `--no-sign-packages` or
+//! `--replace-keys` dnf refuses, and verify names the packages it would refuse.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{build_named_rpm, fixture, make_signing_key, ok_output, require_tool, run, xiso};
+
+const EPOCH: &str = "1700000000";
+
+/// The signed fixture and the vendor's packages it was built from.
+fn signed_fixture() -> (PathBuf, PathBuf) {
+    let iso = fixture("signed.iso");
+    let packages = fixture("signed/Packages");
+    assert!(
+        packages.is_dir(),
+        "FIXTURE MISSING: {} (scripts/make-fixtures.sh runs scripts/make-signed-fixture.sh)",
+        packages.display()
+    );
+    (iso, packages)
+}
+
+/// The two unsigned packages added: a new one and a newer version of a vendor's.
+fn new_packages(dir: &Path) -> [PathBuf; 2] {
+    [
+        build_named_rpm(dir, "xiso-driver", "1.0", &[]),
+        build_named_rpm(dir, "xiso-vendor-b", "1.1", &[]),
+    ]
+}
+
+/// `xiso remaster SIGNED OUT --add-rpm NEW --add-rpm NEWER --sign KEY EXTRA…` (JSON report).
+fn remaster(out: &Path, [new, newer]: &[PathBuf; 2], key: &Path, extra: &[&str]) -> Output {
+    let (iso, _) = signed_fixture();
+    run(xiso()
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .arg("remaster")
+        .arg(iso)
+        .arg(out)
+        .arg("--add-rpm")
+        .arg(new)
+        .arg("--add-rpm")
+        .arg(newer)
+        .arg("--sign")
+        .arg(key)
+        .arg("--json")
+        .args(extra))
+}
+
+/// The ISO's tree, extracted with bsdtar (install.img and boot/ left out).
+fn extract(iso: &Path, dir: &Path) -> PathBuf {
+    require_tool("bsdtar");
+    let tree = dir.join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    ok_output(
+        Command::new("bsdtar")
+            .arg("-xf")
+            .arg(iso)
+            .arg("-C")
+            .arg(&tree)
+            .args(["--exclude", "install.img", "--exclude", "boot"]),
+    );
+    tree
+}
+
+/// The file the first `[keys]` entry names, as the installer reads it.
+fn key1(tree: &Path) -> PathBuf {
+    let text = fs::read_to_string(tree.join(".treeinfo")).unwrap();
+    let mut in_keys = false;
+    for l in text.lines() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            in_keys = l == "[keys]";
+        } else if in_keys && !l.starts_with('#') {
+            if let Some((_, v)) = l.split_once('=') {
+                return tree.join(v.trim());
+            }
+        }
+    }
+    panic!("no active [keys] entry in .treeinfo: {text}");
+}
+
+/// Debian's dnf as the installer's yum: only the ISO's repository, gpgcheck and
+/// repo_gpgcheck on, gpgkey = key1's file; install into an empty root.
+fn dnf_install(dir: &Path, tree: &Path, packages: &[&str]) -> Output {
+    require_tool("dnf");
+    let root = dir.join("installroot");
+    fs::create_dir_all(&root).unwrap();
+    run(Command::new("dnf")
+        .args([
+            "-y",
+            "--releasever=8",
+            "--disablerepo=*",
+            "--disableplugin=*",
+        ])
+        .arg(format!("--installroot={}", root.display()))
+        .arg(format!("--repofrompath=iso,file://{}", tree.display()))
+        .args(["--setopt=iso.gpgcheck=1", "--setopt=iso.repo_gpgcheck=1"])
+        .arg(format!(
+            "--setopt=iso.gpgkey=file://{}",
+            key1(tree).display()
+        ))
+        .arg("--setopt=reposdir=/nonexistent")
+        .arg(format!(
+            "--setopt=cachedir={}",
+            dir.join("dnf-cache").display()
+        ))
+        .arg("--setopt=install_weak_deps=0")
+        .arg("install")
+        .args(packages))
+}
+
+/// `rpmkeys --checksig` of every package with only key1's keys imported (each armour
+/// block of the file, into a throw-away rpmdb): `(file name, passed, output)`.
+fn checksig(dir: &Path, tree: &Path) -> Vec<(String, bool, String)> {
+    require_tool("rpmkeys");
+    let db = dir.join("rpmdb");
+    fs::create_dir_all(&db).unwrap();
+    let text = fs::read_to_string(key1(tree)).unwrap();
+    let end = "-----END PGP PUBLIC KEY BLOCK-----";
+    for (i, block) in text.split_inclusive(end).enumerate() {
+        if !block.contains("BEGIN PGP PUBLIC KEY BLOCK") {
+            continue;
+        }
+        let f = dir.join(format!("key1-{i}.asc"));
+        fs::write(&f, block.trim_start()).unwrap();
+        ok_output(
+            Command::new("rpmkeys")
+                .arg("--dbpath")
+                .arg(&db)
+                .arg("--import")
+                .arg(&f),
+        );
+    }
+    let mut out = Vec::new();
+    for p in packages(tree) {
+        let o = run(Command::new("rpmkeys")
+            .arg("--dbpath")
+            .arg(&db)
+            .arg("--checksig")
+            .arg(&p));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let passed = o.status.success() && text.contains("signatures OK");
+        out.push((name(&p), passed, text));
+    }
+    out
+}
+
+fn packages(tree: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(tree.join("Packages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn verify(iso: &Path) -> (Option<i32>, serde_json::Value) {
+    let o = run(xiso().arg("verify").arg(iso).arg("--json"));
+    (o.status.code(), serde_json::from_slice(&o.stdout).unwrap())
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn signed_remaster_installs_with_the_installers_gpgcheck() {
+    let t = common::tmpdir("gpgcheck");
+    let user = make_signing_key(t.path(), "User", "rsa2048");
+    let out = t.path().join("out.iso");
+    let added = new_packages(t.path());
+    let o = remaster(&out, &added, &user.secret, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The report lists the keys in key1's file: the user's and the vendor's.
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sign = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "sign")
+        .expect("a sign step");
+    let keys: Vec<&str> = sign["detail"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{sign:#}");
+    assert_eq!(keys[0], user.fingerprint);
+    let signed: Vec<&str> = sign["detail"]["signed_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        signed,
+        vec![
+            "Packages/xiso-driver-1.0-1.noarch.rpm",
+            "Packages/xiso-vendor-b-1.1-1.noarch.rpm"
+        ],
+        "{sign:#}"
+    );
+
+    let tree = extract(&out, t.path());
+    let dnf = dnf_install(t.path(), &tree, &["xcp-ng-deps", "xiso-driver"]);
+    assert!(dnf.status.success(), "dnf refused: {}", text(&dnf));
+    let root = t.path().join("installroot");
+    assert!(root.join("usr/share/xiso-driver/version").is_file());
+    assert_eq!(
+        fs::read_to_string(root.join("usr/share/xiso-vendor-b/version")).unwrap(),
+        "1.1\n",
+        "the newer vendor package was installed"
+    );
+
+    let sigs = checksig(t.path(), &tree);
+    assert_eq!(sigs.len(), 4, "{sigs:?}");
+    for (p, passed, out) in &sigs {
+        assert!(passed, "rpmkeys --checksig refused {p}: {out}");
+    }
+
+    // The vendor's packages are byte for byte the vendor's.
+    let (_, vendor) = signed_fixture();
+    for p in [
+        "xcp-ng-deps-8.3-1.noarch.rpm",
+        "xiso-vendor-a-1.0-1.noarch.rpm",
+    ] {
+        assert!(
+            fs::read(tree.join("Packages").join(p)).unwrap() == fs::read(vendor.join(p)).unwrap(),
+            "{p} changed"
+        );
+    }
+    assert!(!tree
+        .join("Packages/xiso-vendor-b-1.0-1.noarch.rpm")
+        .exists());
+
+    let (code, v) = verify(&out);
+    assert_eq!(code, Some(0), "{v:#}");
+
+    // Reproducible: a second run gives the same bytes.
+    let out2 = t.path().join("out2.iso");
+    let o = remaster(&out2, &added, &user.secret, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(common::sha256(&out), common::sha256(&out2));
+}
+
+/// The paths of the `packages.signature` findings, sorted; each message must say `why`.
+fn refused(v: &serde_json::Value, why: &str) -> Vec<String> {
+    let mut paths: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "packages.signature")
+        .map(|f| {
+            let m = f["message"].as_str().unwrap();
+            assert!(m.contains(why), "{m}");
+            f["path"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn unsigned_packages_are_refused_by_dnf_and_named_by_verify() {
+    let t = common::tmpdir("gpgcheck-nosign");
+    let user = make_signing_key(t.path(), "User", "rsa2048");
+    let out = t.path().join("out.iso");
+    let o = remaster(
+        &out,
+        &new_packages(t.path()),
+        &user.secret,
+        &["--no-sign-packages"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let tree = extract(&out, t.path());
+    let dnf = dnf_install(t.path(), &tree, &["xcp-ng-deps", "xiso-driver"]);
+    assert!(
+        !dnf.status.success(),
+        "dnf installed unsigned packages: {}",
+        text(&dnf)
+    );
+
+    let (code, v) = verify(&out);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(
+        refused(&v, "is not signed"),
+        vec![
+            "/Packages/xiso-driver-1.0-1.noarch.rpm",
+            "/Packages/xiso-vendor-b-1.1-1.noarch.rpm"
+        ],
+        "{v:#}"
+    );
+}
+
+#[test]
+fn replaced_keys_leave_vendor_packages_refused_by_dnf_and_named_by_verify() {
+    let t = common::tmpdir("gpgcheck-replace");
+    let user = make_signing_key(t.path(), "User", "rsa2048");
+    let out = t.path().join("out.iso");
+    let o = remaster(
+        &out,
+        &new_packages(t.path()),
+        &user.secret,
+        &["--replace-keys"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let tree = extract(&out, t.path());
+    assert_eq!(
+        fs::read_to_string(key1(&tree))
+            .unwrap()
+            .matches("BEGIN PGP PUBLIC KEY BLOCK")
+            .count(),
+        1,
+        "key1's file holds the user's key alone"
+    );
+    let dnf = dnf_install(t.path(), &tree, &["xcp-ng-deps", "xiso-driver"]);
+    assert!(
+        !dnf.status.success(),
+        "dnf accepted vendor packages without the vendor key: {}",
+        text(&dnf)
+    );
+
+    // The vendor's packages are kept as they are (never re-signed by the user).
+    let (_, vendor) = signed_fixture();
+    for p in [
+        "xcp-ng-deps-8.3-1.noarch.rpm",
+        "xiso-vendor-a-1.0-1.noarch.rpm",
+    ] {
+        assert!(
+            fs::read(tree.join("Packages").join(p)).unwrap() == fs::read(vendor.join(p)).unwrap(),
+            "{p} changed"
+        );
+    }
+    let (code, v) = verify(&out);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(
+        refused(&v, "which /RPM-GPG-KEY-User does not hold"),
+        vec![
+            "/Packages/xcp-ng-deps-8.3-1.noarch.rpm",
+            "/Packages/xiso-vendor-a-1.0-1.noarch.rpm"
+        ],
+        "{v:#}"
+    );
+}
+
+#[test]
+fn eddsa_key_is_refused_and_no_output_is_written() {
+    let t = common::tmpdir("gpgcheck-eddsa");
+    let user = make_signing_key(t.path(), "User", "ed25519");
+    let out = t.path().join("out.iso");
+    let o = remaster(&out, &new_packages(t.path()), &user.secret, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("RSA and DSA"), "{err}");
+    assert!(!out.exists());
+    common::assert_no_temp_files(t.path());
+}
