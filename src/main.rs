@@ -1190,7 +1190,7 @@ fn print_rpm_change(
     r: &xiso::workspace::RpmChangeReport,
     json: bool,
 ) -> anyhow::Result<()> {
-    for w in &r.repodata.warnings {
+    for w in r.repodata.warnings.iter().chain(&r.warnings) {
         eprintln!("xiso: warning: {w}");
     }
     if let Some(first) = r.unresolved_before.first() {

@@ -327,7 +327,9 @@ fn run_steps(
                 allow_src: false,
                 allow_arch: Vec::new(),
             };
-            Ok(json(&workspace::add_rpms(work, &plan.add_rpm, &o)?))
+            let r = workspace::add_rpms(work, &plan.add_rpm, &o)?;
+            warnings.extend(r.warnings.iter().cloned());
+            Ok(json(&r))
         })?;
     }
     if !plan.add_rpm_installer.is_empty() {
