@@ -483,6 +483,12 @@ enum Command {
         /// Skip the dependency check of --add-rpm.
         #[arg(long)]
         no_deps_check: bool,
+        /// Make netinstall media, as XCP-ng's create-iso.sh --netinstall does: no
+        /// Packages/, repodata/ or .treeinfo (the installer asks for a network
+        /// repository), and `netinstall` right after /boot/vmlinuz on every installer
+        /// line of every boot menu (efiboot.img's grub.cfg included).
+        #[arg(long, conflicts_with_all = ["add_rpm", "sign", "disable_gpgcheck"])]
+        netinstall: bool,
         /// Timestamp for every date and seed for every id (Unix seconds; overrides SOURCE_DATE_EPOCH).
         #[arg(long, value_name = "UNIX_SECONDS")]
         date: Option<i64>,
@@ -1127,6 +1133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fsync,
             allow_downgrade,
             no_deps_check,
+            netinstall,
             date,
             json,
             quiet,
@@ -1154,6 +1161,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 installer_append,
                 allow_downgrade,
                 no_deps_check,
+                netinstall,
             });
             let opts = xiso::remaster::RemasterOptions {
                 date,
@@ -1247,7 +1255,7 @@ fn print_rpm_change(
     r: &xiso::workspace::RpmChangeReport,
     json: bool,
 ) -> anyhow::Result<()> {
-    for w in &r.repodata.warnings {
+    for w in r.repodata.warnings.iter().chain(&r.warnings) {
         eprintln!("xiso: warning: {w}");
     }
     if let Some(first) = r.unresolved_before.first() {

@@ -61,6 +61,7 @@ use crate::workspace::{self, manifest::Manifest, PackOptions, PackReport};
 /// answerfile = "answerfile.xml"
 /// sign = "release-key.asc"     # or: disable-gpgcheck = true
 /// installer-append = false
+/// netinstall = false           # true: no repository on the media, `netinstall` on the boot lines
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
@@ -99,6 +100,9 @@ pub struct Plan {
     pub allow_downgrade: bool,
     /// Skip the dependency check of `add-rpm`.
     pub no_deps_check: bool,
+    /// Make netinstall media ([`workspace::netinstall`]): no `Packages/`,
+    /// `repodata/` or `.treeinfo`; `netinstall` on every installer line.
+    pub netinstall: bool,
 }
 
 impl Plan {
@@ -157,6 +161,7 @@ impl Plan {
         self.installer_append |= other.installer_append;
         self.allow_downgrade |= other.allow_downgrade;
         self.no_deps_check |= other.no_deps_check;
+        self.netinstall |= other.netinstall;
     }
 
     /// Whether an edit needs the installer root unpacked. Overlays that are only
@@ -175,6 +180,18 @@ impl Plan {
             return Err(Error::invalid(
                 "--sign and --disable-gpgcheck contradict each other: choose one",
             ));
+        }
+        if self.netinstall {
+            let repo_edit = [
+                (!self.add_rpm.is_empty(), "--add-rpm"),
+                (self.sign.is_some(), "--sign"),
+                (self.disable_gpgcheck, "--disable-gpgcheck"),
+            ];
+            if let Some((_, flag)) = repo_edit.iter().find(|(set, _)| *set) {
+                return Err(Error::invalid(format!(
+                    "--netinstall removes the media's repository; {flag} edits it: choose one"
+                )));
+            }
         }
         for p in self
             .add_rpm
@@ -333,7 +350,9 @@ fn run_steps(
                 allow_src: false,
                 allow_arch: Vec::new(),
             };
-            Ok(json(&workspace::add_rpms(work, &plan.add_rpm, &o)?))
+            let r = workspace::add_rpms(work, &plan.add_rpm, &o)?;
+            warnings.extend(r.warnings.iter().cloned());
+            Ok(json(&r))
         })?;
     }
     if !plan.add_rpm_installer.is_empty() {
@@ -363,6 +382,12 @@ fn run_steps(
             Ok(json(
                 &workspace::answerfile(work, &xml, &o).map_err(|e| e.in_file(f))?,
             ))
+        })?;
+    }
+    if plan.netinstall {
+        step("netinstall", &mut || {
+            let o = workspace::NetinstallOptions { date: fixed };
+            Ok(json(&workspace::netinstall(work, &o)?))
         })?;
     }
     if !plan.boot_arg.is_empty() || !plan.remove_boot_arg.is_empty() {

@@ -772,3 +772,83 @@ fn packages_as_the_source_had_them_keep_their_entries_unread() {
         "the touched package's <time file> is its new mtime: {entry}"
     );
 }
+
+/// The installer installs only what its target pulls in: an added package nothing
+/// reached requires gets one warning line naming it, and `reached_by_installer`
+/// false in the JSON report; one the target reaches gets neither.
+#[test]
+fn packages_the_install_target_does_not_reach_are_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = workspace(tmp.path());
+    let reached = |report: &serde_json::Value| -> Vec<(String, bool)> {
+        report["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_string(),
+                    a["reached_by_installer"]
+                        .as_bool()
+                        .expect("reached_by_installer on every added package"),
+                )
+            })
+            .collect()
+    };
+
+    // The fixture has no xcp-ng-deps and no comps: no install target at all.
+    let lone = build_named_rpm(tmp.path(), "xiso-lone", "1.0", &[]);
+    let out = xiso_rpm(&["add-rpm".as_ref(), ws.as_os_str(), lone.as_os_str()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let warned: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("will not be installed"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{err}");
+    assert!(
+        warned[0].starts_with("xiso: warning: xiso-lone-1.0-1.noarch will not be installed")
+            && warned[0].contains("no install target"),
+        "{err}"
+    );
+
+    // With the target: what it pulls in is installed, a stray package is not.
+    let target = build_named_rpm(tmp.path(), "xcp-ng-deps", "8.3", &["xiso-mid"]);
+    let mid = build_named_rpm(tmp.path(), "xiso-mid", "1.0", &["/usr/bin/xiso-leaf"]);
+    let leaf = build_named_rpm(tmp.path(), "xiso-leaf", "1.0", &[]);
+    let stray = build_named_rpm(tmp.path(), "xiso-stray", "1.0", &[]);
+    let second = tmp.path().join("second");
+    std::fs::create_dir(&second).unwrap();
+    let ws = workspace(&second);
+    let mut args: Vec<&std::ffi::OsStr> = vec!["add-rpm".as_ref(), ws.as_os_str()];
+    for p in [&target, &mid, &leaf, &stray] {
+        args.push(p.as_os_str());
+    }
+    args.push("--json".as_ref());
+    let out = xiso_rpm(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got = reached(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("xcp-ng-deps".to_string(), true),
+            ("xiso-leaf".to_string(), true),
+            ("xiso-mid".to_string(), true),
+            ("xiso-stray".to_string(), false),
+        ]
+    );
+    let warned: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("will not be installed"))
+        .collect();
+    assert_eq!(warned.len(), 1, "only the stray package: {err}");
+    assert!(
+        warned[0].contains("xiso-stray-1.0-1.noarch will not be installed")
+            && warned[0].contains("nothing xcp-ng-deps pulls in requires it"),
+        "{err}"
+    );
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report}");
+}

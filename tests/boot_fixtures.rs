@@ -387,3 +387,25 @@ fn boot_remastered_genisoimage_fixture_overlay_appended_undecoded() {
     boot_check_marker(&out, &["--expect-cmdline", "xiso.test=1"], marker);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `xiso remaster --netinstall` of the xorriso fixture (no Packages/, repodata/,
+/// .treeinfo; `netinstall` right after /boot/vmlinuz on every installer line of
+/// every menu, efiboot.img's grub.cfg included) passes `xiso verify` and boots four
+/// ways with `netinstall` on the kernel command line (uefi-hd reads the grub.cfg
+/// inside efiboot.img).
+#[test]
+fn boot_netinstall_remaster() {
+    let src = fixture("xorriso.iso");
+    let tmp = common::tmpdir("boot-netinstall");
+    let out = tmp.path().join("netinstall.iso");
+    common::ok_output(
+        Command::new(env!("CARGO_BIN_EXE_xiso"))
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .arg("remaster")
+            .arg(&src)
+            .arg(&out)
+            .arg("--netinstall"),
+    );
+    common::assert_verifies(&out);
+    boot_check(&out, &["--expect-cmdline", "netinstall"]);
+}

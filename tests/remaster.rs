@@ -458,3 +458,38 @@ fn appending_overlays_never_decodes_install_img() {
 
     common::assert_verifies(&one);
 }
+
+/// `remaster --add-rpm` says, once per package, when the installer will not
+/// install an added package (the fixture's repository has no install target).
+#[test]
+fn remaster_warns_about_packages_the_installer_will_not_install() {
+    let tmp = tmpdir("remaster-unreached");
+    let pkg = common::build_named_rpm(tmp.path(), "xiso-lone", "1.0", &[]);
+    let out = tmp.path().join("out.iso");
+    let o = ok_output(
+        x().arg("remaster")
+            .arg(fixture("xorriso.iso"))
+            .arg(&out)
+            .arg("--add-rpm")
+            .arg(&pkg)
+            .arg("--json"),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let warned: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("xiso: warning: xiso-lone-1.0-1.noarch will not be installed"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "add-rpm")
+        .expect("an add-rpm step");
+    assert_eq!(step["detail"]["added"][0]["reached_by_installer"], false);
+    assert!(report["warnings"].as_array().unwrap().iter().any(|w| w
+        .as_str()
+        .unwrap()
+        .contains("xiso-lone-1.0-1.noarch will not be installed")));
+}

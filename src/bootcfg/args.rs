@@ -23,6 +23,8 @@ const PROTECTED_KEYS: &[&str] = &["initrd"];
 pub struct ArgEdit {
     add: Vec<String>,
     remove: Vec<String>,
+    /// Bare words put first, right after the kernel path (see [`ArgEdit::first`]).
+    first: Vec<String>,
 }
 
 /// The key of a word: the part before the first `=`, or the whole bare word.
@@ -58,7 +60,25 @@ impl ArgEdit {
                 key_of(w)
             )));
         }
-        Ok(ArgEdit { add, remove })
+        Ok(ArgEdit {
+            add,
+            remove,
+            first: Vec::new(),
+        })
+    }
+
+    /// Also put the bare word `w` first on the line, right after the kernel path,
+    /// unless the line has it already: where XCP-ng's `create-iso.sh` puts
+    /// `netinstall` (`sed s@/vmlinuz@/vmlinuz netinstall@`).
+    pub fn first(mut self, w: &str) -> Result<ArgEdit> {
+        check_word("first", w)?;
+        if w.contains('=') {
+            return Err(Error::invalid(format!(
+                "{w}: only a bare word can be put first"
+            )));
+        }
+        self.first.push(w.to_string());
+        Ok(self)
     }
 
     /// Words to add.
@@ -73,7 +93,7 @@ impl ArgEdit {
 
     /// True when the edit changes nothing on any line.
     pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.remove.is_empty()
+        self.add.is_empty() && self.remove.is_empty() && self.first.is_empty()
     }
 
     /// Apply the edit to the argument text that follows a kernel path (or the
@@ -115,6 +135,11 @@ impl ArgEdit {
                 }
             } else if !words.iter().any(|(_, w)| w == new) {
                 words.push((" ", new.clone()));
+            }
+        }
+        for (i, w) in self.first.iter().enumerate() {
+            if !words.iter().any(|(_, old)| old == w) {
+                words.insert(i, (" ", w.clone()));
             }
         }
         let mut out = String::with_capacity(text.len() + 16);
@@ -185,6 +210,20 @@ mod tests {
             e.apply(" a console=hvc0  b console=tty0 c"),
             " a console=ttyS0  b c"
         );
+    }
+
+    #[test]
+    fn first_words_go_right_after_the_kernel_once() {
+        let e = edit(&["install"], &[]).first("netinstall").unwrap();
+        assert_eq!(
+            e.apply("  console=hvc0 quiet"),
+            " netinstall  console=hvc0 quiet install"
+        );
+        assert_eq!(e.apply(""), " netinstall install");
+        let once = e.apply(" quiet");
+        assert_eq!(e.apply(&once), once);
+        assert!(edit(&[], &[]).first("a=1").is_err());
+        assert!(edit(&[], &[]).first("a b").is_err());
     }
 
     #[test]

@@ -94,6 +94,18 @@ pub struct ClosureReport {
     pub reached: usize,
     /// Requires nothing provides, in walk order.
     pub unresolved: Vec<Unresolved>,
+    /// `location_href` of every package reached.
+    #[serde(skip)]
+    pub reached_hrefs: HashSet<String>,
+}
+
+impl ClosureReport {
+    /// Whether the installer installs the package at `href`: reached from the
+    /// install target (`xcp-ng-deps` or the comps mandatory packages). A
+    /// repository with neither has no install target, so nothing is installed.
+    pub fn installs(&self, href: &str) -> bool {
+        self.start_from != StartFrom::AllPackages && self.reached_hrefs.contains(href)
+    }
 }
 
 /// Check the dependency closure of `entries` (see the module docs); `comps` is
@@ -184,11 +196,18 @@ pub fn check(entries: &[PackageEntry], comps: Option<&[u8]>) -> Result<ClosureRe
             }
         }
     }
+    let reached_hrefs = entries
+        .iter()
+        .zip(&reached_by)
+        .filter(|(_, r)| r.is_some())
+        .map(|(e, _)| e.location_href.clone())
+        .collect();
     Ok(ClosureReport {
         start_from,
         start,
         reached,
         unresolved,
+        reached_hrefs,
     })
 }
 
@@ -456,6 +475,9 @@ mod tests {
         let r = check(&repo, None).unwrap();
         assert_eq!(r.start_from, StartFrom::AllPackages);
         assert!(r.unresolved.is_empty(), "{:?}", r.unresolved);
+        // Walked, but without an install target the installer installs nothing.
+        assert_eq!(r.reached_hrefs.len(), 2);
+        assert!(!r.installs("Packages/app-1.0-1.noarch.rpm"));
 
         let repo = [
             pkg(
@@ -534,6 +556,8 @@ mod tests {
         let r = check(&repo, None).unwrap();
         assert_eq!(r.start_from, StartFrom::InstallTarget);
         assert_eq!(r.reached, 3);
+        assert!(r.installs("Packages/leaf-1-1.noarch.rpm"));
+        assert!(!r.installs("Packages/stray-1-1.noarch.rpm"));
         assert_eq!(r.unresolved.len(), 1);
         let u = &r.unresolved[0];
         assert_eq!(
@@ -558,6 +582,8 @@ mod tests {
         let r = check(&repo, Some(comps)).unwrap();
         assert_eq!(r.start_from, StartFrom::CompsMandatory);
         assert_eq!(r.start, ["a"]);
+        assert!(r.installs("Packages/b-1-1.noarch.rpm"));
+        assert!(!r.installs("Packages/stray-1-1.noarch.rpm"));
         assert_eq!(missing(&r), [("comps group core".into(), "absent".into())]);
         assert!(check(&repo, Some(b"<comps><group>")).is_err());
     }

@@ -12,6 +12,7 @@
 //! | media | `.treeinfo` present and readable; its `[keys]` files present |
 //! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing; what the installer's yum checks with gpgcheck and repo_gpgcheck on ([`gpgcheck`](self)): `repomd.xml.asc` and every package's signatures and digests, with key1's file ([`signature`](self)) |
 //! | closure ([`closure`](self)) | every Requires reached from the install target provided inside the repository |
+//! | netinstall | media without `.treeinfo` and repodata whose boot lines carry `netinstall`: instead of the media and repository checks, every installer line of every menu must carry it |
 //!
 //! The install target is `xcp-ng-deps` when present, else the comps mandatory
 //! packages; unresolved requires are then errors. A repository with neither has no
@@ -23,6 +24,7 @@ mod boot;
 mod closure;
 mod gpgcheck;
 mod media;
+mod netinstall;
 mod packages;
 mod repodata;
 mod signature;
@@ -79,6 +81,9 @@ pub mod check {
     /// A Requires of the install target's closure that nothing in the repository
     /// provides (or metadata too broken to tell).
     pub const PACKAGE_CLOSURE: &str = "packages.closure";
+    /// Netinstall media (no repository, `netinstall` on an installer line): an
+    /// installer line without `netinstall`.
+    pub const NETINSTALL: &str = "netinstall";
 }
 
 /// How bad a finding is.
@@ -208,8 +213,12 @@ pub fn verify(iso: &IsoImage) -> Result<VerifyReport> {
         notes: Vec::new(),
     };
     boot::check(&mut ctx)?;
-    media::check(&mut ctx)?;
-    repodata::check(&mut ctx)?;
+    if netinstall::is_netinstall(&ctx)? {
+        netinstall::check(&mut ctx)?;
+    } else {
+        media::check(&mut ctx)?;
+        repodata::check(&mut ctx)?;
+    }
     Ok(VerifyReport {
         file: iso.source().path().display().to_string(),
         findings: ctx.findings,

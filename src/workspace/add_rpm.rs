@@ -13,7 +13,10 @@
 //! * the change must not leave a require unresolved that the repository did
 //!   not already miss ([`crate::repo::closure`], from `xcp-ng-deps`, the comps
 //!   mandatory packages or every package); requires that were already
-//!   unresolved before are reported, not refused. `deps_check: false` skips this.
+//!   unresolved before are reported, not refused. `deps_check: false` skips this;
+//! * an added package the install target does not reach is added, with a
+//!   warning: the installer installs only what `xcp-ng-deps` (or the comps
+//!   mandatory packages) pulls in (`reached_by_installer` in the report).
 //!
 //! The new files are copied next to their final names first, the repodata is
 //! swapped in ([`crate::repo::replace_repodata`]), then the copies are renamed
@@ -27,10 +30,12 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::fs::StagedFile;
+use crate::repo::closure::{StartFrom, INSTALL_TARGET};
 use crate::repo::comps::read_comps;
 use crate::repo::update::Pristine;
 use crate::repo::{
-    check_closure, replace_repodata, scan, MetadataOptions, OldRepo, PackageEntry, RepodataReport,
+    check_closure, replace_repodata, scan, ClosureReport, MetadataOptions, OldRepo, PackageEntry,
+    RepodataReport,
 };
 use crate::rpm::{Evr, Package};
 use crate::workspace::manifest::Manifest;
@@ -64,6 +69,10 @@ pub struct RpmRef {
     pub evr: String,
     /// The file, relative to the ISO root (`Packages/…`).
     pub href: String,
+    /// For an added package: whether the installer installs it (the install
+    /// target reaches it, [`crate::repo::ClosureReport::installs`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reached_by_installer: Option<bool>,
 }
 
 impl RpmRef {
@@ -78,6 +87,7 @@ impl RpmRef {
             arch: e.arch.clone(),
             evr,
             href: e.location_href.clone(),
+            reached_by_installer: None,
         }
     }
 }
@@ -105,6 +115,9 @@ pub struct RpmChangeReport {
     /// Requires the repository already left unresolved before the change
     /// (chains as [`crate::repo::Unresolved`] prints them); empty when not checked.
     pub unresolved_before: Vec<String>,
+    /// Things the user should know: one line per added package the installer
+    /// will not install.
+    pub warnings: Vec<String>,
 }
 
 /// The ISO root of a workspace, checked.
@@ -227,6 +240,7 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         read_entries: current.read,
         repodata: RepodataReport::default(),
         unresolved_before: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut removed_hrefs: HashSet<String> = HashSet::new();
     let mut to_copy: Vec<&Incoming> = Vec::new();
@@ -297,8 +311,19 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
     entries.extend(new_entries.values().map(|e| (*e).clone()));
     entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
     report.read_entries += to_copy.len();
-    if opts.deps_check {
-        report.unresolved_before = check_dependencies(&root, &old, &current.entries, &entries)?;
+    let after = if opts.deps_check {
+        let (before, after) = check_dependencies(&root, &old, &current.entries, &entries)?;
+        report.unresolved_before = before;
+        after
+    } else {
+        check_closure(&entries, read_old_comps(&root, &old)?.as_deref())?
+    };
+    for a in &mut report.added {
+        let installed = after.installs(&a.href);
+        a.reached_by_installer = Some(installed);
+        if !installed {
+            report.warnings.push(not_installed_warning(a, &after));
+        }
     }
 
     // Copy next to the final names first: nothing visible changes until repodata is ready.
@@ -369,7 +394,7 @@ pub fn remove_rpms(
     let unresolved_before = if deps_check {
         let mut before = kept.clone();
         before.extend(gone.iter().cloned());
-        check_dependencies(&root, &old, &before, &kept)?
+        check_dependencies(&root, &old, &before, &kept)?.0
     } else {
         Vec::new()
     };
@@ -390,22 +415,50 @@ pub fn remove_rpms(
         read_entries: current.read,
         repodata,
         unresolved_before,
+        warnings: Vec::new(),
     })
+}
+
+/// The one-line warning for an added package the install target does not reach.
+fn not_installed_warning(a: &RpmRef, after: &ClosureReport) -> String {
+    let nevra = format!("{}-{}.{}", a.name, a.evr, a.arch);
+    match after.start_from {
+        StartFrom::AllPackages => format!(
+            "{nevra} will not be installed: the repository has no install target \
+             (no {INSTALL_TARGET} package, no comps mandatory packages), so the installer installs nothing from it"
+        ),
+        StartFrom::InstallTarget => format!(
+            "{nevra} will not be installed: nothing {INSTALL_TARGET} pulls in requires it; \
+             make {INSTALL_TARGET} (or a package it pulls in) require {}",
+            a.name
+        ),
+        StartFrom::CompsMandatory => format!(
+            "{nevra} will not be installed: no mandatory package of the comps groups ({}) requires it; \
+             make one of them require {}, or list it as mandatory in comps",
+            after.start.join(", "),
+            a.name
+        ),
+    }
+}
+
+fn read_old_comps(root: &Path, old: &OldRepo) -> Result<Option<Vec<u8>>> {
+    match &old.repomd {
+        Some(repomd) => read_comps(root, repomd),
+        None => Ok(None),
+    }
 }
 
 /// Check the closure of the package set `after` against `before`: requires
 /// unresolved after but not before (same package name.arch, same require) are
-/// an error listing each with its chain; the ones unresolved already are returned.
+/// an error listing each with its chain; the ones unresolved already are
+/// returned, with the closure of `after`.
 fn check_dependencies(
     root: &Path,
     old: &OldRepo,
     before: &[PackageEntry],
     after: &[PackageEntry],
-) -> Result<Vec<String>> {
-    let comps = match &old.repomd {
-        Some(repomd) => read_comps(root, repomd)?,
-        None => None,
-    };
+) -> Result<(Vec<String>, ClosureReport)> {
+    let comps = read_old_comps(root, old)?;
     let was = check_closure(before, comps.as_deref())?;
     let now = check_closure(after, comps.as_deref())?;
     let known: HashSet<(&str, &str)> = was
@@ -436,7 +489,7 @@ fn check_dependencies(
             if new.len() == 1 { "" } else { "s" }
         )));
     }
-    Ok(was.unresolved.iter().map(|u| u.to_string()).collect())
+    Ok((was.unresolved.iter().map(|u| u.to_string()).collect(), now))
 }
 
 fn unix_time(t: i64) -> std::time::SystemTime {

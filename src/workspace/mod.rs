@@ -26,6 +26,7 @@ mod installer_pack;
 mod installer_root;
 mod installer_unpack;
 pub mod manifest;
+mod netinstall;
 mod overlay;
 mod pack;
 mod pack_tree;
@@ -48,6 +49,9 @@ pub use installer::{InstalledPackage, InstallerManifest};
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
 pub use manifest::Manifest;
+pub use netinstall::{
+    netinstall, NetinstallOptions, NetinstallReport, NETINSTALL, REPOSITORY_PATHS,
+};
 pub use overlay::{overlay, OverlayReport};
 pub use pack::{isohybrid_parts, pack, resolve_date, IsohybridParts, PackOptions, PackReport};
 pub use pack_tree::TreeStats;
