@@ -40,23 +40,39 @@ impl ArgEdit {
         add: impl IntoIterator<Item = impl Into<String>>,
         remove: impl IntoIterator<Item = impl Into<String>>,
     ) -> Result<ArgEdit> {
+        ArgEdit::named(("--add", "--remove"), add, remove)
+    }
+
+    /// [`ArgEdit::new`] for Xen's words: errors name `--xen-add` / `--xen-remove`.
+    pub fn new_xen(
+        add: impl IntoIterator<Item = impl Into<String>>,
+        remove: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<ArgEdit> {
+        ArgEdit::named(("--xen-add", "--xen-remove"), add, remove)
+    }
+
+    fn named(
+        (add_flag, remove_flag): (&str, &str),
+        add: impl IntoIterator<Item = impl Into<String>>,
+        remove: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<ArgEdit> {
         let add: Vec<String> = add.into_iter().map(Into::into).collect();
         let remove: Vec<String> = remove.into_iter().map(Into::into).collect();
         for w in &add {
-            check_word("--add", w)?;
+            check_word(add_flag, w)?;
         }
         for k in &remove {
-            check_word("--remove", k)?;
+            check_word(remove_flag, k)?;
             if k.contains('=') {
                 return Err(Error::invalid(format!(
-                    "--remove {k}: give the key only (--remove {} removes `{0}` and every `{0}=…`)",
+                    "{remove_flag} {k}: give the key only ({remove_flag} {} removes `{0}` and every `{0}=…`)",
                     key_of(k)
                 )));
             }
         }
         if let Some(w) = add.iter().find(|w| remove.iter().any(|k| k == key_of(w))) {
             return Err(Error::invalid(format!(
-                "--add {w} and --remove {} name the same key",
+                "{add_flag} {w} and {remove_flag} {} name the same key",
                 key_of(w)
             )));
         }
@@ -100,20 +116,7 @@ impl ArgEdit {
     /// `APPEND` keyword): `text` is empty or starts with whitespace. Untouched words
     /// keep their spacing; new words are appended after one space.
     pub fn apply(&self, text: &str) -> String {
-        // (whitespace before, word) pairs; text ends at the last word.
-        let mut words: Vec<(&str, String)> = Vec::new();
-        let mut rest = text;
-        loop {
-            let start = rest.len() - trim_start_blank(rest).len();
-            if start == rest.len() {
-                break;
-            }
-            let (ws, tail) = rest.split_at(start);
-            let end = tail.find(is_blank).unwrap_or(tail.len());
-            words.push((ws, tail[..end].to_string()));
-            rest = &tail[end..];
-        }
-        let trailing = rest;
+        let (mut words, trailing) = split_words(text);
         words.retain(|(_, w)| !self.remove.iter().any(|k| k == key_of(w)));
         for new in &self.add {
             let key = key_of(new);
@@ -142,14 +145,37 @@ impl ArgEdit {
                 words.insert(i, (" ", w.clone()));
             }
         }
-        let mut out = String::with_capacity(text.len() + 16);
-        for (ws, w) in &words {
-            out.push_str(ws);
-            out.push_str(w);
-        }
-        out.push_str(trailing);
-        out
+        join_words(&words, trailing)
     }
+}
+
+/// Argument text as (whitespace before, word) pairs and the whitespace after the
+/// last word, so that [`join_words`] gives the text back.
+pub(super) fn split_words(text: &str) -> (Vec<(&str, String)>, &str) {
+    let mut words: Vec<(&str, String)> = Vec::new();
+    let mut rest = text;
+    loop {
+        let start = rest.len() - trim_start_blank(rest).len();
+        if start == rest.len() {
+            break;
+        }
+        let (ws, tail) = rest.split_at(start);
+        let end = tail.find(is_blank).unwrap_or(tail.len());
+        words.push((ws, tail[..end].to_string()));
+        rest = &tail[end..];
+    }
+    (words, rest)
+}
+
+/// The inverse of [`split_words`].
+pub(super) fn join_words(words: &[(&str, String)], trailing: &str) -> String {
+    let mut out = String::new();
+    for (ws, w) in words {
+        out.push_str(ws);
+        out.push_str(w);
+    }
+    out.push_str(trailing);
+    out
 }
 
 fn check_word(flag: &str, w: &str) -> Result<()> {

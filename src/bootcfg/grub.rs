@@ -2,20 +2,24 @@
 //! `submenu`, `function`, each `… {` … `}`); inside a `menuentry` the kernel lines
 //! are `linux`/`linuxefi`/`linux16 PATH ARGS` and the FIRST
 //! `module2`/`module`/`xen_module` (multiboot2's and XenServer 8's dom0 kernel; the
-//! later modules are the initrd). `multiboot2 xen.gz ARGS` is Xen's own line and is
-//! not edited. A word starting with `#` starts a comment, as in GRUB's lexer.
+//! later modules are the initrd). `multiboot2 xen.gz ARGS` (and XenServer 8's
+//! `xen_hypervisor`) is Xen's own line: a hypervisor line, edited only by the Xen
+//! edits. A word starting with `#` starts a comment, as in GRUB's lexer.
 //! Quoted words with spaces are not supported inside kernel arguments (none of
 //! XCP-ng's menus has one).
 
-use super::{content, is_blank, trim_start_blank, words, KernelLine};
+use super::{content, file_name, is_blank, trim_start_blank, words, KernelLine};
 
 enum Block {
     Menuentry { title: String, modules: usize },
     Other,
 }
 
-pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
+/// The dom0 kernel lines and the hypervisor lines (`multiboot2`/`multiboot`/
+/// `xen_hypervisor` of a Xen image), in file order.
+pub(super) fn kernel_lines(lines: &[String]) -> (Vec<KernelLine>, Vec<KernelLine>) {
     let mut out = Vec::new();
+    let mut xen = Vec::new();
     let mut stack: Vec<Block> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let text = content(line);
@@ -59,7 +63,8 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
             }
             _ => false,
         };
-        if !is_kernel {
+        let is_xen = matches!(*cmd, "multiboot2" | "multiboot" | "xen_hypervisor");
+        if !is_kernel && !is_xen {
             continue;
         }
         // Options such as `module2 --nounzip` come before the path.
@@ -67,16 +72,24 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
             continue;
         };
         let (path_range, path) = &ws[p + 1];
+        if is_xen && !file_name(path).to_ascii_lowercase().starts_with("xen") {
+            continue;
+        }
         let end = ws.last().map_or(path_range.end, |(r, _)| r.end);
-        out.push(KernelLine {
+        let found = KernelLine {
             entry: title.clone(),
             kernel: path.to_string(),
             line: i,
             args: Some(path_range.end..end),
             insert: None,
-        });
+        };
+        if is_xen {
+            xen.push(found);
+        } else {
+            out.push(found);
+        }
     }
-    out
+    (out, xen)
 }
 
 /// The title of a `menuentry` from the text after the keyword: a `"…"` or `'…'`
@@ -162,6 +175,28 @@ mod tests {
         // Xen's console= on multiboot2 stays.
         assert!(text.contains("multiboot2 /boot/xen.gz console=vga\n"));
         assert!(!text.contains("/install.img xiso.test"));
+    }
+
+    /// Xen's edits go to the multiboot2 and xen_hypervisor lines only.
+    #[test]
+    fn xen_edits_change_only_hypervisor_lines() {
+        let mut cfg = BootConfig::parse_grub(XCPNG);
+        assert_eq!(cfg.hypervisor_lines().len(), 3);
+        let edit = ArgEdit::new_xen(["iommu=verbose"], ["console"]).unwrap();
+        cfg.apply_xen(&edit, Some("no-serial")).unwrap();
+        let text = cfg.text();
+        assert!(text.contains("    multiboot2 /boot/xen.gz iommu=verbose\n"));
+        assert_eq!(text.matches("iommu=verbose").count(), 1);
+        assert!(text.contains("module2 /boot/vmlinuz console=tty0\n"));
+        let src = "menuentry \"xs8\" {\n xen_hypervisor /boot/xen.gz console=vga\n \
+                   xen_module /boot/vmlinuz a\n}\nmenuentry \"m\" {\n multiboot2 /boot/memtest.bin x\n}\n";
+        let mut cfg = BootConfig::parse_grub(src);
+        assert_eq!(cfg.hypervisor_lines().len(), 1, "memtest is not Xen");
+        cfg.apply_xen(&edit, None).unwrap();
+        assert_eq!(
+            cfg.text(),
+            src.replace("/boot/xen.gz console=vga", "/boot/xen.gz iommu=verbose")
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ struct Entry {
     append: Option<usize>,
 }
 
-pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
+/// The dom0 kernel lines and the hypervisor lines (`xen.gz` and its words up to the
+/// first `---` of an mboot.c32 `APPEND`), in file order.
+pub(super) fn kernel_lines(lines: &[String]) -> (Vec<KernelLine>, Vec<KernelLine>) {
     let mut entries: Vec<Entry> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let ws = words(content(line));
@@ -49,12 +51,22 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
     }
 
     let mut out = Vec::new();
+    let mut xen = Vec::new();
     for e in entries {
         let Some((kline, kernel)) = e.kernel else {
             continue;
         };
         if file_name(&kernel).eq_ignore_ascii_case("mboot.c32") {
-            if let Some(k) = e.append.and_then(|a| mboot_dom0(&lines[a], a, &e.label)) {
+            if let Some(k) = e
+                .append
+                .and_then(|a| mboot_segment(&lines[a], a, &e.label, 0))
+            {
+                xen.push(k);
+            }
+            if let Some(k) = e
+                .append
+                .and_then(|a| mboot_segment(&lines[a], a, &e.label, 1))
+            {
                 out.push(k);
             }
         } else if is_linux_kernel(&kernel) {
@@ -94,18 +106,15 @@ pub(super) fn kernel_lines(lines: &[String]) -> Vec<KernelLine> {
             }
         }
     }
-    out
+    (out, xen)
 }
 
-/// The dom0 kernel segment of an mboot.c32 `APPEND` line: the words after the
-/// first `---` up to the next one; the first of them is the kernel path.
-fn mboot_dom0(line: &str, index: usize, label: &str) -> Option<KernelLine> {
+/// Segment `n` of an mboot.c32 `APPEND` line, whose words after the keyword are
+/// modules separated by `---`: 0 is the hypervisor (`xen.gz XEN-ARGS`), 1 the dom0
+/// kernel (`vmlinuz ARGS`). The segment's first word is the image path.
+fn mboot_segment(line: &str, index: usize, label: &str, n: usize) -> Option<KernelLine> {
     let ws = words(content(line));
-    let sep = ws.iter().position(|(_, w)| *w == "---")?;
-    let seg: Vec<_> = ws[sep + 1..]
-        .iter()
-        .take_while(|(_, w)| *w != "---")
-        .collect();
+    let seg = ws.get(1..)?.split(|(_, w)| *w == "---").nth(n)?;
     let (path_range, path) = seg.first()?;
     let end = seg.last().map_or(path_range.end, |(r, _)| r.end);
     Some(KernelLine {
@@ -185,6 +194,62 @@ mod tests {
         assert_eq!(old.len(), new.len());
         let differing = old.iter().zip(&new).filter(|(a, b)| a != b).count();
         assert_eq!(differing, 4);
+    }
+
+    /// Xen's words are the segment between xen.gz and the first `---`; an edit
+    /// there leaves dom0's segment and the installer image alone, and `--serial`
+    /// moves both serial words of the serial entries only.
+    #[test]
+    fn xen_edits_touch_only_the_hypervisor_segment() {
+        use crate::bootcfg::SerialConsole;
+        let mut cfg = BootConfig::parse_isolinux(XCPNG);
+        let xen: Vec<_> = cfg
+            .hypervisor_lines()
+            .iter()
+            .map(|k| (k.entry.as_str(), k.kernel.as_str(), cfg.args(k)))
+            .collect();
+        assert_eq!(xen.len(), 4);
+        assert_eq!(
+            xen[1],
+            (
+                "no-serial",
+                "/boot/xen.gz",
+                "dom0_mem=max:8192M console=vga"
+            )
+        );
+        let edit =
+            ArgEdit::new_xen(["iommu=verbose", "dom0_mem=max:4096M"], ["dom0_max_vcpus"]).unwrap();
+        let changes = cfg.apply_xen(&edit, None).unwrap();
+        assert_eq!(changes.len(), 4);
+        assert!(cfg.text().contains(
+            "\tAPPEND /boot/xen.gz dom0_mem=max:4096M com1=115200,8n1 console=com1,vga \
+             iommu=verbose --- /boot/vmlinuz console=hvc0 console=tty0 --- /install.img\n"
+        ));
+        assert_eq!(cfg.text().matches("iommu=verbose").count(), 4);
+        let serial: SerialConsole = "com2".parse().unwrap();
+        let changes = cfg.apply_serial(&serial, None).unwrap();
+        assert_eq!(changes.iter().filter(|c| c.changed()).count(), 3);
+        let text = cfg.text();
+        assert!(!text.contains("com1"), "{text}");
+        assert_eq!(text.matches("com2=115200,8n1 console=com2,vga").count(), 1);
+        assert_eq!(text.matches("console=com2,vga").count(), 3);
+        // The dom0 segments are as they were.
+        let dom0: Vec<String> = cfg
+            .kernel_lines()
+            .iter()
+            .map(|k| cfg.args(k).to_string())
+            .collect();
+        let orig = BootConfig::parse_isolinux(XCPNG);
+        let before: Vec<&str> = orig.kernel_lines().iter().map(|k| orig.args(k)).collect();
+        assert_eq!(dom0, before);
+        // An empty Xen segment takes the new word right after the image.
+        let mut cfg = BootConfig::parse_isolinux(
+            "LABEL a\n KERNEL mboot.c32\n APPEND /xen.gz --- /vmlinuz q --- /i.img\n",
+        );
+        cfg.apply_xen(&edit, Some("a")).unwrap();
+        assert!(cfg
+            .text()
+            .contains("APPEND /xen.gz iommu=verbose dom0_mem=max:4096M --- /vmlinuz q ---"));
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! `vmlinuz` segment of an mboot.c32 `APPEND xen.gz … --- vmlinuz ARGS --- install.img`
 //! line, a plain `KERNEL vmlinuz` + `APPEND ARGS` entry, and in GRUB the first
 //! `module2`/`module`/`xen_module` of an entry (Xen's multiboot protocol makes the
-//! first module the dom0 kernel) or a `linux`/`linuxefi` line. A [`BootConfig`] keeps
+//! first module the dom0 kernel) or a `linux`/`linuxefi` line. Xen's own words (the
+//! `xen.gz` segment of mboot.c32 lines, GRUB's `multiboot2 /boot/xen.gz` and
+//! `xen_hypervisor` lines) are hypervisor lines, edited only by
+//! [`BootConfig::apply_xen`] and [`BootConfig::apply_serial`]. A [`BootConfig`] keeps
 //! every line as read (line endings, tabs, comments, unknown commands), so printing
 //! it without an edit gives the input's bytes back, and an edit rewrites only the
 //! argument words it must.
@@ -26,12 +29,14 @@
 mod args;
 mod grub;
 mod isolinux;
+mod serial;
 
 use std::ops::Range;
 
 use serde::Serialize;
 
 pub use args::{key_of, ArgEdit};
+pub use serial::SerialConsole;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -91,28 +96,39 @@ pub struct BootConfig {
     /// Lines including their terminators (`\n` or `\r\n`; the last may have none).
     lines: Vec<String>,
     kernels: Vec<KernelLine>,
+    /// Xen's lines: `kernel` is the hypervisor image, the args are Xen's own.
+    hypervisors: Vec<KernelLine>,
+}
+
+/// Which lines an edit goes to.
+#[derive(Clone, Copy)]
+enum Target {
+    Kernel,
+    Hypervisor,
 }
 
 impl BootConfig {
     /// Parse an `isolinux.cfg` (also `syslinux.cfg`, `pxelinux.cfg/default`).
     pub fn parse_isolinux(text: &str) -> BootConfig {
         let lines = split_lines(text);
-        let kernels = isolinux::kernel_lines(&lines);
+        let (kernels, hypervisors) = isolinux::kernel_lines(&lines);
         BootConfig {
             kind: ConfigKind::Isolinux,
             lines,
             kernels,
+            hypervisors,
         }
     }
 
     /// Parse a GRUB 2 config (`grub.cfg`, `grub-usb.cfg`).
     pub fn parse_grub(text: &str) -> BootConfig {
         let lines = split_lines(text);
-        let kernels = grub::kernel_lines(&lines);
+        let (kernels, hypervisors) = grub::kernel_lines(&lines);
         BootConfig {
             kind: ConfigKind::Grub,
             lines,
             kernels,
+            hypervisors,
         }
     }
 
@@ -142,6 +158,13 @@ impl BootConfig {
     /// Every kernel command line found, in file order.
     pub fn kernel_lines(&self) -> &[KernelLine] {
         &self.kernels
+    }
+
+    /// Every hypervisor line (Xen's image and its own words), in file order: the
+    /// `xen.gz` segment of mboot.c32 lines, GRUB's `multiboot2`/`multiboot`/
+    /// `xen_hypervisor` lines of a Xen image. [`BootConfig::args`] gives the words.
+    pub fn hypervisor_lines(&self) -> &[KernelLine] {
+        &self.hypervisors
     }
 
     /// The argument words of `k` as they appear in the file (without the leading
@@ -174,9 +197,39 @@ impl BootConfig {
     /// `entry` that matches nothing gives an empty list (the caller decides whether
     /// that is an error: a label may exist in one menu and not another).
     pub fn apply(&mut self, edit: &ArgEdit, entry: Option<&str>) -> Result<Vec<ArgChange>> {
+        self.edit_lines(Target::Kernel, entry, &|t| edit.apply(t))
+    }
+
+    /// Apply `edit` to Xen's own words ([`BootConfig::hypervisor_lines`]), of every
+    /// entry or those named `entry`; returns one [`ArgChange`] per line looked at
+    /// (its `kernel` is the hypervisor image), as [`BootConfig::apply`] does.
+    pub fn apply_xen(&mut self, edit: &ArgEdit, entry: Option<&str>) -> Result<Vec<ArgChange>> {
+        self.edit_lines(Target::Hypervisor, entry, &|t| edit.apply(t))
+    }
+
+    /// Move Xen's serial console to `serial`'s port ([`SerialConsole::apply`]) on
+    /// every hypervisor line, or those of the entries named `entry`.
+    pub fn apply_serial(
+        &mut self,
+        serial: &SerialConsole,
+        entry: Option<&str>,
+    ) -> Result<Vec<ArgChange>> {
+        self.edit_lines(Target::Hypervisor, entry, &|t| serial.apply(t))
+    }
+
+    fn edit_lines(
+        &mut self,
+        target: Target,
+        entry: Option<&str>,
+        edit: &dyn Fn(&str) -> String,
+    ) -> Result<Vec<ArgChange>> {
         let mut changes = Vec::new();
         let mut inserts: Vec<(usize, String)> = Vec::new();
-        for k in &self.kernels {
+        let targets = match target {
+            Target::Kernel => &self.kernels,
+            Target::Hypervisor => &self.hypervisors,
+        };
+        for k in targets {
             if entry.is_some_and(|e| e != k.entry) {
                 continue;
             }
@@ -184,12 +237,12 @@ impl BootConfig {
             let (before, after) = match (&k.args, &k.insert) {
                 (Some(r), _) => {
                     let old = line[r.clone()].to_string();
-                    let new = edit.apply(&old);
+                    let new = edit(&old);
                     line.replace_range(r.clone(), &new);
                     (old, new)
                 }
                 (None, Some((indent, eol))) => {
-                    let new = edit.apply("");
+                    let new = edit("");
                     if !new.is_empty() {
                         inserts.push((k.line + 1, format!("{indent}APPEND{new}{eol}")));
                     }

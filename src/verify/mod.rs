@@ -9,6 +9,7 @@
 //! | area | checks |
 //! | --- | --- |
 //! | boot ([`boot`](self)) | El Torito catalog and entries; the BIOS image's boot info table; the isohybrid MBR boot pointer, EFI partition, GPT CRCs and backup, padded file size; `efiboot.img` a FAT holding `EFI/BOOT/BOOTX64.EFI`, its grub.cfg the same kernel lines as the tree's |
+//! | installer ([`dom0_kernel`](self)) | `install.img`'s codec one that `/boot/vmlinuz` (its boot protocol header's version) decompresses |
 //! | media | `.treeinfo` present and readable; its `[keys]` files present |
 //! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing; what the installer's yum checks with gpgcheck and repo_gpgcheck on ([`gpgcheck`](self)): `repomd.xml.asc` and every package's signatures and digests, with key1's file ([`signature`](self)) |
 //! | closure ([`closure`](self)) | every Requires reached from the install target provided inside the repository |
@@ -22,6 +23,7 @@
 
 mod boot;
 mod closure;
+mod dom0_kernel;
 mod gpgcheck;
 mod media;
 mod netinstall;
@@ -84,6 +86,12 @@ pub mod check {
     /// Netinstall media (no repository, `netinstall` on an installer line): an
     /// installer line without `netinstall`.
     pub const NETINSTALL: &str = "netinstall";
+    /// `install.img` is compressed with a codec its dom0 kernel (`/boot/vmlinuz`)
+    /// cannot decompress (zstd before Linux 5.9).
+    pub const INSTALLER_CODEC: &str = "installer.codec";
+    /// A dom0 kernel whose boot protocol header (version) cannot be read, where the
+    /// installer's codec depends on it.
+    pub const KERNEL_HEADER: &str = "kernel.header";
 }
 
 /// How bad a finding is.
@@ -213,6 +221,7 @@ pub fn verify(iso: &IsoImage) -> Result<VerifyReport> {
         notes: Vec::new(),
     };
     boot::check(&mut ctx)?;
+    dom0_kernel::check(&mut ctx)?;
     if netinstall::is_netinstall(&ctx)? {
         netinstall::check(&mut ctx)?;
     } else {

@@ -21,6 +21,7 @@ mod add_rpm;
 mod add_rpm_installer;
 mod answerfile;
 mod boot_args;
+mod dom0_kernel;
 pub mod installer;
 mod installer_pack;
 mod installer_root;
@@ -45,6 +46,7 @@ pub use answerfile::{
 pub use boot_args::{
     boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
 };
+pub use dom0_kernel::{every_kernel_reads, DOM0_KERNELS};
 pub use installer::{InstalledPackage, InstallerManifest};
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};

@@ -305,6 +305,10 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
             m.source.path.display()
         ));
     }
+    if let Some(im) = InstallerManifest::load(dir)? {
+        let codec = opts.installer.compress.unwrap_or(im.compression);
+        super::dom0_kernel::check_installer_codec(dir, codec, &mut warnings)?;
+    }
     let boot = boot_spec(&m, dir, opts, &mut warnings)?;
     let skip: Vec<String> = boot.iter().map(|b| b.catalog_path.clone()).collect();
     let (mut tree, mut stats) = build_tree(dir, &m, source.as_ref(), &skip, now)?;
