@@ -173,7 +173,7 @@ fn boot_packed(name: &str) {
             .arg(&ws)
             .arg(&answers),
     );
-    let key = common::make_signing_key(&tmp, "boot-test", "ed25519");
+    let key = common::make_signing_key(&tmp, "boot-test", "rsa2048");
     common::ok_output(
         Command::new(xiso)
             .env("SOURCE_DATE_EPOCH", "1700000000")
