@@ -22,7 +22,7 @@ use crate::workspace;
 /// Fixed time of every sample timestamp (2023-11-14 22:13:20 UTC).
 const SAMPLE_TIME: i64 = 1_700_000_000;
 
-const TREEINFO: &str = "[general]\nfamily = XCP-ng\nname = XCP-ng 8.3.0\nversion = 8.3.0\narch = x86_64\nplatforms = x86_64\n\n[system-v1]\nplatform_name = XCP\nplatform_version = 3.4.0\nproduct_brand = XCP-ng\nproduct_version = 8.3.0\nbuild_number = demo\nhostname = localhost\n\n[build]\nnumber = demo\n\n[keys]\nkey1 = RPM-GPG-KEY-xcpng\n";
+const TREEINFO: &str = "[general]\nfamily = XCP-ng\nname = XCP-ng 8.3.0\nversion = 8.3.0\narch = x86_64\nplatforms = x86_64\n\n[system-v1]\nplatform_name = XCP\nplatform_version = 3.4.0\nproduct_brand = XCP-ng\nproduct_version = 8.3.0\nbuild_number = demo\nhostname = localhost\n\n[build]\nnumber = demo\n\n[keys]\n# unsigned sample: no active key (the installer would check packages against it)\n#key1 = RPM-GPG-KEY-xcpng\n";
 
 const ISOLINUX_CFG: &str = "SERIAL 0 115200\nDEFAULT install\nPROMPT 1\nTIMEOUT 50\n\nLABEL install\n  KERNEL mboot.c32\n  APPEND /boot/xen.gz dom0_max_vcpus=1-16 dom0_mem=max:8192M com1=115200,8n1 console=com1,vga --- /boot/vmlinuz console=hvc0 console=tty0 --- /install.img\n";
 
