@@ -116,34 +116,21 @@ pub fn sign_package_file(path: &Path, key: &SecretKey, created: u32) -> Result<u
         .map_err(|e| Error::io(e, "reading the package"))
         .in_file(path)?;
     let signed = sign_package(&bytes, key, created).in_file(path)?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid("not a file name").in_file(path))?;
-    let tmp = path.with_file_name(format!(".{}.xiso-tmp", name.to_string_lossy()));
-    crate::cleanup::register(&tmp);
-    let result = write_with_mtime(&tmp, &signed, created).and_then(|()| {
-        fs::rename(&tmp, path).map_err(|e| Error::io(e, "renaming the signed package"))
-    });
-    crate::cleanup::forget(&tmp);
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.in_file(path)?;
+    let mut staged = crate::fs::StagedFile::new(path)?;
+    write_with_mtime(&mut staged, &signed, created)?;
+    staged.commit()?;
     Ok(signed.len() as u64)
 }
 
-/// Write `bytes` to `path` with modification time `mtime`.
-pub(crate) fn write_with_mtime(path: &Path, bytes: &[u8], mtime: u32) -> Result<()> {
-    let f = fs::File::create(path)
-        .map_err(|e| Error::io(e, "creating the package"))
-        .in_file(path)?;
-    use std::io::Write;
-    (&f).write_all(bytes)
-        .map_err(|e| Error::io(e, "writing the package"))
-        .in_file(path)?;
-    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(mtime)))
-        .map_err(|e| Error::io(e, "setting the package's mtime"))
-        .in_file(path)
+/// Write `bytes` into a staged package file, with modification time `mtime`.
+pub(crate) fn write_with_mtime(
+    staged: &mut crate::fs::StagedFile,
+    bytes: &[u8],
+    mtime: u32,
+) -> Result<()> {
+    staged.write_all_synced(bytes, None)?;
+    crate::fs::set_mtime(staged.file(), Some(i64::from(mtime)));
+    Ok(())
 }
 
 /// One signature packet over `data`, with the old-format packet header GnuPG

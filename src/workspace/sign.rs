@@ -187,7 +187,7 @@ pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignRe
     report.unverified_packages = staged.unverified.clone();
     report.signed_packages = staged.signed.iter().map(|p| p.href.clone()).collect();
     if !staged.signed.is_empty() {
-        report.repodata = Some(sign_packages::commit(dir, &root, &staged, created)?);
+        report.repodata = Some(sign_packages::commit(dir, &root, staged, created)?);
     }
     let repomd = fs::read(&repomd_path)
         .map_err(|e| Error::io(e, "cannot read the repository index").in_file(&repomd_path))?;

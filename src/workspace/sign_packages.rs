@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::add_rpm::pristine_packages;
 use super::manifest::Manifest;
 use super::pack_tree::open_source;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::fs::StagedFile;
 use crate::openpgp::{KeyRing, SecretKey};
 use crate::repo::update::{replace_repodata, scan, OldRepo, RepodataReport};
 use crate::repo::{package_files, MetadataOptions, PackageEntry};
@@ -25,7 +26,7 @@ use crate::source::{Source, SECTOR};
 pub(super) struct SignedPackage {
     /// Below `DIR/iso/`.
     pub href: String,
-    tmp: PathBuf,
+    file: StagedFile,
     entry: PackageEntry,
 }
 
@@ -37,16 +38,6 @@ pub(super) struct Staged {
     pub verified: usize,
     /// With `no_sign`: packages the ring does not verify, with why.
     pub unverified: Vec<String>,
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        for p in &self.signed {
-            // Renamed away by `commit`, or left over after an error.
-            let _ = fs::remove_file(&p.tmp);
-            crate::cleanup::forget(&p.tmp);
-        }
-    }
 }
 
 /// Check every package against `ring` and sign (into temporary files) those it
@@ -102,14 +93,9 @@ pub(super) fn stage(
         let signed = crate::rpm::sign::sign_package(&bytes, key, created).in_file(&path)?;
         let pkg = Package::from_reader(&signed[..], i64::from(created)).in_file(&path)?;
         let entry = PackageEntry::from_package(&pkg, &href).in_file(&path)?;
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::invalid("not a file name").in_file(&path))?;
-        let tmp = path.with_file_name(format!(".{}.xiso-tmp", name.to_string_lossy()));
-        crate::cleanup::register(&tmp);
-        staged.signed.push(SignedPackage { href, tmp, entry });
-        let tmp = &staged.signed.last().expect("just pushed").tmp;
-        crate::rpm::sign::write_with_mtime(tmp, &signed, created)?;
+        let mut file = StagedFile::new(&path)?;
+        crate::rpm::sign::write_with_mtime(&mut file, &signed, created)?;
+        staged.signed.push(SignedPackage { href, file, entry });
     }
     Ok(staged)
 }
@@ -156,7 +142,7 @@ fn package_bytes(
 pub(super) fn commit(
     dir: &Path,
     root: &Path,
-    staged: &Staged,
+    staged: Staged,
     created: u32,
 ) -> Result<RepodataReport> {
     let old = OldRepo::load(root)?;
@@ -167,20 +153,13 @@ pub(super) fn commit(
         .collect();
     let current = scan(root, &old, &known, &pristine_packages(dir))?;
     let report = replace_repodata(root, &current.entries, &old, &MetadataOptions::from_env()?)?;
-    for p in &staged.signed {
-        let dest = root.join(&p.href);
-        fs::rename(&p.tmp, &dest)
-            .map_err(|e| Error::io(e, "moving the signed package into place"))
-            .in_file(&dest)?;
+    let signed: Vec<String> = staged.signed.iter().map(|p| p.href.clone()).collect();
+    for p in staged.signed {
+        p.file.commit()?;
     }
     if let Ok(mut m) = Manifest::load(dir) {
-        let signed: Vec<&str> = staged.signed.iter().map(|p| p.href.as_str()).collect();
-        m.sparse.retain(|s| !signed.contains(&s.as_str()));
-        for e in m
-            .entries
-            .iter_mut()
-            .filter(|e| signed.contains(&e.path.as_str()))
-        {
+        m.sparse.retain(|s| !signed.contains(s));
+        for e in m.entries.iter_mut().filter(|e| signed.contains(&e.path)) {
             // New bytes: pack must not copy the source's extents, even when size
             // and mtime happen to equal the record's.
             e.extents.clear();
