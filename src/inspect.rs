@@ -14,7 +14,11 @@ use crate::iso::time::VolumeDate;
 use crate::iso::{Entry, IsoImage, Namespace};
 use crate::repo::{self, RepoSummary, Repomd};
 use crate::treeinfo::{TreeInfo, TreeInfoSummary};
+
+pub mod signing;
+
 use crate::workspace::manifest::BootEntryRecord;
+pub use signing::{PackageSigner, SigningSummary};
 
 /// Largest boot image read whole to check its boot info table (isolinux.bin is ~40 KiB).
 const MAX_BOOT_IMAGE: u64 = 16 << 20;
@@ -107,8 +111,7 @@ pub struct InstallImageSummary {
 pub fn installer_packages(
     iso: &IsoImage,
 ) -> Result<Vec<crate::workspace::installer::InstalledPackage>> {
-    use crate::initrd::{codec::DETECT_LEN, detect, stream};
-    use crate::workspace::installer::{normalize_name, INSTALLED_RECORD};
+    use crate::workspace::installer::INSTALLED_RECORD;
     let entries = iso.walk()?;
     let Some(img) = entries
         .iter()
@@ -116,44 +119,25 @@ pub fn installer_packages(
     else {
         return Ok(Vec::new());
     };
-    let ctx = |e: Error| e.in_file(iso.source().path()).in_path("install.img");
-    let n = img.size.min(DETECT_LEN as u64) as usize;
-    let head = match img.extents.first() {
-        Some(x) => iso.source().read_vec(x.offset(), n, "install.img head")?,
-        None => Vec::new(),
-    };
-    let codec = detect(&head);
-    if stream::Compression::of(codec).is_none() {
-        return Err(ctx(Error::unsupported(format!(
-            "install.img is {}: xiso cannot read its files",
-            codec.name()
-        ))));
-    }
-    let decoded = stream::decoder(codec, iso.file_reader(img)?).map_err(ctx)?;
-    let mut reader =
-        crate::initrd::cpio::CpioReader::new(std::io::BufReader::with_capacity(1 << 20, decoded));
-    let mut found = None;
-    let mut expanded = 0u64;
-    while let Some(e) = reader.next_entry().map_err(ctx)? {
-        expanded = expanded.saturating_add(u64::from(e.header.filesize));
-        if expanded > crate::workspace::MAX_EXPANDED_DEFAULT {
-            return Err(ctx(Error::corrupt(
-                e.offset,
-                "install.img expands beyond the cap: refusing (decompression bomb?)",
-            )));
-        }
-        let name = String::from_utf8_lossy(&e.name).into_owned();
-        if normalize_name(&name).is_ok_and(|n| n == INSTALLED_RECORD) {
-            let data = reader.read_data(64 << 20).map_err(ctx)?;
-            found = Some(serde_json::from_slice(&data).map_err(|err| {
-                ctx(Error::corrupt(
-                    e.offset,
+    let record = crate::initrd::media::read_installer_file(
+        iso,
+        img,
+        INSTALLED_RECORD,
+        64 << 20,
+        crate::workspace::MAX_EXPANDED_DEFAULT,
+    )?;
+    match record {
+        None => Ok(Vec::new()),
+        Some((offset, data)) => serde_json::from_slice(&data).map_err(|err| {
+            crate::initrd::media::in_install_img(
+                iso,
+                Error::corrupt(
+                    offset,
                     format!("{INSTALLED_RECORD} is not a package record: {err}"),
-                ))
-            })?);
-        }
+                ),
+            )
+        }),
     }
-    Ok(found.unwrap_or_default())
 }
 
 /// The whole report.
@@ -177,6 +161,8 @@ pub struct InspectReport {
     pub repodata: Option<RepoSummary>,
     /// `install.img` facts.
     pub install_image: Option<InstallImageSummary>,
+    /// key1's keys and every package's signer.
+    pub signing: SigningSummary,
     /// Number of files, directories and other entries.
     pub counts: Counts,
     /// Things that look wrong but did not stop the report.
@@ -400,6 +386,17 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         }
     };
 
+    let signing = signing::summarize(
+        iso,
+        &entries,
+        treeinfo.as_ref().and_then(|t| t.key1.as_deref()),
+    )?;
+    if let Some(why) = &signing.key_problem {
+        warnings.push(format!(
+            ".treeinfo key1: {why}: the installer cannot import it"
+        ));
+    }
+
     let mut counts = Counts::default();
     for e in &entries {
         match e.kind {
@@ -443,6 +440,7 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         treeinfo,
         repodata,
         install_image,
+        signing,
         counts,
         warnings,
     })
@@ -504,6 +502,28 @@ fn platform(p: &Platform) -> String {
 }
 
 impl InspectReport {
+    /// One line per package: its path and the key ids that signed it.
+    pub fn package_signers_text(&self) -> String {
+        let mut s = String::new();
+        for p in &self.signing.packages {
+            let signer = match (&p.problem, p.key_ids.is_empty()) {
+                (Some(why), _) => format!("unreadable: {why}"),
+                (None, true) => "unsigned".to_string(),
+                (None, false) => format!(
+                    "key {}{}",
+                    p.key_ids.join(", "),
+                    if p.key1_fingerprint.is_some() {
+                        " (in key1)"
+                    } else {
+                        " (NOT in key1)"
+                    }
+                ),
+            };
+            let _ = writeln!(s, "package: {} {signer}", p.path);
+        }
+        s
+    }
+
     /// Human-readable rendering.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
@@ -696,6 +716,24 @@ impl InspectReport {
                     }
                 );
             }
+        }
+        for k in &self.signing.keys {
+            let _ = writeln!(
+                s,
+                "key1 key:        {} {} {}",
+                k.algorithm,
+                k.key_id,
+                k.user_id.as_deref().unwrap_or("(no user id)")
+            );
+        }
+        if !self.signing.packages.is_empty() {
+            let groups: Vec<String> = self
+                .signing
+                .groups()
+                .iter()
+                .map(|(label, n)| format!("{n} {label}"))
+                .collect();
+            let _ = writeln!(s, "package signers: {}", groups.join(", "));
         }
         match &self.install_image {
             None => {

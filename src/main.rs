@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once; boxing would only obscure the clap derive
 enum Command {
-    /// Describe an ISO: volume, El Torito boot entries, hybrid MBR/GPT, .treeinfo, repodata, install.img.
+    /// Describe an ISO: volume, El Torito boot entries, hybrid MBR/GPT, .treeinfo, key1's keys and package signers, repodata, install.img.
     ///
     /// Example: xiso inspect xcp-ng-8.3.0.iso --json
     Inspect {
@@ -33,6 +33,11 @@ enum Command {
         /// put into the installer root (from its /var/lib/xiso/installed-rpms.json).
         #[arg(long)]
         installer: bool,
+        /// Also list every package with the key ids that signed it and whether
+        /// key1's file holds that key (`--json` always has them, under
+        /// `signing.packages`).
+        #[arg(long)]
+        packages: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -703,6 +708,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect {
             iso,
             installer,
+            packages: list_packages,
             json,
         } => {
             let img = IsoImage::open(&iso)?;
@@ -720,6 +726,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print_json(&mut out, &v)?;
             } else {
                 write!(out, "{}", report.to_text())?;
+                if list_packages {
+                    write!(out, "{}", report.package_signers_text())?;
+                }
                 if let Some(p) = &packages {
                     if p.is_empty() {
                         writeln!(out, "installer packages (xiso add-rpm --installer): none")?;

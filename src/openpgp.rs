@@ -255,21 +255,41 @@ impl KeyRing {
         sig: &Signature,
         data: &[u8],
     ) -> Option<(String, std::result::Result<(), String>)> {
-        let wanted = issuer_key_id(sig)?;
-        let done = |r: pgp::errors::Result<()>| r.map_err(|e| e.to_string());
+        let (primary, key) = self.find(&issuer_key_id(sig)?)?;
+        let verified = match key {
+            RingKey::Primary(k) => sig.verify(k, data),
+            RingKey::Subkey(k) => sig.verify(k, data),
+        };
+        Some((primary, verified.map_err(|e| e.to_string())))
+    }
+
+    /// The fingerprint of the key (primary key or subkey) with the 64-bit key id
+    /// `key_id` (upper-case hex): what signed a package, as rpm looks it up.
+    pub fn fingerprint_of(&self, key_id: &str) -> Option<String> {
+        self.find(key_id).map(|(primary, _)| primary)
+    }
+
+    /// The primary fingerprint and the (sub)key whose key id is `key_id`.
+    fn find(&self, key_id: &str) -> Option<(String, RingKey<'_>)> {
         for k in &self.keys {
-            let primary = format!("{:X}", k.fingerprint());
-            if key_id_hex(&k.primary_key) == wanted {
-                return Some((primary, done(sig.verify(&k.primary_key, data))));
+            let primary = || format!("{:X}", k.fingerprint());
+            if key_id_hex(&k.primary_key) == key_id {
+                return Some((primary(), RingKey::Primary(&k.primary_key)));
             }
             for sub in &k.public_subkeys {
-                if key_id_hex(&sub.key) == wanted {
-                    return Some((primary, done(sig.verify(&sub.key, data))));
+                if key_id_hex(&sub.key) == key_id {
+                    return Some((primary(), RingKey::Subkey(&sub.key)));
                 }
             }
         }
         None
     }
+}
+
+/// A key of a [`KeyRing`] that can verify: a primary key or one of its subkeys.
+enum RingKey<'a> {
+    Primary(&'a pgp::packet::PublicKey),
+    Subkey(&'a pgp::packet::PublicSubkey),
 }
 
 /// The armour blocks of a text, each from its BEGIN line to its END line.

@@ -90,9 +90,27 @@ fn key1(tree: &Path) -> PathBuf {
 /// Debian's dnf as the installer's yum: only the ISO's repository, gpgcheck and
 /// repo_gpgcheck on, gpgkey = key1's file; install into an empty root.
 fn dnf_install(dir: &Path, tree: &Path, packages: &[&str]) -> Output {
+    dnf_install_with(dir, tree, packages, true)
+}
+
+/// [`dnf_install`] with the installer's gpg lines (`checks`) or, as the installer
+/// writes the repository when gpgcheck and repo-gpgcheck are off, none.
+fn dnf_install_with(dir: &Path, tree: &Path, packages: &[&str], checks: bool) -> Output {
     require_tool("dnf");
     let root = dir.join("installroot");
     fs::create_dir_all(&root).unwrap();
+    let gpg: Vec<String> = if checks {
+        vec![
+            "--setopt=iso.gpgcheck=1".into(),
+            "--setopt=iso.repo_gpgcheck=1".into(),
+            format!("--setopt=iso.gpgkey=file://{}", key1(tree).display()),
+        ]
+    } else {
+        vec![
+            "--setopt=iso.gpgcheck=0".into(),
+            "--setopt=iso.repo_gpgcheck=0".into(),
+        ]
+    };
     run(Command::new("dnf")
         .args([
             "-y",
@@ -102,11 +120,7 @@ fn dnf_install(dir: &Path, tree: &Path, packages: &[&str]) -> Output {
         ])
         .arg(format!("--installroot={}", root.display()))
         .arg(format!("--repofrompath=iso,file://{}", tree.display()))
-        .args(["--setopt=iso.gpgcheck=1", "--setopt=iso.repo_gpgcheck=1"])
-        .arg(format!(
-            "--setopt=iso.gpgkey=file://{}",
-            key1(tree).display()
-        ))
+        .args(gpg)
         .arg("--setopt=reposdir=/nonexistent")
         .arg(format!(
             "--setopt=cachedir={}",
@@ -117,8 +131,6 @@ fn dnf_install(dir: &Path, tree: &Path, packages: &[&str]) -> Output {
         .args(packages))
 }
 
-/// `rpmkeys --checksig` of every package with only key1's keys imported (each armour
-/// block of the file, into a throw-away rpmdb): `(file name, passed, output)`.
 fn checksig(dir: &Path, tree: &Path) -> Vec<(String, bool, String)> {
     require_tool("rpmkeys");
     let db = dir.join("rpmdb");
@@ -253,6 +265,7 @@ fn signed_remaster_installs_with_the_installers_gpgcheck() {
 
     let (code, v) = verify(&out);
     assert_eq!(code, Some(0), "{v:#}");
+    assert_inspect_names_signers(&out, &tree, &[&user.fingerprint]);
 
     // Reproducible: a second run gives the same bytes.
     let out2 = t.path().join("out2.iso");
@@ -290,15 +303,20 @@ fn unsigned_packages_are_refused_by_dnf_and_named_by_verify() {
         &["--no-sign-packages"],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let tree = extract(&out, t.path());
-    let dnf = dnf_install(t.path(), &tree, &["xcp-ng-deps", "xiso-driver"]);
+    assert_unsigned_refused(&out, t.path());
+}
+
+/// dnf with the installer's gpgcheck refuses `iso`, whose two added packages are
+/// unsigned, and verify names exactly those; the verify report.
+fn assert_unsigned_refused(iso: &Path, dir: &Path) -> serde_json::Value {
+    let tree = extract(iso, dir);
+    let dnf = dnf_install(dir, &tree, &["xcp-ng-deps", "xiso-driver"]);
     assert!(
         !dnf.status.success(),
         "dnf installed unsigned packages: {}",
         text(&dnf)
     );
-
-    let (code, v) = verify(&out);
+    let (code, v) = verify(iso);
     assert_eq!(code, Some(1), "{v:#}");
     assert_eq!(
         refused(&v, "is not signed"),
@@ -308,6 +326,7 @@ fn unsigned_packages_are_refused_by_dnf_and_named_by_verify() {
         ],
         "{v:#}"
     );
+    v
 }
 
 #[test]
@@ -373,4 +392,190 @@ fn eddsa_key_is_refused_and_no_output_is_written() {
     assert!(err.contains("RSA and DSA"), "{err}");
     assert!(!out.exists());
     common::assert_no_temp_files(t.path());
+}
+
+/// An answerfile whose root element carries `attributes` (e.g. ` gpgcheck="false"`).
+fn answerfile(dir: &Path, tag: &str, attributes: &str) -> PathBuf {
+    let path = dir.join(format!("answer-{tag}.xml"));
+    fs::write(
+        &path,
+        format!(
+            "<?xml version=\"1.0\"?>\n<installation mode=\"fresh\"{attributes}>\n  \
+             <primary-disk>sda</primary-disk>\n  <source type=\"local\"/>\n</installation>\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `xiso remaster SIGNED OUT --add-rpm NEW --add-rpm NEWER --answerfile FILE` (no --sign).
+fn remaster_answerfile(out: &Path, [new, newer]: &[PathBuf; 2], file: &Path) {
+    let (iso, _) = signed_fixture();
+    ok_output(
+        xiso()
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .arg("remaster")
+            .arg(iso)
+            .arg(out)
+            .arg("--add-rpm")
+            .arg(new)
+            .arg("--add-rpm")
+            .arg(newer)
+            .arg("--answerfile")
+            .arg(file),
+    );
+}
+
+fn checks_named(v: &serde_json::Value, check: &str) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == check)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The installer takes gpgcheck and repo-gpgcheck from the answerfile a line boots
+/// (inside install.img), not from the boot line: verify reads it there. Unsigned
+/// packages on signed media pass when the answerfile turns the checks off (dnf,
+/// configured as the installer then configures yum, installs them) and are named
+/// when it leaves them on (dnf refuses).
+#[test]
+fn an_embedded_answerfile_decides_gpgcheck_as_the_installer_reads_it() {
+    let t = common::tmpdir("gpgcheck-answerfile");
+    let added = new_packages(t.path());
+
+    let off = t.path().join("off.iso");
+    let file = answerfile(
+        t.path(),
+        "off",
+        " gpgcheck=\"false\" repo-gpgcheck=\"false\"",
+    );
+    remaster_answerfile(&off, &added, &file);
+    let (code, v) = verify(&off);
+    assert_eq!(code, Some(0), "{v:#}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(
+            "answerfile file:///answerfile.xml (install.img): gpgcheck off, repo-gpgcheck off"
+        ),
+        "{notes}"
+    );
+    let dir = t.path().join("dnf-off");
+    let dnf = dnf_install_with(
+        &dir,
+        &extract(&off, &dir),
+        &["xcp-ng-deps", "xiso-driver"],
+        false,
+    );
+    assert!(dnf.status.success(), "{}", text(&dnf));
+
+    let on = t.path().join("on.iso");
+    remaster_answerfile(&on, &added, &answerfile(t.path(), "on", ""));
+    let v = assert_unsigned_refused(&on, &t.path().join("dnf-on"));
+    assert_eq!(checks_named(&v, "repodata.signature").len(), 1, "{v:#}");
+}
+
+/// What the installer refuses before it reads any package: gpgcheck words beside an
+/// answerfile on the boot line (install.py raises), and an answerfile=file:/// that
+/// install.img does not hold.
+#[test]
+fn gpgcheck_words_beside_an_answerfile_and_a_missing_answerfile_are_errors() {
+    let t = common::tmpdir("gpgcheck-answerfile-bad");
+    let (iso, _) = signed_fixture();
+    let pack = |ws: &Path, out: &Path| {
+        ok_output(
+            xiso()
+                .env("SOURCE_DATE_EPOCH", EPOCH)
+                .arg("pack")
+                .arg(ws)
+                .arg(out),
+        );
+    };
+
+    let ws = t.path().join("missing");
+    ok_output(xiso().arg("unpack").arg(&iso).arg(&ws));
+    ok_output(xiso().arg("boot-args").arg(&ws).args([
+        "--add",
+        "install",
+        "--add",
+        "answerfile=file:///nowhere.xml",
+    ]));
+    let out = t.path().join("missing.iso");
+    pack(&ws, &out);
+    let (code, v) = verify(&out);
+    assert_eq!(code, Some(1), "{v:#}");
+    let m = checks_named(&v, "installer.answerfile");
+    assert!(
+        m.len() == 1 && m[0].contains("install.img holds no /nowhere.xml"),
+        "{v:#}"
+    );
+
+    let ws = t.path().join("both");
+    ok_output(xiso().arg("unpack").arg(&iso).arg(&ws));
+    ok_output(
+        xiso()
+            .arg("answerfile")
+            .arg(&ws)
+            .arg(answerfile(t.path(), "both", "")),
+    );
+    ok_output(
+        xiso()
+            .arg("boot-args")
+            .arg(&ws)
+            .args(["--add", "no-gpgcheck"]),
+    );
+    let out = t.path().join("both.iso");
+    pack(&ws, &out);
+    let (code, v) = verify(&out);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert!(!checks_named(&v, "installer.options").is_empty(), "{v:#}");
+    assert!(checks_named(&v, "installer.answerfile").is_empty(), "{v:#}");
+}
+
+/// `xiso inspect --json` names, for every package, the key id rpm reads from its
+/// header signature (`rpm -qp --qf %{RSAHEADER:pgpsig}`), held by key1's file, and
+/// lists key1's keys as gpg reads them (`expected_first`: the first fingerprints).
+fn assert_inspect_names_signers(iso: &Path, tree: &Path, expected_first: &[&str]) {
+    require_tool("rpm");
+    let o = ok_output(xiso().arg("inspect").arg(iso).arg("--json"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let signing = &v["signing"];
+    let keys: Vec<String> = signing["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    let home = common::new_gnupg_home(tree.parent().unwrap(), "inspect-gpg");
+    let shown = ok_output(
+        common::gpg(&home)
+            .args(["--with-colons", "--show-keys"])
+            .arg(key1(tree)),
+    );
+    assert_eq!(keys, common::gpg_fingerprints(&shown.stdout), "{signing:#}");
+    assert_eq!(&keys[..expected_first.len()], expected_first);
+    let listed = signing["packages"].as_array().unwrap();
+    let on_media = packages(tree);
+    assert_eq!(listed.len(), on_media.len(), "{signing:#}");
+    for rpm in on_media {
+        let q = ok_output(
+            Command::new("rpm")
+                .args(["-qp", "--nosignature", "--qf", "%{RSAHEADER:pgpsig}"])
+                .arg(&rpm),
+        );
+        let pgpsig = String::from_utf8_lossy(&q.stdout).to_uppercase();
+        let path = format!("/Packages/{}", name(&rpm));
+        let entry = listed
+            .iter()
+            .find(|p| p["path"] == path.as_str())
+            .unwrap_or_else(|| panic!("{path} not listed: {signing:#}"));
+        let id = entry["key_ids"][0].as_str().unwrap();
+        assert!(
+            pgpsig.ends_with(&format!("KEY ID {id}")),
+            "{path}: rpm says {pgpsig}, inspect {id}"
+        );
+        assert!(entry["key1_fingerprint"].is_string(), "{entry:#}");
+    }
 }

@@ -4,15 +4,15 @@
 //! the data, symlink target) is kept.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use sha2::{Digest, Sha256};
 
 use super::files::Tree;
 use super::{DiffOptions, FieldChange, MetadataChange, PathChanges};
 use crate::error::{Error, Result};
-use crate::initrd::cpio::{mode, CpioReader, MAX_LINK_TARGET};
-use crate::initrd::{codec::DETECT_LEN, detect, stream};
+use crate::initrd::cpio::{mode, MAX_LINK_TARGET};
+use crate::initrd::media;
 use crate::iso::mode_string;
 use crate::iso::time::format_unix;
 use crate::iso::Entry;
@@ -117,23 +117,17 @@ fn root(
 ) -> Result<Option<BTreeMap<String, Node>>> {
     let iso_path = t.iso.source().path();
     let ctx = |e: Error| e.in_file(iso_path).in_path(INSTALL_IMG);
-    let n = image.size.min(DETECT_LEN as u64) as usize;
-    let head = match image.extents.first() {
-        Some(x) => t.iso.source().read_vec(x.offset(), n, "install.img head")?,
-        None => Vec::new(),
+    let mut reader = match media::open_cpio(t.iso, image)? {
+        Ok(reader) => reader,
+        Err(codec) => {
+            notes.push(format!(
+                "{}: {INSTALL_IMG} is {}: installer files not compared",
+                iso_path.display(),
+                codec.name()
+            ));
+            return Ok(None);
+        }
     };
-    let codec = detect(&head);
-    if stream::Compression::of(codec).is_none() {
-        notes.push(format!(
-            "{}: {INSTALL_IMG} is {}: installer files not compared",
-            iso_path.display(),
-            codec.name()
-        ));
-        return Ok(None);
-    }
-    let raw = t.iso.file_reader(image)?;
-    let decoded = stream::decoder(codec, raw).map_err(ctx)?;
-    let mut reader = CpioReader::new(BufReader::with_capacity(1 << 20, decoded));
     let mut out: BTreeMap<String, Node> = BTreeMap::new();
     let mut expanded = 0u64;
     let mut buf = vec![0u8; 1 << 20];

@@ -4,12 +4,14 @@
 //! * [`stream`]: streaming decode and single-stream, multi-threaded encode of those codecs;
 //! * [`bz2index`] and [`bz2splice`]: a bzip2 image's block index, and a rewrite that
 //!   copies its unchanged blocks;
-//! * [`cpio`]: the newc archive format, read and written as a stream.
+//! * [`cpio`]: the newc archive format, read and written as a stream;
+//! * [`media`]: an ISO's `install.img` read straight from the image.
 
 pub mod bz2index;
 pub mod bz2splice;
 pub mod codec;
 pub mod cpio;
+pub mod media;
 pub mod stream;
 
 pub use codec::{detect, Codec};

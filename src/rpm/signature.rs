@@ -14,7 +14,7 @@ use pgp::composed::{Deserializable, DetachedSignature};
 use pgp::crypto::hash::HashAlgorithm;
 use serde::Serialize;
 
-use super::header::Header;
+use super::header::{read_lead, Header, LEAD_SIZE};
 use super::package::read_headers;
 use super::tag::{main, sig};
 use crate::error::{Error, Result};
@@ -116,8 +116,15 @@ pub fn check_package(rpm: &[u8], ring: &KeyRing) -> Result<SignatureStatus> {
     })
 }
 
+/// The key ids that signed the package `rpm` reads (its lead and signature header
+/// only; the rest is not read), without checking anything: what `xiso inspect` shows.
+pub fn read_signer_key_ids(rpm: &mut dyn std::io::Read) -> Result<Vec<String>> {
+    read_lead(rpm)?;
+    Ok(signer_key_ids(&Header::read(rpm, LEAD_SIZE)?))
+}
+
 /// The key ids that signed a package, from its signature header alone (header-only
-/// signatures first), without checking anything: what `xiso inspect` shows.
+/// signatures first), without checking anything.
 pub fn signer_key_ids(signature: &Header) -> Vec<String> {
     let mut ids = Vec::new();
     for tag in [sig::RSA, sig::DSA, sig::PGP, sig::GPG] {

@@ -11,20 +11,29 @@
 //!
 //! Each boot entry can say otherwise, so a check is off only when EVERY installer line
 //! (the `vmlinuz` lines of isolinux.cfg and the tree's `EFI/*/grub*.cfg`) turns it off.
-//! A line that boots an answerfile (`answerfile=`) takes the options from the
-//! answerfile inside install.img, which verify does not decode: such a line counts as
-//! checking (the answerfile's default), and a note says so.
+//! A line that boots an answerfile (`answerfile=`) takes the options from that
+//! answerfile ([`super::answerfile`]): a `file:///` one is read from install.img; one
+//! fetched at install time counts as checking (the installer's default), and a note
+//! says so.
 
-use super::Ctx;
+use std::collections::HashMap;
+
+use super::answerfile::{self, AnswerfileChecks};
+use super::{check, Ctx};
 use crate::bootcfg::{key_of, BootConfig, ConfigKind};
 use crate::error::Result;
+use crate::initrd::media::read_installer_file;
 use crate::openpgp::KeyRing;
 use crate::treeinfo::TreeInfo;
+use crate::workspace::{MAX_EXPANDED_DEFAULT, NO_GPGCHECK, NO_REPO_GPGCHECK};
 
 /// Largest boot menu or key file read.
 const MAX_TEXT: u64 = 1 << 20;
 const TREEINFO: &str = "/.treeinfo";
 const ISOLINUX_CFG: &str = "/boot/isolinux/isolinux.cfg";
+const INSTALL_IMG: &str = "/install.img";
+/// Largest answerfile read (a real one is a few KiB).
+const MAX_ANSWERFILE: u32 = 1 << 20;
 
 /// The installer's yum settings for the media.
 #[derive(Debug, Default)]
@@ -50,6 +59,8 @@ impl GpgConfig {
 }
 
 pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
+    let lines = installer_lines(ctx)?;
+    let settings = line_settings(ctx, &lines)?;
     let Some(key_path) = first_key(ctx)? else {
         return Ok(GpgConfig::default());
     };
@@ -63,24 +74,146 @@ pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
             KeyRing::parse(&text).map_err(|why| format!("{key_path} {why}"))
         }
     };
-    let lines = installer_lines(ctx)?;
-    let all = |word: &str| !lines.is_empty() && lines.iter().all(|l| l.iter().any(|w| w == word));
-    let answerfile = lines
-        .iter()
-        .any(|l| l.iter().any(|w| key_of(w) == "answerfile"));
-    if answerfile {
-        ctx.notes.push(
-            "an installer line boots an answerfile: its gpgcheck settings are inside \
-             install.img (not read here); checked as the installer's default, gpgcheck on"
-                .into(),
-        );
-    }
+    // A check is off only when every installer line turns it off.
+    let on = |f: fn(&LineChecks) -> bool| settings.is_empty() || settings.iter().any(f);
     Ok(GpgConfig {
         key_path: Some(key_path),
         ring: Some(ring),
-        gpgcheck: !all("no-gpgcheck"),
-        repo_gpgcheck: !all("no-repo-gpgcheck"),
+        gpgcheck: on(|s| s.gpgcheck),
+        repo_gpgcheck: on(|s| s.repo_gpgcheck),
     })
+}
+
+/// The checks one installer line leaves on.
+#[derive(Debug, Clone, Copy)]
+struct LineChecks {
+    gpgcheck: bool,
+    repo_gpgcheck: bool,
+}
+
+/// The checks of every installer line: its own `no-gpgcheck`/`no-repo-gpgcheck`
+/// words, or the settings of the answerfile it boots. A line with both is an error
+/// (the installer raises "Using answerfile, gpgcheck settings on CLI would be
+/// ignored", `install.py`), and so is an answerfile the installer cannot read.
+fn line_settings(ctx: &mut Ctx<'_>, lines: &[Vec<String>]) -> Result<Vec<LineChecks>> {
+    let mut read: HashMap<String, Option<AnswerfileChecks>> = HashMap::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let has = |word: &str| line.iter().any(|w| w == word);
+        let answerfile = line
+            .iter()
+            .find(|w| matches!(key_of(w), "answerfile" | "answerfile_generator"));
+        let Some(answerfile) = answerfile else {
+            out.push(LineChecks {
+                gpgcheck: !has(NO_GPGCHECK),
+                repo_gpgcheck: !has(NO_REPO_GPGCHECK),
+            });
+            continue;
+        };
+        if has(NO_GPGCHECK) || has(NO_REPO_GPGCHECK) {
+            ctx.error(
+                check::INSTALLER_OPTIONS,
+                None,
+                None,
+                format!(
+                    "an installer line boots {answerfile} and carries {NO_GPGCHECK} or \
+                     {NO_REPO_GPGCHECK}: the installer refuses both together (\"gpgcheck \
+                     settings on CLI would be ignored\"); set gpgcheck=\"false\" in the \
+                     answerfile instead (xiso answerfile moves them there)"
+                ),
+            );
+        }
+        let address = answerfile.split_once('=').map_or("", |(_, v)| v);
+        let path = (key_of(answerfile) == "answerfile")
+            .then(|| answerfile::local_path(address))
+            .flatten();
+        let Some(path) = path else {
+            ctx.notes.push(format!(
+                "an installer line boots {answerfile}, fetched at install time: its gpgcheck \
+                 settings are not read here; checked as the installer's default, gpgcheck on"
+            ));
+            out.push(LineChecks {
+                gpgcheck: true,
+                repo_gpgcheck: true,
+            });
+            continue;
+        };
+        if !read.contains_key(path) {
+            let checks = embedded_answerfile(ctx, path)?;
+            read.insert(path.to_string(), checks);
+        }
+        let checks = read.get(path).copied().flatten().unwrap_or_default();
+        out.push(LineChecks {
+            gpgcheck: checks.gpgcheck.unwrap_or(true),
+            repo_gpgcheck: checks.repo_gpgcheck.unwrap_or(true),
+        });
+    }
+    Ok(out)
+}
+
+/// The settings of the answerfile at `path` of the installer root (inside
+/// install.img); `None`, with an error finding, when the installer cannot read it.
+fn embedded_answerfile(ctx: &mut Ctx<'_>, path: &str) -> Result<Option<AnswerfileChecks>> {
+    let url = format!("file:///{path}");
+    let Some(img) = ctx.file(INSTALL_IMG).cloned() else {
+        return Ok(None);
+    };
+    let offset = img.extents.first().map(|x| x.offset());
+    let found = match read_installer_file(ctx.iso, &img, path, MAX_ANSWERFILE, MAX_EXPANDED_DEFAULT)
+    {
+        Ok(found) => found,
+        Err(e) => {
+            ctx.error(
+                check::INSTALLER_ANSWERFILE,
+                Some(INSTALL_IMG),
+                offset,
+                format!("the installer lines boot answerfile={url}, but install.img cannot be read for it: {e}"),
+            );
+            return Ok(None);
+        }
+    };
+    let Some((at, xml)) = found else {
+        ctx.error(
+            check::INSTALLER_ANSWERFILE,
+            Some(INSTALL_IMG),
+            offset,
+            format!(
+                "the installer lines boot answerfile={url}, but install.img holds no /{path}: \
+                 the installer cannot read its answerfile"
+            ),
+        );
+        return Ok(None);
+    };
+    match answerfile::checks(&xml) {
+        Ok(checks) => {
+            ctx.notes.push(format!(
+                "answerfile {url} (install.img): gpgcheck {}, repo-gpgcheck {}",
+                on_off(checks.gpgcheck),
+                on_off(checks.repo_gpgcheck)
+            ));
+            Ok(Some(checks))
+        }
+        Err(why) => {
+            ctx.error(
+                check::INSTALLER_ANSWERFILE,
+                Some(INSTALL_IMG),
+                offset,
+                format!(
+                    "answerfile {url} (cpio entry at offset {at} of the decoded install.img) \
+                     cannot be read by the installer: {why}"
+                ),
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn on_off(v: Option<bool>) -> &'static str {
+    match v {
+        Some(false) => "off",
+        Some(true) => "on",
+        None => "on (default)",
+    }
 }
 
 /// The file the first `[keys]` entry names, as an absolute path on the media.

@@ -9,7 +9,7 @@
 //! | area | checks |
 //! | --- | --- |
 //! | boot ([`boot`](self)) | El Torito catalog and entries; the BIOS image's boot info table; the isohybrid MBR boot pointer, EFI partition, GPT CRCs and backup, padded file size; `efiboot.img` a FAT holding `EFI/BOOT/BOOTX64.EFI`, its grub.cfg the same kernel lines as the tree's |
-//! | installer ([`dom0_kernel`](self)) | `install.img`'s codec one that `/boot/vmlinuz` (its boot protocol header's version) decompresses |
+//! | installer ([`dom0_kernel`](self), [`gpgcheck`](self)) | `install.img`'s codec one that `/boot/vmlinuz` (its boot protocol header's version) decompresses; an answerfile a line boots (`file:///`) present in install.img and readable, and no gpgcheck words beside it on the line |
 //! | media | `.treeinfo` present and readable; its `[keys]` files present |
 //! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing; what the installer's yum checks with gpgcheck and repo_gpgcheck on ([`gpgcheck`](self)): `repomd.xml.asc` and every package's signatures and digests, with key1's file ([`signature`](self)) |
 //! | closure ([`closure`](self)) | every Requires reached from the install target provided inside the repository |
@@ -21,6 +21,7 @@
 //! goes into [`VerifyReport::notes`], not the findings (every finding, warnings
 //! included, makes `xiso verify` exit 1).
 
+mod answerfile;
 mod boot;
 mod closure;
 mod dom0_kernel;
@@ -89,6 +90,12 @@ pub mod check {
     /// `install.img` is compressed with a codec its dom0 kernel (`/boot/vmlinuz`)
     /// cannot decompress (zstd before Linux 5.9).
     pub const INSTALLER_CODEC: &str = "installer.codec";
+    /// An installer line that boots an answerfile and also carries `no-gpgcheck` or
+    /// `no-repo-gpgcheck` (the installer refuses the combination).
+    pub const INSTALLER_OPTIONS: &str = "installer.options";
+    /// An installer line boots `answerfile=file:///PATH`, and install.img holds no such
+    /// file, or one that is not XML the installer reads.
+    pub const INSTALLER_ANSWERFILE: &str = "installer.answerfile";
     /// A dom0 kernel whose boot protocol header (version) cannot be read, where the
     /// installer's codec depends on it.
     pub const KERNEL_HEADER: &str = "kernel.header";
