@@ -37,21 +37,27 @@ fn new_packages(dir: &Path) -> [PathBuf; 2] {
 }
 
 /// `xiso remaster SIGNED OUT --add-rpm NEW --add-rpm NEWER --sign KEY EXTRA…` (JSON report).
-fn remaster(out: &Path, [new, newer]: &[PathBuf; 2], key: &Path, extra: &[&str]) -> Output {
+fn remaster(out: &Path, added: &[PathBuf; 2], key: &Path, extra: &[&str]) -> Output {
+    run(remaster_adding(out, added)
+        .arg("--sign")
+        .arg(key)
+        .arg("--json")
+        .args(extra))
+}
+
+/// `xiso remaster SIGNED OUT --add-rpm NEW --add-rpm NEWER`, to which a test adds flags.
+fn remaster_adding(out: &Path, [new, newer]: &[PathBuf; 2]) -> Command {
     let (iso, _) = signed_fixture();
-    run(xiso()
-        .env("SOURCE_DATE_EPOCH", EPOCH)
+    let mut cmd = xiso();
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH)
         .arg("remaster")
         .arg(iso)
         .arg(out)
         .arg("--add-rpm")
         .arg(new)
         .arg("--add-rpm")
-        .arg(newer)
-        .arg("--sign")
-        .arg(key)
-        .arg("--json")
-        .args(extra))
+        .arg(newer);
+    cmd
 }
 
 /// The ISO's tree, extracted with bsdtar (install.img and boot/ left out).
@@ -409,21 +415,8 @@ fn answerfile(dir: &Path, tag: &str, attributes: &str) -> PathBuf {
 }
 
 /// `xiso remaster SIGNED OUT --add-rpm NEW --add-rpm NEWER --answerfile FILE` (no --sign).
-fn remaster_answerfile(out: &Path, [new, newer]: &[PathBuf; 2], file: &Path) {
-    let (iso, _) = signed_fixture();
-    ok_output(
-        xiso()
-            .env("SOURCE_DATE_EPOCH", EPOCH)
-            .arg("remaster")
-            .arg(iso)
-            .arg(out)
-            .arg("--add-rpm")
-            .arg(new)
-            .arg("--add-rpm")
-            .arg(newer)
-            .arg("--answerfile")
-            .arg(file),
-    );
+fn remaster_answerfile(out: &Path, added: &[PathBuf; 2], file: &Path) {
+    ok_output(remaster_adding(out, added).arg("--answerfile").arg(file));
 }
 
 fn checks_named(v: &serde_json::Value, check: &str) -> Vec<String> {
