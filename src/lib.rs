@@ -58,6 +58,7 @@ pub mod repo;
 pub mod rpm;
 pub mod source;
 pub mod treeinfo;
+pub mod truncation;
 pub mod verify;
 pub mod workspace;
 
