@@ -172,6 +172,106 @@ pub fn write_metadata(
     })
 }
 
+/// Add the comps file `comps` to the repository in `repodata_dir` as createrepo_c
+/// `-g` does: a `group` record for the XML as it is (checksum and size of the
+/// file) and a `group_gz` record for its gzip (with open checksum and size). yum
+/// and dnf read `group_gz` when present, else `group`.
+pub fn write_groups(
+    repodata_dir: &Path,
+    comps: &[u8],
+    opts: &MetadataOptions,
+) -> Result<Vec<RepomdRecord>> {
+    let plain_sha = hex(&Sha256::digest(comps));
+    let name = |sha: &str, ext: &str| {
+        if opts.unique_md_filenames {
+            format!("{sha}-comps.{ext}")
+        } else {
+            format!("comps.{ext}")
+        }
+    };
+    let plain_name = name(&plain_sha, "xml");
+    let mut staged = StagedFile::new(&repodata_dir.join(&plain_name))?;
+    staged.write_all_synced(comps, None)?;
+    staged.commit()?;
+    let mut records = vec![RepomdRecord {
+        data_type: "group".to_string(),
+        location_href: format!("repodata/{plain_name}"),
+        location_base: None,
+        checksum: Some(sha256(plain_sha)),
+        open_checksum: None,
+        header_checksum: None,
+        size: Some(comps.len() as u64),
+        open_size: None,
+        header_size: None,
+        timestamp: Some(opts.timestamp),
+        database_version: None,
+        offset: 0,
+    }];
+    let mut staged = StagedFile::new(&repodata_dir.join("comps.xml.gz"))?;
+    let tmp = staged.path().to_path_buf();
+    let written = write_gz(staged.file(), |w| w.write_all(comps)).in_file(&tmp)?;
+    let gz_name = name(&written.sha256, "xml.gz");
+    staged.commit_to(&repodata_dir.join(&gz_name))?;
+    records.push(RepomdRecord {
+        data_type: "group_gz".to_string(),
+        location_href: format!("repodata/{gz_name}"),
+        location_base: None,
+        checksum: Some(sha256(written.sha256)),
+        open_checksum: Some(sha256(written.open_sha256)),
+        header_checksum: None,
+        size: Some(written.size),
+        open_size: Some(written.open_size),
+        header_size: None,
+        timestamp: Some(opts.timestamp),
+        database_version: None,
+        offset: 0,
+    });
+    Ok(records)
+}
+
+/// The whole `repodata/` of a new repository as `(href, bytes)` pairs, repomd.xml
+/// last: metadata for `entries` (and the comps file `comps`, when given) written
+/// into `staging` (a directory created here and removed before returning), then
+/// read back. For media built in memory (the demo's sample, a driver disk).
+pub fn metadata_files(
+    staging: &Path,
+    entries: &[PackageEntry],
+    comps: Option<&[u8]>,
+    opts: &MetadataOptions,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    crate::cleanup::register(staging);
+    let result = (|| {
+        let mut repomd = write_metadata(staging, entries, opts)?;
+        if let Some(comps) = comps {
+            repomd.records.extend(write_groups(staging, comps, opts)?);
+        }
+        let mut files = Vec::new();
+        for rec in &repomd.records {
+            let name = rec
+                .location_href
+                .strip_prefix("repodata/")
+                .unwrap_or(&rec.location_href);
+            let path = staging.join(name);
+            let data = fs::read(&path)
+                .map_err(|e| Error::io(e, "reading back the metadata"))
+                .in_file(&path)?;
+            files.push((rec.location_href.clone(), data));
+        }
+        files.push((
+            "repodata/repomd.xml".to_string(),
+            repomd_xml(&repomd).into_bytes(),
+        ));
+        Ok(files)
+    })();
+    let _ = fs::remove_dir_all(staging);
+    crate::cleanup::forget(staging);
+    result
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Renders one package's element of one metadata file.
 type RenderFn = fn(&PackageEntry) -> String;
 
