@@ -24,6 +24,8 @@ use crate::treeinfo::TreeInfo;
 /// Largest boot menu or key file read.
 const MAX_TEXT: u64 = 1 << 20;
 const TREEINFO: &str = "/.treeinfo";
+const TREEINFO_KEYS: &str = "/.treeinfo [keys]";
+const UPDATE_XML_KEY: &str = "/update.xml key=";
 const ISOLINUX_CFG: &str = "/boot/isolinux/isolinux.cfg";
 
 /// The installer's yum settings for the media.
@@ -37,21 +39,28 @@ pub(super) struct GpgConfig {
     pub gpgcheck: bool,
     /// Whether yum checks `repomd.xml.asc`.
     pub repo_gpgcheck: bool,
+    /// What names the key file: `/.treeinfo [keys]`, or a driver disk's `/update.xml key=`.
+    pub source: &'static str,
 }
 
 impl GpgConfig {
     /// Why the checks are on, for messages.
     pub fn why(&self) -> String {
         format!(
-            "/.treeinfo [keys] names {} and no installer line turns the check off",
+            "{} names {} and no installer line turns the check off",
+            self.source,
             self.key_path.as_deref().unwrap_or("a key")
         )
     }
 }
 
 pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
-    let Some(key_path) = first_key(ctx)? else {
-        return Ok(GpgConfig::default());
+    let (key_path, source) = match first_key(ctx)? {
+        Some(k) => (k, TREEINFO_KEYS),
+        None => match driver_disk_key(ctx) {
+            Some(k) => (k, UPDATE_XML_KEY),
+            None => return Ok(GpgConfig::default()),
+        },
     };
     let ring = match ctx.file(&key_path) {
         None => Err(format!("{key_path} is not on the media")),
@@ -80,7 +89,18 @@ pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
         ring: Some(ring),
         gpgcheck: !all("no-gpgcheck"),
         repo_gpgcheck: !all("no-repo-gpgcheck"),
+        source,
     })
+}
+
+/// A driver disk's key file: `update.xml` `key=`, as xapi reads it when the pack
+/// is applied (it then checks `repomd.xml.asc` and `update.xml.asc`; the
+/// installer itself installs driver disks with gpgcheck off).
+fn driver_disk_key(ctx: &Ctx<'_>) -> Option<String> {
+    ctx.driver_disk
+        .as_ref()
+        .and_then(|u| u.key.as_deref())
+        .map(|k| format!("/{}", k.trim().trim_start_matches('/')))
 }
 
 /// The file the first `[keys]` entry names, as an absolute path on the media.
