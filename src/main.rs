@@ -345,8 +345,8 @@ enum Command {
     /// control=update-LABEL uuid version …>), Packages/ with the given RPMs and the
     /// metapackage update-LABEL-VERSION-1.noarch.rpm that requires each of them at its
     /// exact version, and repodata (gzip, sha256) with the comps groups `update` and
-    /// `drivers` whose mandatory package is update-LABEL. The installer (F9 "Load
-    /// driver", or <driver-source> in an answerfile) checks `yum group summary drivers`
+    /// `drivers` whose mandatory package is update-LABEL. The installer (its "load
+    /// driver" screen, or <driver-source> in an answerfile) checks `yum group summary drivers`
     /// and installs @drivers.
     ///
     /// LABEL defaults to the first package's name and VERSION to its VERSION.RELEASE
