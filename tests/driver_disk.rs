@@ -162,6 +162,13 @@ fn dnf_finds_the_drivers_group_and_installs_the_driver() {
 
     let (code, v) = verify(&iso);
     assert_eq!(code, Some(0), "{v:#}");
+    let i = ok_output(xiso().arg("inspect").arg("--json").arg(&iso));
+    let i: serde_json::Value = serde_json::from_slice(&i.stdout).unwrap();
+    assert_eq!(i["driver_disk"]["control"], "update-xiso-drv", "{i:#}");
+    assert!(
+        !i["warnings"].to_string().contains(".treeinfo"),
+        "a driver disk needs no .treeinfo: {i:#}"
+    );
 
     // Other readers: isoinfo sees Rock Ridge and Joliet, bsdtar lists the files.
     require_tool("isoinfo");
