@@ -322,31 +322,41 @@ fn default_version(first: &DriverPackage) -> String {
 
 /// A label makes the package name `update-<label>`: RPM name characters only.
 fn check_label(label: &str) -> Result<String> {
-    if label.is_empty()
-        || label.starts_with(['-', '.'])
-        || !label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
-    {
-        return Err(Error::invalid(format!(
-            "--label {label:?}: use letters, digits, '.', '_', '+' and '-' (the metapackage is update-LABEL)"
-        )));
-    }
-    Ok(label.to_string())
+    check_chars(
+        label,
+        &['.', '_', '+', '-'],
+        !label.starts_with(['-', '.']),
+        "--label",
+        "the metapackage is update-LABEL",
+    )
 }
 
 /// A version is the metapackage's RPM version: no `-`, no spaces.
 fn check_version(version: &str) -> Result<String> {
-    if version.is_empty()
-        || !version
+    check_chars(
+        version,
+        &['.', '_', '+', '~'],
+        true,
+        "--pack-version",
+        "it is an RPM version",
+    )
+}
+
+/// `value` non-empty, `ok`, and made of ASCII letters, digits and `extra` only.
+fn check_chars(value: &str, extra: &[char], ok: bool, flag: &str, why: &str) -> Result<String> {
+    if value.is_empty()
+        || !ok
+        || !value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '~'))
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
     {
+        let list: Vec<String> = extra.iter().map(|c| format!("'{c}'")).collect();
         return Err(Error::invalid(format!(
-            "--version {version:?}: use letters, digits, '.', '_', '+' and '~' (it is an RPM version)"
+            "{flag} {value:?}: use letters, digits and {} ({why})",
+            list.join(", ")
         )));
     }
-    Ok(version.to_string())
+    Ok(value.to_string())
 }
 
 fn check_uuid(uuid: &str) -> Result<String> {

@@ -151,20 +151,7 @@ pub fn write_metadata(
         };
         let dest = repodata_dir.join(&name);
         staged.commit_to(&dest)?;
-        records.push(RepomdRecord {
-            data_type: data_type.to_string(),
-            location_href: format!("repodata/{name}"),
-            location_base: None,
-            checksum: Some(sha256(written.sha256)),
-            open_checksum: Some(sha256(written.open_sha256)),
-            header_checksum: None,
-            size: Some(written.size),
-            open_size: Some(written.open_size),
-            header_size: None,
-            timestamp: Some(opts.timestamp),
-            database_version: None,
-            offset: 0,
-        });
+        records.push(written.record(data_type, &name, opts.timestamp));
     }
     Ok(Repomd {
         revision: Some(opts.timestamp.to_string()),
@@ -193,39 +180,23 @@ pub fn write_groups(
     let mut staged = StagedFile::new(&repodata_dir.join(&plain_name))?;
     staged.write_all_synced(comps, None)?;
     staged.commit()?;
-    let mut records = vec![RepomdRecord {
-        data_type: "group".to_string(),
-        location_href: format!("repodata/{plain_name}"),
-        location_base: None,
-        checksum: Some(sha256(plain_sha)),
-        open_checksum: None,
-        header_checksum: None,
-        size: Some(comps.len() as u64),
-        open_size: None,
-        header_size: None,
-        timestamp: Some(opts.timestamp),
-        database_version: None,
-        offset: 0,
-    }];
+    // An uncompressed file has no open-checksum or open-size in createrepo_c's record.
+    let mut group = Written {
+        sha256: plain_sha,
+        size: comps.len() as u64,
+        open_sha256: String::new(),
+        open_size: 0,
+    }
+    .record("group", &plain_name, opts.timestamp);
+    group.open_checksum = None;
+    group.open_size = None;
+    let mut records = vec![group];
     let mut staged = StagedFile::new(&repodata_dir.join("comps.xml.gz"))?;
     let tmp = staged.path().to_path_buf();
     let written = write_gz(staged.file(), |w| w.write_all(comps)).in_file(&tmp)?;
     let gz_name = name(&written.sha256, "xml.gz");
     staged.commit_to(&repodata_dir.join(&gz_name))?;
-    records.push(RepomdRecord {
-        data_type: "group_gz".to_string(),
-        location_href: format!("repodata/{gz_name}"),
-        location_base: None,
-        checksum: Some(sha256(written.sha256)),
-        open_checksum: Some(sha256(written.open_sha256)),
-        header_checksum: None,
-        size: Some(written.size),
-        open_size: Some(written.open_size),
-        header_size: None,
-        timestamp: Some(opts.timestamp),
-        database_version: None,
-        offset: 0,
-    });
+    records.push(written.record("group_gz", &gz_name, opts.timestamp));
     Ok(records)
 }
 
@@ -339,6 +310,26 @@ struct Written {
     size: u64,
     open_sha256: String,
     open_size: u64,
+}
+
+impl Written {
+    /// The repomd.xml record of this file, `repodata/<name>`.
+    fn record(self, data_type: &str, name: &str, timestamp: u64) -> RepomdRecord {
+        RepomdRecord {
+            data_type: data_type.to_string(),
+            location_href: format!("repodata/{name}"),
+            location_base: None,
+            checksum: Some(sha256(self.sha256)),
+            open_checksum: Some(sha256(self.open_sha256)),
+            header_checksum: None,
+            size: Some(self.size),
+            open_size: Some(self.open_size),
+            header_size: None,
+            timestamp: Some(timestamp),
+            database_version: None,
+            offset: 0,
+        }
+    }
 }
 
 /// Write a gzip file through `fill`, measuring both the open and the stored bytes.
