@@ -194,32 +194,18 @@ fn sample_tree() -> Result<IsoTree> {
     let entry = crate::repo::PackageEntry::from_package(&pkg, rpm_name)?;
     tree.add_file(rpm_name, FileData::Bytes(rpm), file)?;
     let staging = std::env::temp_dir().join(format!("xiso-demo-repodata-{}", std::process::id()));
-    let repomd = crate::repo::write_metadata(
+    let files = crate::repo::metadata_files(
         &staging,
         &[entry],
+        None,
         &crate::repo::MetadataOptions {
             timestamp: t as u64,
             unique_md_filenames: true,
         },
-    );
-    let added = repomd.and_then(|repomd| {
-        for rec in &repomd.records {
-            let name = rec
-                .location_href
-                .strip_prefix("repodata/")
-                .unwrap_or(&rec.location_href);
-            let path = staging.join(name);
-            let data = fs::read(&path).map_err(|e| Error::io(e, "cannot read").in_file(&path))?;
-            tree.add_file(&rec.location_href, FileData::Bytes(data), file)?;
-        }
-        tree.add_file(
-            "repodata/repomd.xml",
-            FileData::Bytes(crate::repo::repomd_xml(&repomd).into_bytes()),
-            file,
-        )
-    });
-    let _ = fs::remove_dir_all(&staging);
-    added?;
+    )?;
+    for (href, data) in files {
+        tree.add_file(&href, FileData::Bytes(data), file)?;
+    }
     Ok(tree)
 }
 

@@ -22,6 +22,7 @@
 //! | [`verify`] | the `xiso verify` checks: boot records, hybrid tables, `.treeinfo`, repodata, packages |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay; `boot-args`, `sign`, `answerfile` edits |
 //! | [`remaster`] | `xiso remaster`: a [`remaster::Plan`] of edits from source ISO to output in one run |
+//! | [`driver_disk`] | `xiso driver-disk`: the driver disk (update.xml, metapackage, comps groups) XCP-ng 8.3's installer accepts |
 //! | [`diff`] | `xiso diff`: files, packages, boot menus and installer files that differ between two images |
 //! | [`demo`] | `xiso demo`: the whole job on a built-in sample |
 //! | [`cleanup`] | temporaries to delete when interrupted |
@@ -46,6 +47,7 @@ pub mod bootcfg;
 pub mod cleanup;
 pub mod demo;
 pub mod diff;
+pub mod driver_disk;
 pub mod error;
 mod fs;
 pub mod initrd;

@@ -364,6 +364,58 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build a driver disk: the supplemental media XCP-ng 8.3's installer accepts.
+    ///
+    /// Writes OUT.iso (Rock Ridge + Joliet, not bootable) as XenServer's build-update
+    /// does for xcp-ng/driver-disks: update.xml (<update name-label=LABEL
+    /// control=update-LABEL uuid version …>), Packages/ with the given RPMs and the
+    /// metapackage update-LABEL-VERSION-1.noarch.rpm that requires each of them at its
+    /// exact version, and repodata (gzip, sha256) with the comps groups `update` and
+    /// `drivers` whose mandatory package is update-LABEL. The installer (its "load
+    /// driver" screen, or <driver-source> in an answerfile) checks `yum group summary drivers`
+    /// and installs @drivers.
+    ///
+    /// LABEL defaults to the first package's name and VERSION to its VERSION.RELEASE
+    /// (with '-' and '+' as '.'). With --sign, every package gets an RPM signature,
+    /// repodata/repomd.xml and update.xml a detached signature, and the public key goes
+    /// onto the disk as RPM-GPG-KEY-NICK (named by update.xml key=). With
+    /// SOURCE_DATE_EPOCH (or --date) the output is byte-for-byte reproducible.
+    ///
+    /// Example: xiso driver-disk intel-ixgbe.iso intel-ixgbe-6.2.5-1.xcpng8.3.x86_64.rpm --sign key.asc
+    DriverDisk {
+        /// The ISO to write (through a temporary file renamed at the end).
+        out: PathBuf,
+        /// The driver RPMs.
+        #[arg(required = true, value_name = "PKG.rpm")]
+        packages: Vec<PathBuf>,
+        /// The pack's label: update.xml name-label, metapackage update-LABEL (default: the first package's name).
+        #[arg(long, value_name = "NAME")]
+        label: Option<String>,
+        /// The pack version (default: the first package's VERSION.RELEASE).
+        #[arg(long, value_name = "VERSION")]
+        pack_version: Option<String>,
+        /// update.xml <name-description> and the metapackage's summary (default: "Driver disk LABEL").
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// The pack's uuid (default: derived from LABEL and VERSION, stable across rebuilds).
+        #[arg(long)]
+        uuid: Option<String>,
+        /// ASCII-armoured OpenPGP secret key (RSA or DSA) to sign packages, repomd.xml and update.xml with.
+        #[arg(long, value_name = "KEY.asc")]
+        sign: Option<PathBuf>,
+        /// File whose first line is the passphrase of a protected key.
+        #[arg(long, value_name = "FILE", requires = "sign")]
+        passphrase_file: Option<PathBuf>,
+        /// ISO volume identifier (default: LABEL, at most 32 characters).
+        #[arg(long, value_name = "ID")]
+        volume_id: Option<String>,
+        /// Every time in the output (Unix seconds; overrides SOURCE_DATE_EPOCH).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        date: Option<i64>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the whole job on a built-in sample: build an XCP-ng-shaped ISO, inspect,
     /// unpack, edit, pack as hybrid BIOS/UEFI, and show what changed.
     ///
@@ -983,15 +1035,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let key = key.expect("clap requires --key without --disable-gpgcheck");
                 let armored = std::fs::read(&key)
                     .map_err(|e| anyhow::anyhow!("{}: cannot read the key: {e}", key.display()))?;
-                let passphrase = match passphrase_file {
-                    Some(p) => {
-                        let text = std::fs::read_to_string(&p).map_err(|e| {
-                            anyhow::anyhow!("{}: cannot read the passphrase: {e}", p.display())
-                        })?;
-                        Some(text.lines().next().unwrap_or("").to_string())
-                    }
-                    None => None,
-                };
+                let passphrase = passphrase_file
+                    .as_deref()
+                    .map(read_passphrase)
+                    .transpose()?;
                 let opts = xiso::workspace::SignOptions {
                     nick,
                     passphrase,
@@ -1073,6 +1120,67 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let metadata = xiso::repo::MetadataOptions::from_env()?;
             let r = xiso::workspace::remove_rpms(&dir, &names, !no_deps_check, &metadata)?;
             print_rpm_change(&mut out, &r, json)?;
+        }
+        Command::DriverDisk {
+            out: iso_out,
+            packages,
+            label,
+            pack_version,
+            description,
+            uuid,
+            sign,
+            passphrase_file,
+            volume_id,
+            date,
+            json,
+        } => {
+            let key =
+                match &sign {
+                    Some(k) => Some(std::fs::read(k).map_err(|e| {
+                        anyhow::anyhow!("{}: cannot read the key: {e}", k.display())
+                    })?),
+                    None => None,
+                };
+            let opts = xiso::driver_disk::DriverDiskOptions {
+                label,
+                version: pack_version,
+                description,
+                uuid,
+                key,
+                passphrase: passphrase_file
+                    .as_deref()
+                    .map(read_passphrase)
+                    .transpose()?,
+                date,
+                volume_id,
+            };
+            let r = xiso::driver_disk::build(&iso_out, &packages, &opts)?;
+            if json {
+                print_json(&mut out, &r)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}: driver disk {} version {}",
+                    r.output.display(),
+                    r.update.name_label,
+                    r.update.version.as_deref().unwrap_or("")
+                )?;
+                for p in &r.packages {
+                    writeln!(out, "  package     {p}")?;
+                }
+                writeln!(
+                    out,
+                    "  metapackage {} (comps groups update, drivers)",
+                    r.metapackage
+                )?;
+                if let Some(f) = &r.signed_by {
+                    writeln!(
+                        out,
+                        "  signed by   {f} (key file {})",
+                        r.update.key.as_deref().unwrap_or("")
+                    )?;
+                }
+            }
         }
         Command::Demo { outdir } => {
             let r = xiso::demo::run(&outdir)?;
@@ -1532,6 +1640,13 @@ fn print_installer_rpm(
 }
 
 /// A report as pretty JSON and a newline (every `--json`).
+/// The first line of a passphrase file.
+fn read_passphrase(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the passphrase: {e}", path.display()))?;
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
+
 fn print_json(out: &mut (impl Write + ?Sized), v: &impl serde::Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v)?;
     writeln!(out)

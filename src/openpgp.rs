@@ -179,6 +179,19 @@ impl SecretKey {
             })?;
         Ok(DetachedSignature::new(sig))
     }
+
+    /// [`SecretKey::detached_signature`], ASCII-armoured: the `.asc` file yum and
+    /// xapi check.
+    pub fn armored_signature(&self, created: u32, data: &[u8]) -> Result<Vec<u8>> {
+        self.detached_signature(created, data)?
+            .to_armored_bytes(ArmorOptions::default())
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Corrupt,
+                    format!("cannot armour the signature: {e}"),
+                )
+            })
+    }
 }
 
 /// A v6 signature's salt must be unpredictable (RFC 9580 §5.2.4): read it from the

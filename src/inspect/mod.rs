@@ -161,6 +161,8 @@ pub struct InspectReport {
     pub mbr_boot_pointer: Option<BootPointer>,
     /// `.treeinfo` summary.
     pub treeinfo: Option<TreeInfoSummary>,
+    /// A driver disk's `update.xml` (media with it and no `.treeinfo`).
+    pub driver_disk: Option<crate::driver_disk::UpdateXml>,
     /// `repodata/` summary.
     pub repodata: Option<RepoSummary>,
     /// `install.img` facts.
@@ -323,7 +325,22 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
             .find(|e| e.path == path && e.is_file())
             .map(|_| iso.read_file(path, MAX_TEXT))
     };
+    // The installer tries `.treeinfo` (main media) before `update.xml` (a driver disk).
+    let driver_disk = match text_file("/.treeinfo")
+        .is_none()
+        .then(|| text_file("/update.xml"))
+    {
+        Some(Some(r)) => match r.and_then(|b| crate::driver_disk::UpdateXml::parse(&b)) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                warnings.push(format!("update.xml: {e}"));
+                None
+            }
+        },
+        _ => None,
+    };
     let treeinfo = match text_file("/.treeinfo") {
+        None if driver_disk.is_some() => None,
         None => {
             warnings.push("no /.treeinfo: the XCP-ng installer will not accept this media".into());
             None
@@ -449,6 +466,7 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         system_area,
         mbr_boot_pointer,
         treeinfo,
+        driver_disk,
         repodata,
         install_image,
         signing,
@@ -708,6 +726,18 @@ impl InspectReport {
                     t.key1.as_deref().unwrap_or("(none)")
                 );
             }
+        }
+        if let Some(u) = &self.driver_disk {
+            let _ = writeln!(
+                s,
+                "Driver disk:     {} version {}, installs {} (@drivers), control {}, uuid {}, key {}",
+                u.name_label,
+                u.version.as_deref().unwrap_or("?"),
+                u.metapackage(),
+                u.control,
+                u.uuid.as_deref().unwrap_or("?"),
+                u.key.as_deref().unwrap_or("(none)")
+            );
         }
         match &self.repodata {
             None => {

@@ -121,13 +121,7 @@ fn read_dyn(xml: &mut dyn Read) -> Result<Vec<ListedPackage>> {
                     .map_err(|err| Error::corrupt(pos, format!("primary.xml: {err}")))?,
             ),
             Event::GeneralRef(r) if stack.len() == 3 => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c.to_string()),
-                    Ok(None) => r.decode().ok().and_then(|n| {
-                        quick_xml::escape::resolve_predefined_entity(&n).map(str::to_string)
-                    }),
-                    Err(_) => None,
-                };
+                let resolved = crate::repo::xml::resolve_reference(r);
                 text.push_str(
                     &resolved.ok_or_else(|| {
                         Error::corrupt(pos, "primary.xml: unknown entity reference")

@@ -52,7 +52,10 @@ pub use entry::{
 pub use read::{read_entries, read_primary};
 pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
 pub use update::{replace_repodata, scan, OldRepo, RepodataReport, Scan};
-pub use write::{entries_for_dir, package_files, repomd_xml, write_metadata, MetadataOptions};
+pub use write::{
+    entries_for_dir, metadata_files, package_files, repomd_xml, write_groups, write_metadata,
+    MetadataOptions,
+};
 
 /// One line of the repository summary: a metadata file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

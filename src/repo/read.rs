@@ -345,13 +345,7 @@ fn for_each_package(
                 }
             }
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c.to_string()),
-                    Ok(None) => r.decode().ok().and_then(|n| {
-                        quick_xml::escape::resolve_predefined_entity(&n).map(str::to_string)
-                    }),
-                    Err(_) => None,
-                };
+                let resolved = crate::repo::xml::resolve_reference(&r);
                 let resolved =
                     resolved.ok_or_else(|| corrupt("unknown entity reference".to_string()))?;
                 if let Some(n) = stack.last_mut() {

@@ -122,13 +122,7 @@ impl Repomd {
                     text.push_str(&s);
                 }
                 Event::GeneralRef(r) => {
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => Some(c.to_string()),
-                        Ok(None) => r.decode().ok().and_then(|n| {
-                            quick_xml::escape::resolve_predefined_entity(&n).map(str::to_string)
-                        }),
-                        Err(_) => None,
-                    };
+                    let resolved = crate::repo::xml::resolve_reference(&r);
                     let resolved = resolved.ok_or_else(|| {
                         Error::corrupt(pos, "repomd.xml: unknown entity reference")
                     })?;

@@ -151,25 +151,96 @@ pub fn write_metadata(
         };
         let dest = repodata_dir.join(&name);
         staged.commit_to(&dest)?;
-        records.push(RepomdRecord {
-            data_type: data_type.to_string(),
-            location_href: format!("repodata/{name}"),
-            location_base: None,
-            checksum: Some(sha256(written.sha256)),
-            open_checksum: Some(sha256(written.open_sha256)),
-            header_checksum: None,
-            size: Some(written.size),
-            open_size: Some(written.open_size),
-            header_size: None,
-            timestamp: Some(opts.timestamp),
-            database_version: None,
-            offset: 0,
-        });
+        records.push(written.record(data_type, &name, opts.timestamp));
     }
     Ok(Repomd {
         revision: Some(opts.timestamp.to_string()),
         records,
     })
+}
+
+/// Add the comps file `comps` to the repository in `repodata_dir` as createrepo_c
+/// `-g` does: a `group` record for the XML as it is (checksum and size of the
+/// file) and a `group_gz` record for its gzip (with open checksum and size). yum
+/// and dnf read `group_gz` when present, else `group`.
+pub fn write_groups(
+    repodata_dir: &Path,
+    comps: &[u8],
+    opts: &MetadataOptions,
+) -> Result<Vec<RepomdRecord>> {
+    let plain_sha = hex(&Sha256::digest(comps));
+    let name = |sha: &str, ext: &str| {
+        if opts.unique_md_filenames {
+            format!("{sha}-comps.{ext}")
+        } else {
+            format!("comps.{ext}")
+        }
+    };
+    let plain_name = name(&plain_sha, "xml");
+    let mut staged = StagedFile::new(&repodata_dir.join(&plain_name))?;
+    staged.write_all_synced(comps, None)?;
+    staged.commit()?;
+    // An uncompressed file has no open-checksum or open-size in createrepo_c's record.
+    let mut group = Written {
+        sha256: plain_sha,
+        size: comps.len() as u64,
+        open_sha256: String::new(),
+        open_size: 0,
+    }
+    .record("group", &plain_name, opts.timestamp);
+    group.open_checksum = None;
+    group.open_size = None;
+    let mut records = vec![group];
+    let mut staged = StagedFile::new(&repodata_dir.join("comps.xml.gz"))?;
+    let tmp = staged.path().to_path_buf();
+    let written = write_gz(staged.file(), |w| w.write_all(comps)).in_file(&tmp)?;
+    let gz_name = name(&written.sha256, "xml.gz");
+    staged.commit_to(&repodata_dir.join(&gz_name))?;
+    records.push(written.record("group_gz", &gz_name, opts.timestamp));
+    Ok(records)
+}
+
+/// The whole `repodata/` of a new repository as `(href, bytes)` pairs, repomd.xml
+/// last: metadata for `entries` (and the comps file `comps`, when given) written
+/// into `staging` (a directory created here and removed before returning), then
+/// read back. For media built in memory (the demo's sample, a driver disk).
+pub fn metadata_files(
+    staging: &Path,
+    entries: &[PackageEntry],
+    comps: Option<&[u8]>,
+    opts: &MetadataOptions,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    crate::cleanup::register(staging);
+    let result = (|| {
+        let mut repomd = write_metadata(staging, entries, opts)?;
+        if let Some(comps) = comps {
+            repomd.records.extend(write_groups(staging, comps, opts)?);
+        }
+        let mut files = Vec::new();
+        for rec in &repomd.records {
+            let name = rec
+                .location_href
+                .strip_prefix("repodata/")
+                .unwrap_or(&rec.location_href);
+            let path = staging.join(name);
+            let data = fs::read(&path)
+                .map_err(|e| Error::io(e, "reading back the metadata"))
+                .in_file(&path)?;
+            files.push((rec.location_href.clone(), data));
+        }
+        files.push((
+            "repodata/repomd.xml".to_string(),
+            repomd_xml(&repomd).into_bytes(),
+        ));
+        Ok(files)
+    })();
+    let _ = fs::remove_dir_all(staging);
+    crate::cleanup::forget(staging);
+    result
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Renders one package's element of one metadata file.
@@ -239,6 +310,26 @@ struct Written {
     size: u64,
     open_sha256: String,
     open_size: u64,
+}
+
+impl Written {
+    /// The repomd.xml record of this file, `repodata/<name>`.
+    fn record(self, data_type: &str, name: &str, timestamp: u64) -> RepomdRecord {
+        RepomdRecord {
+            data_type: data_type.to_string(),
+            location_href: format!("repodata/{name}"),
+            location_base: None,
+            checksum: Some(sha256(self.sha256)),
+            open_checksum: Some(sha256(self.open_sha256)),
+            header_checksum: None,
+            size: Some(self.size),
+            open_size: Some(self.open_size),
+            header_size: None,
+            timestamp: Some(timestamp),
+            database_version: None,
+            offset: 0,
+        }
+    }
 }
 
 /// Write a gzip file through `fill`, measuring both the open and the stored bytes.

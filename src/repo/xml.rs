@@ -11,6 +11,19 @@
 
 use crate::error::{Error, Result};
 
+/// The text an entity or character reference stands for (`&amp;` → `&`, `&#38;` → `&`),
+/// or `None` for a reference XML does not predefine (no DTD is read).
+pub fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Some(c.to_string()),
+        Ok(None) => r
+            .decode()
+            .ok()
+            .and_then(|n| quick_xml::escape::resolve_predefined_entity(&n).map(str::to_string)),
+        Err(_) => None,
+    }
+}
+
 /// Convert a header string to the text createrepo_c writes for it.
 ///
 /// `what` names the field for the error when the string holds a control

@@ -138,6 +138,14 @@ pub(super) fn check(ctx: &mut Ctx<'_>, repomd: &Repomd) -> Result<()> {
         ));
     }
     for u in &report.unresolved {
+        if ctx.driver_disk.is_some() && !u.chain.is_empty() {
+            // A driver's requires (the kernel, firmware tools) are the host's: the
+            // installer installs @drivers into the system it has just installed.
+            ctx.notes.push(format!(
+                "dependency closure of {target}: {u}: left to the installed host"
+            ));
+            continue;
+        }
         ctx.error(
             check::PACKAGE_CLOSURE,
             None,

@@ -30,6 +30,8 @@ use crate::workspace::{MAX_EXPANDED_DEFAULT, NO_GPGCHECK, NO_REPO_GPGCHECK};
 /// Largest boot menu or key file read.
 const MAX_TEXT: u64 = 1 << 20;
 const TREEINFO: &str = "/.treeinfo";
+const TREEINFO_KEYS: &str = "/.treeinfo [keys]";
+const UPDATE_XML_KEY: &str = "/update.xml key=";
 const ISOLINUX_CFG: &str = "/boot/isolinux/isolinux.cfg";
 const INSTALL_IMG: &str = "/install.img";
 /// Largest answerfile read (a real one is a few KiB).
@@ -46,13 +48,16 @@ pub(super) struct GpgConfig {
     pub gpgcheck: bool,
     /// Whether yum checks `repomd.xml.asc`.
     pub repo_gpgcheck: bool,
+    /// What names the key file: `/.treeinfo [keys]`, or a driver disk's `/update.xml key=`.
+    pub source: &'static str,
 }
 
 impl GpgConfig {
     /// Why the checks are on, for messages.
     pub fn why(&self) -> String {
         format!(
-            "/.treeinfo [keys] names {} and no installer line turns the check off",
+            "{} names {} and no installer line turns the check off",
+            self.source,
             self.key_path.as_deref().unwrap_or("a key")
         )
     }
@@ -61,8 +66,12 @@ impl GpgConfig {
 pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
     let lines = installer_lines(ctx)?;
     let settings = line_settings(ctx, &lines)?;
-    let Some(key_path) = first_key(ctx)? else {
-        return Ok(GpgConfig::default());
+    let (key_path, source) = match first_key(ctx)? {
+        Some(k) => (k, TREEINFO_KEYS),
+        None => match driver_disk_key(ctx) {
+            Some(k) => (k, UPDATE_XML_KEY),
+            None => return Ok(GpgConfig::default()),
+        },
     };
     let ring = match ctx.file(&key_path) {
         None => Err(format!("{key_path} is not on the media")),
@@ -81,6 +90,7 @@ pub(super) fn config(ctx: &mut Ctx<'_>) -> Result<GpgConfig> {
         ring: Some(ring),
         gpgcheck: on(|s| s.gpgcheck),
         repo_gpgcheck: on(|s| s.repo_gpgcheck),
+        source,
     })
 }
 
@@ -214,6 +224,16 @@ fn on_off(v: Option<bool>) -> &'static str {
         Some(true) => "on",
         None => "on (default)",
     }
+}
+
+/// A driver disk's key file: `update.xml` `key=`, as xapi reads it when the pack
+/// is applied (it then checks `repomd.xml.asc` and `update.xml.asc`; the
+/// installer itself installs driver disks with gpgcheck off).
+fn driver_disk_key(ctx: &Ctx<'_>) -> Option<String> {
+    ctx.driver_disk
+        .as_ref()
+        .and_then(|u| u.key.as_deref())
+        .map(|k| format!("/{}", k.trim().trim_start_matches('/')))
 }
 
 /// The file the first `[keys]` entry names, as an absolute path on the media.

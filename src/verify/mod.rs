@@ -13,6 +13,7 @@
 //! | media | `.treeinfo` present and readable; its `[keys]` files present |
 //! | repository | every repomd.xml record's size, checksum, open-size and open-checksum; every `Packages/*.rpm` listed in primary.xml with the right size and sha256; nothing listed missing; what the installer's yum checks with gpgcheck and repo_gpgcheck on ([`gpgcheck`](self)): `repomd.xml.asc` and every package's signatures and digests, with key1's file ([`signature`](self)) |
 //! | closure ([`closure`](self)) | every Requires reached from the install target provided inside the repository |
+//! | driver disk ([`driver_disk`](self)) | media with `update.xml` and no `.treeinfo`: `update.xml` as the installer reads it, comps groups `drivers` and `update` with the `update-<label>` metapackage mandatory, the metapackage requiring the disk's packages, `update.xml.asc` when update.xml names a key; then the repository checks, the closure's requires outside the disk (the host's kernel, …) as notes |
 //! | netinstall | media without `.treeinfo` and repodata whose boot lines carry `netinstall`: instead of the media and repository checks, every installer line of every menu must carry it |
 //!
 //! The install target is `xcp-ng-deps` when present, else the comps mandatory
@@ -25,6 +26,7 @@ mod answerfile;
 mod boot;
 mod closure;
 mod dom0_kernel;
+mod driver_disk;
 mod gpgcheck;
 mod media;
 mod netinstall;
@@ -84,6 +86,15 @@ pub mod check {
     /// A Requires of the install target's closure that nothing in the repository
     /// provides (or metadata too broken to tell).
     pub const PACKAGE_CLOSURE: &str = "packages.closure";
+    /// A driver disk's `/update.xml` is not what the installer reads (root `<update>`
+    /// with `name-label` and `control`), or `/update.xml.asc` does not verify it.
+    pub const DRIVER_DISK_UPDATE_XML: &str = "driver-disk.update-xml";
+    /// A driver disk's comps groups `drivers` and `update` missing or without the
+    /// `update-<label>` metapackage as a mandatory package.
+    pub const DRIVER_DISK_GROUPS: &str = "driver-disk.groups";
+    /// A driver disk's `update-<label>` metapackage missing, or not requiring the
+    /// disk's packages.
+    pub const DRIVER_DISK_METAPACKAGE: &str = "driver-disk.metapackage";
     /// Netinstall media (no repository, `netinstall` on an installer line): an
     /// installer line without `netinstall`.
     pub const NETINSTALL: &str = "netinstall";
@@ -179,6 +190,8 @@ struct Ctx<'a> {
     entries: Vec<Entry>,
     findings: Vec<Finding>,
     notes: Vec<String>,
+    /// A driver disk's `update.xml`, once read.
+    driver_disk: Option<crate::driver_disk::UpdateXml>,
 }
 
 impl Ctx<'_> {
@@ -226,10 +239,24 @@ pub fn verify(iso: &IsoImage) -> Result<VerifyReport> {
         entries,
         findings: Vec::new(),
         notes: Vec::new(),
+        driver_disk: None,
     };
-    boot::check(&mut ctx)?;
+    let is_driver_disk = driver_disk::is_driver_disk(&ctx);
+    if is_driver_disk && iso.descriptors().boot_catalog_lba.is_none() {
+        ctx.notes.push(
+            "driver disk: no El Torito record, boot checks skipped (the installer reads \
+             driver disks once it runs; they are not booted)"
+                .into(),
+        );
+    } else {
+        boot::check(&mut ctx)?;
+    }
     dom0_kernel::check(&mut ctx)?;
-    if netinstall::is_netinstall(&ctx)? {
+    if is_driver_disk {
+        driver_disk::read_update_xml(&mut ctx)?;
+        driver_disk::check(&mut ctx)?;
+        repodata::check(&mut ctx)?;
+    } else if netinstall::is_netinstall(&ctx)? {
         netinstall::check(&mut ctx)?;
     } else {
         media::check(&mut ctx)?;

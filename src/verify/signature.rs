@@ -21,14 +21,32 @@ const MAX_PGP: u64 = 1 << 20;
 /// the installer imports (the first `[keys]` entry, see [`super::gpgcheck`]). A
 /// missing signature is an error when the installer's yum checks it (`repo_gpgcheck`).
 pub(super) fn check(ctx: &mut Ctx<'_>, repomd: &[u8], gpg: &GpgConfig) -> Result<()> {
-    let Some(entry) = ctx.file(SIGNATURE).cloned() else {
+    check_detached(
+        ctx,
+        check::REPOMD_SIGNATURE,
+        (SIGNATURE, "/repodata/repomd.xml"),
+        repomd,
+        gpg,
+    )
+}
+
+/// Check the detached signature `sig_path` of the file `signed` (whose bytes are
+/// `data`) with the key file `gpg` names; findings carry `check_id`.
+pub(super) fn check_detached(
+    ctx: &mut Ctx<'_>,
+    check_id: &'static str,
+    (sig_path, signed): (&str, &str),
+    data: &[u8],
+    gpg: &GpgConfig,
+) -> Result<()> {
+    let Some(entry) = ctx.file(sig_path).cloned() else {
         if gpg.repo_gpgcheck {
             ctx.error(
-                check::REPOMD_SIGNATURE,
-                Some(SIGNATURE),
+                check_id,
+                Some(sig_path),
                 None,
                 format!(
-                    "no {SIGNATURE}, but the installer's yum checks it (repo_gpgcheck=1: {}): \
+                    "no {sig_path}, but the installer's yum checks it (repo_gpgcheck=1: {}): \
                      it will refuse the repository (xiso sign, or xiso sign --disable-gpgcheck)",
                     gpg.why()
                 ),
@@ -38,22 +56,22 @@ pub(super) fn check(ctx: &mut Ctx<'_>, repomd: &[u8], gpg: &GpgConfig) -> Result
     };
     let offset = entry.extents.first().map(|x| x.offset());
     let fail = |ctx: &mut Ctx<'_>, m: String| {
-        ctx.error(check::REPOMD_SIGNATURE, Some(SIGNATURE), offset, m);
+        ctx.error(check_id, Some(sig_path), offset, m);
     };
     if entry.size > MAX_PGP {
         fail(
             ctx,
-            format!("{SIGNATURE} is {} bytes, not a signature", entry.size),
+            format!("{sig_path} is {} bytes, not a signature", entry.size),
         );
         return Ok(());
     }
-    let asc = ctx.iso.read_file(SIGNATURE, MAX_PGP)?;
+    let asc = ctx.iso.read_file(sig_path, MAX_PGP)?;
     let signature = match DetachedSignature::from_armor_single(&asc[..]) {
         Ok((s, _)) => s,
         Err(e) => {
             fail(
                 ctx,
-                format!("{SIGNATURE} is not an ASCII-armoured OpenPGP signature: {e}"),
+                format!("{sig_path} is not an ASCII-armoured OpenPGP signature: {e}"),
             );
             return Ok(());
         }
@@ -62,18 +80,23 @@ pub(super) fn check(ctx: &mut Ctx<'_>, repomd: &[u8], gpg: &GpgConfig) -> Result
         fail(
             ctx,
             format!(
-                "{SIGNATURE} is present but /.treeinfo [keys] names no key file: \
-                 the installer cannot verify the repository"
+                "{sig_path} is present but {} names no key file: \
+                 the installer cannot verify the repository",
+                if gpg.source.is_empty() {
+                    "/.treeinfo [keys]"
+                } else {
+                    gpg.source
+                }
             ),
         );
         return Ok(());
     };
     let why = match ring {
         Err(why) => why.clone(),
-        Ok(ring) => match ring.verify(&signature.signature, repomd) {
+        Ok(ring) => match ring.verify(&signature.signature, data) {
             Some((fingerprint, Ok(()))) => {
                 ctx.notes.push(format!(
-                    "{SIGNATURE}: signature good, key {fingerprint} ({path})"
+                    "{sig_path}: signature good, key {fingerprint} ({path})"
                 ));
                 return Ok(());
             }
@@ -89,7 +112,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, repomd: &[u8], gpg: &GpgConfig) -> Result
     fail(
         ctx,
         format!(
-            "{SIGNATURE} does not verify /repodata/repomd.xml with {path}, the key file the \
+            "{sig_path} does not verify {signed} with {path}, the key file the \
              installer imports (it will refuse the repository): {why}"
         ),
     );

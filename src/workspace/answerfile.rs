@@ -241,13 +241,7 @@ fn check(xml: &[u8]) -> Result<RootTag> {
                 return Err(bad(pos, "CDATA outside the root element".into()));
             }
             Event::GeneralRef(r) => {
-                let known = match r.resolve_char_ref() {
-                    Ok(Some(_)) => true,
-                    Ok(None) => r.decode().ok().is_some_and(|n| {
-                        quick_xml::escape::resolve_predefined_entity(&n).is_some()
-                    }),
-                    Err(_) => false,
-                };
+                let known = crate::repo::xml::resolve_reference(r).is_some();
                 if !known || depth == 0 {
                     return Err(bad(pos, "unknown or misplaced entity reference".into()));
                 }

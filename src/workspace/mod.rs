@@ -58,6 +58,7 @@ pub use overlay::{overlay, OverlayReport};
 pub use pack::{isohybrid_parts, pack, resolve_date, IsohybridParts, PackOptions, PackReport};
 pub use pack_tree::TreeStats;
 pub use patch::{patch_installer, PatchOptions, PatchReport};
+pub(crate) use sign::nick_from_user_id;
 pub use sign::{
     disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,
     NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML, TREEINFO,

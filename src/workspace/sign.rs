@@ -20,7 +20,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use pgp::composed::ArmorOptions;
 use pgp::types::KeyDetails;
 use serde::Serialize;
 
@@ -191,15 +190,7 @@ pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignRe
     }
     let repomd = fs::read(&repomd_path)
         .map_err(|e| Error::io(e, "cannot read the repository index").in_file(&repomd_path))?;
-    let asc = key
-        .detached_signature(created, &repomd)?
-        .to_armored_bytes(ArmorOptions::default())
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Corrupt,
-                format!("cannot armour the signature: {e}"),
-            )
-        })?;
+    let asc = key.armored_signature(created, &repomd)?;
     replace_file(&root.join(&key_file), &key_text)?;
     replace_file(&root.join(REPOMD_ASC), &asc)?;
     replace_file(&treeinfo_path, treeinfo.to_string().as_bytes())?;
@@ -281,7 +272,7 @@ fn key_file_text(
 
 /// `Jane Doe (release) <jane@example.org>` → `Jane-Doe`: the name part, spaces as
 /// `-`, characters outside `[A-Za-z0-9._-]` dropped.
-fn nick_from_user_id(uid: &str) -> String {
+pub(crate) fn nick_from_user_id(uid: &str) -> String {
     let name = uid.split(['(', '<']).next().unwrap_or("").trim();
     let name = if name.is_empty() {
         // `<jane@example.org>` alone: the mailbox's local part.
