@@ -907,15 +907,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let img = IsoImage::open(&iso)?;
-            if let Some(t) = xiso::truncation::check(&img) {
-                eprintln!("xiso: warning: {t}");
-            }
+            let truncation = xiso::truncation::check(&img);
             let opts = xiso::workspace::UnpackOptions {
                 force,
                 skip_installer: no_installer,
                 max_installer_bytes: max_installer_bytes.unwrap_or(0),
             };
             let r = xiso::workspace::unpack(&img, &dir, &opts)?;
+            // After the unpack: an error stays the one line of an error.
+            if let Some(t) = &truncation {
+                eprintln!("xiso: warning: {t}");
+            }
             if json {
                 print_json(&mut out, &r)?;
             } else {

@@ -87,20 +87,36 @@ fn expected(before: &str) -> String {
         .collect()
 }
 
-fn xen_lines(menu: &str) -> Vec<Vec<String>> {
-    menu.lines().filter_map(xen_words).collect()
-}
-
-#[test]
-fn boot_args_edits_xen_words_in_every_menu_copy() {
-    let tmp = tmpdir("xen-boot-args");
-    let ws = tmp.path().join("ws");
+/// `unpack --no-installer` of the source into `dir/ws`.
+fn unpack(dir: &Path) -> std::path::PathBuf {
+    let ws = dir.join("ws");
     ok_output(
         x().arg("unpack")
             .arg(source())
             .arg(&ws)
             .arg("--no-installer"),
     );
+    ws
+}
+
+fn xen_lines(menu: &str) -> Vec<Vec<String>> {
+    menu.lines().filter_map(xen_words).collect()
+}
+
+#[test]
+fn boot_args_edits_xen_words_in_every_menu_copy() {
+    // The edit [`expected`] does by hand.
+    const EDIT: [&str; 7] = [
+        "--serial",
+        "com2",
+        "--xen-remove",
+        "dom0_max_vcpus",
+        "--xen-add",
+        "iommu=0",
+        "--json",
+    ];
+    let tmp = tmpdir("xen-boot-args");
+    let ws = unpack(tmp.path());
     let src = source();
     let (iso_before, grub_before) = (bsdtar(&src, ISOLINUX), bsdtar(&src, GRUB));
     let efi_before = efiboot_grub(&src, tmp.path());
@@ -114,15 +130,7 @@ fn boot_args_edits_xen_words_in_every_menu_copy() {
         assert!(xen.iter().any(|w| !w.iter().any(|w| w.starts_with("com1"))));
     }
 
-    let o = ok_output(x().arg("boot-args").arg(&ws).args([
-        "--serial",
-        "com2",
-        "--xen-remove",
-        "dom0_max_vcpus",
-        "--xen-add",
-        "iommu=0",
-        "--json",
-    ]));
+    let o = ok_output(x().arg("boot-args").arg(&ws).args(EDIT));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let menus = r["menus"].as_array().unwrap();
     assert_eq!(menus.len(), 3, "{r}");
@@ -151,15 +159,7 @@ fn boot_args_edits_xen_words_in_every_menu_copy() {
     assert_eq!(efiboot_grub(&out, tmp.path()), expected(&efi_before));
 
     // Again: nothing changes, nothing is written.
-    let o = ok_output(x().arg("boot-args").arg(&ws).args([
-        "--serial",
-        "com2",
-        "--xen-remove",
-        "dom0_max_vcpus",
-        "--xen-add",
-        "iommu=0",
-        "--json",
-    ]));
+    let o = ok_output(x().arg("boot-args").arg(&ws).args(EDIT));
     let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(again["written"].as_array().unwrap().is_empty(), "{again}");
 }
@@ -167,13 +167,7 @@ fn boot_args_edits_xen_words_in_every_menu_copy() {
 #[test]
 fn xen_edits_follow_entry_and_refuse_bad_values() {
     let tmp = tmpdir("xen-entry");
-    let ws = tmp.path().join("ws");
-    ok_output(
-        x().arg("unpack")
-            .arg(source())
-            .arg(&ws)
-            .arg("--no-installer"),
-    );
+    let ws = unpack(tmp.path());
     let snapshot = |ws: &Path| {
         [ISOLINUX, GRUB, "boot/efiboot.img"]
             .map(|p| fs::read(ws.join("iso").join(p)).unwrap())

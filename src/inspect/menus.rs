@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::boot::efiboot::EfiBootImage;
 use crate::bootcfg::{BootConfig, ConfigKind};
-use crate::error::Result;
 use crate::iso::{Entry, IsoImage};
 use crate::workspace::{EFIBOOT_IMG, ISOLINUX_CFG};
 
@@ -51,40 +50,48 @@ pub struct BootEntryArgs {
 }
 
 /// Read every boot menu of `iso` (`entries` is its walk). Menus that cannot be read
-/// or parsed are left out with a line in `notes` saying why.
-pub fn boot_menus(
-    iso: &IsoImage,
-    entries: &[Entry],
-    notes: &mut Vec<String>,
-) -> Result<Vec<BootMenu>> {
+/// or parsed are left out with a line in `notes` saying why: a damaged menu is a
+/// finding for `xiso verify`, not a reason for `inspect` or `diff` to stop.
+pub fn boot_menus(iso: &IsoImage, entries: &[Entry], notes: &mut Vec<String>) -> Vec<BootMenu> {
     let files: BTreeMap<&str, &Entry> = entries
         .iter()
         .filter(|e| e.is_file())
         .map(|e| (e.path.trim_start_matches('/'), e))
         .collect();
+    let file = iso.source().path().display();
+    let read = |path: &str, limit: u64, notes: &mut Vec<String>| match iso.read_file(path, limit) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            notes.push(format!("{file}: {path}: not read: {e}"));
+            None
+        }
+    };
     let mut out = Vec::new();
     for path in [ISOLINUX_CFG, ISOLINUX_CFG_TOP] {
         if files.contains_key(path) {
-            let bytes = iso.read_file(path, MAX_CFG)?;
-            out.extend(menu(path.to_string(), ConfigKind::Isolinux, &bytes, notes));
+            if let Some(bytes) = read(path, MAX_CFG, notes) {
+                out.extend(menu(path.to_string(), ConfigKind::Isolinux, &bytes, notes));
+            }
         }
     }
     for path in files.keys().filter(|p| is_grub_cfg(p)) {
-        let bytes = iso.read_file(path, MAX_CFG)?;
-        out.extend(menu(path.to_string(), ConfigKind::Grub, &bytes, notes));
+        if let Some(bytes) = read(path, MAX_CFG, notes) {
+            out.extend(menu(path.to_string(), ConfigKind::Grub, &bytes, notes));
+        }
     }
     let Some(img) = files.get(EFIBOOT_IMG) else {
-        return Ok(out);
+        return out;
     };
-    let file = iso.source().path().display();
     if img.size > MAX_EFIBOOT {
         notes.push(format!(
             "{file}: {EFIBOOT_IMG} is {} bytes, too large to read its menus",
             img.size
         ));
-        return Ok(out);
+        return out;
     }
-    let bytes = iso.read_file(EFIBOOT_IMG, MAX_EFIBOOT)?;
+    let Some(bytes) = read(EFIBOOT_IMG, MAX_EFIBOOT, notes) else {
+        return out;
+    };
     let (configs, img) = match EfiBootImage::new(bytes).and_then(|i| Ok((i.grub_configs()?, i))) {
         Ok(x) => x,
         Err(e) => {
@@ -92,7 +99,7 @@ pub fn boot_menus(
                 "{file}: {EFIBOOT_IMG}: menus not read: {}",
                 e.message()
             ));
-            return Ok(out);
+            return out;
         }
     };
     for inner in configs {
@@ -109,7 +116,7 @@ pub fn boot_menus(
             )),
         }
     }
-    Ok(out)
+    out
 }
 
 /// `EFI/<dir>/grub*.cfg`, as boot-args edits them.

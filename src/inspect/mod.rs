@@ -435,7 +435,7 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         }
     }
 
-    let boot_menus = menus::boot_menus(iso, &entries, &mut warnings)?;
+    let boot_menus = menus::boot_menus(iso, &entries, &mut warnings);
 
     let rock_ridge = iso.namespace() == Namespace::RockRidge;
     Ok(InspectReport {
