@@ -109,7 +109,7 @@ pub struct RpmChangeReport {
     pub removed: Vec<RpmRef>,
     /// Packages given that were already in the repository, byte for byte.
     pub unchanged: Vec<RpmRef>,
-    /// Entries taken from the old metadata without reading the RPM.
+    /// Entries of the packages kept, taken from the old metadata without reading the RPM.
     pub reused_entries: usize,
     /// Of those, entries of files still as the source ISO had them, taken
     /// without hashing although their mtime is not `<time file>`.
@@ -366,6 +366,9 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         report.pulled_in = Some(t.report.clone());
     }
     entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
+    // The replaced packages' entries were taken from the old metadata too (they
+    // are only read again when that metadata was stale): count the kept ones.
+    report.reused_entries = report.reused_entries.saturating_sub(removed_hrefs.len());
     let after = if opts.deps_check {
         let (before, after) = check_dependencies(&root, &old, &current.entries, &entries)?;
         report.unresolved_before = before;
