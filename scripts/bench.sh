@@ -740,7 +740,8 @@ fi
 
 # ---------------------------------------------------------------- RPM repository (wt-closure)
 # "+1 RPM into a 1,000-package repository": xiso add-rpm vs createrepo_c (full and --update),
-# in scripts/bench-rpm.sh (its own cache and table). XISO_BENCH_RPM=0 skips it.
+# and "refresh 200 of them": xiso add-rpm --refresh-from vs createrepo_c --update, in
+# scripts/bench-rpm.sh (its own cache and tables). XISO_BENCH_RPM=0 skips it.
 bench_rpm_repo() {
     [ "${XISO_BENCH_RPM:-1}" = 1 ] || return 0
     if ! command -v rpmbuild >/dev/null || ! command -v createrepo_c >/dev/null; then

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// `(directory, tag)` pairs [`temp_sibling`] has swept in this process.
+static SWEPT: Mutex<std::collections::BTreeSet<(PathBuf, String)>> =
+    Mutex::new(std::collections::BTreeSet::new());
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Note that the process is being interrupted (signal handlers call this first): an
@@ -66,8 +69,10 @@ pub fn remove_all() {
 }
 
 /// A temporary next to `out`: `(parent, ".NAME<tag>PID")` for this process. Leftovers
-/// with the same name and the id of a process that is gone (a `SIGKILL`ed run) are
-/// removed first, files and directories alike.
+/// `.ANY<tag>PID` with the id of a process that is gone (a `SIGKILL`ed run) are
+/// removed first, files and directories alike. Each directory is swept once per
+/// tag and process: staging 200 packages into a 1,000-file `Packages/` would
+/// otherwise read the directory 200 times.
 pub fn temp_sibling(out: &Path, tag: &str) -> crate::error::Result<PathBuf> {
     let parent = out
         .parent()
@@ -79,23 +84,36 @@ pub fn temp_sibling(out: &Path, tag: &str) -> crate::error::Result<PathBuf> {
         .to_string_lossy()
         .into_owned();
     let prefix = format!(".{name}{tag}");
-    if let Ok(rd) = std::fs::read_dir(parent) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = n.strip_prefix(&prefix) {
-                let alive = pid
-                    .parse::<u32>()
-                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-                if !alive {
-                    let p = e.path();
-                    if p.is_dir() {
-                        let _ = std::fs::remove_dir_all(&p);
-                    } else {
-                        let _ = std::fs::remove_file(&p);
-                    }
-                }
+    let first = SWEPT
+        .lock()
+        .map(|mut s| s.insert((parent.to_path_buf(), tag.to_string())))
+        .unwrap_or(true);
+    if first {
+        sweep(parent, tag);
+    }
+    Ok(parent.join(format!("{prefix}{}", std::process::id())))
+}
+
+/// Remove `.ANY<tag>PID` entries of `dir` whose process is gone.
+fn sweep(dir: &Path, tag: &str) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let Some((_, pid)) = n.strip_prefix('.').and_then(|n| n.rsplit_once(tag)) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if !alive && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) {
+            let p = e.path();
+            if p.is_dir() {
+                let _ = std::fs::remove_dir_all(&p);
+            } else {
+                let _ = std::fs::remove_file(&p);
             }
         }
     }
-    Ok(parent.join(format!("{prefix}{}", std::process::id())))
 }

@@ -321,7 +321,7 @@ enum Command {
         /// The workspace made by `xiso unpack`.
         dir: PathBuf,
         /// The packages to add.
-        #[arg(required = true, value_name = "PKG.rpm")]
+        #[arg(required_unless_present = "refresh_from", value_name = "PKG.rpm")]
         packages: Vec<PathBuf>,
         /// Replace a newer package, or the same version with different bytes.
         #[arg(long)]
@@ -335,6 +335,18 @@ enum Command {
         /// Do not refuse packages whose requires nothing in the repository provides.
         #[arg(long)]
         no_deps_check: bool,
+        /// Make the installer install the added packages: the install target
+        /// (xcp-ng-deps, or the first comps mandatory package) is rewritten to also
+        /// `Requires:` each added package it does not reach, with release R.xisoN
+        /// (e.g. 8.3-1 -> 8.3-1.xiso1) and new digests; its old signature is dropped
+        /// (`xiso sign` signs it). The added packages' requires are then checked too.
+        #[arg(long, conflicts_with = "installer")]
+        pull_in: bool,
+        /// Replace each package of the repository by the newest package of the same
+        /// name and arch under DIR (recursive, e.g. a reposync of the updates
+        /// repository) when that one is newer. Other packages in DIR are not added.
+        #[arg(long, value_name = "DIR", conflicts_with = "installer")]
+        refresh_from: Option<PathBuf>,
         /// Install into the installer root (DIR/installer/) instead of the ISO repository.
         #[arg(long)]
         installer: bool,
@@ -573,11 +585,19 @@ enum Command {
         /// Skip the dependency check of --add-rpm.
         #[arg(long)]
         no_deps_check: bool,
+        /// Rewrite xcp-ng-deps (the install target) to require the --add-rpm
+        /// packages, so the installer installs them (see `xiso add-rpm --help`).
+        #[arg(long)]
+        pull_in: bool,
+        /// Replace the media's packages by newer ones of the same name and arch
+        /// found under DIR (recursive; see `xiso add-rpm --help`).
+        #[arg(long, value_name = "DIR")]
+        refresh_from: Option<PathBuf>,
         /// Make netinstall media, as XCP-ng's create-iso.sh --netinstall does: no
         /// Packages/, repodata/ or .treeinfo (the installer asks for a network
         /// repository), and `netinstall` right after /boot/vmlinuz on every installer
         /// line of every boot menu (efiboot.img's grub.cfg included).
-        #[arg(long, conflicts_with_all = ["add_rpm", "sign", "disable_gpgcheck"])]
+        #[arg(long, conflicts_with_all = ["add_rpm", "refresh_from", "sign", "disable_gpgcheck"])]
         netinstall: bool,
         /// Timestamp for every date and seed for every id (Unix seconds; overrides SOURCE_DATE_EPOCH).
         #[arg(long, value_name = "UNIX_SECONDS")]
@@ -1092,6 +1112,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             allow_src,
             allow_arch,
             no_deps_check,
+            pull_in,
+            refresh_from,
             installer,
             replace_config,
             json,
@@ -1109,6 +1131,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 allow_arch,
                 deps_check: !no_deps_check,
                 metadata: xiso::repo::MetadataOptions::from_env()?,
+                pull_in,
+                refresh_from,
             };
             let r = xiso::workspace::add_rpms(&dir, &packages, &opts)?;
             print_rpm_change(&mut out, &r, json)?;
@@ -1316,6 +1340,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fsync,
             allow_downgrade,
             no_deps_check,
+            pull_in,
+            refresh_from,
             netinstall,
             date,
             json,
@@ -1347,6 +1373,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 installer_append,
                 allow_downgrade,
                 no_deps_check,
+                pull_in,
+                refresh_from,
                 netinstall,
             });
             let opts = xiso::remaster::RemasterOptions {
@@ -1463,6 +1491,23 @@ fn print_rpm_change(
     }
     for d in &r.removed {
         eprintln!("removed  {}-{}.{} ({})", d.name, d.evr, d.arch, d.href);
+    }
+    for f in &r.refreshed {
+        eprintln!(
+            "refreshed {} {} → {} ({})",
+            f.package,
+            f.old,
+            f.new,
+            f.source.display()
+        );
+    }
+    if let Some(p) = &r.pulled_in {
+        eprintln!(
+            "pulled in {} now requires {} (was {})",
+            p.rewritten,
+            p.requires.join(", "),
+            p.target
+        );
     }
     for u in &r.unchanged {
         eprintln!(

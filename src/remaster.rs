@@ -53,6 +53,8 @@ use crate::workspace::{self, manifest::Manifest, PackOptions, PackReport};
 /// # remaster.toml (paths are relative to this file)
 /// volid = "XCP-NG_830_CUSTOM"
 /// add-rpm = ["extra/mydriver-1.0-1.x86_64.rpm"]
+/// pull-in = true               # xcp-ng-deps is rewritten to require mydriver
+/// refresh-from = "updates"     # newer versions of the media's packages
 /// add-rpm-installer = ["installer-rpms/fix-1.0-1.noarch.rpm"]
 /// patch-installer = ["installer-overlay"]
 /// overlay = ["iso-overlay"]
@@ -109,6 +111,11 @@ pub struct Plan {
     pub allow_downgrade: bool,
     /// Skip the dependency check of `add-rpm`.
     pub no_deps_check: bool,
+    /// Rewrite the install target to require the added packages (`xiso add-rpm --pull-in`).
+    pub pull_in: bool,
+    /// Replace packages by newer ones of the same name and arch found under this
+    /// directory (`xiso add-rpm --refresh-from`).
+    pub refresh_from: Option<PathBuf>,
     /// Make netinstall media ([`workspace::netinstall`]): no `Packages/`,
     /// `repodata/` or `.treeinfo`; `netinstall` on every installer line.
     pub netinstall: bool,
@@ -144,6 +151,7 @@ impl Plan {
             .chain(&mut self.answerfile)
             .chain(&mut self.sign)
             .chain(&mut self.sign_passphrase_file)
+            .chain(&mut self.refresh_from)
         {
             fix(p);
         }
@@ -173,6 +181,8 @@ impl Plan {
         self.installer_append |= other.installer_append;
         self.allow_downgrade |= other.allow_downgrade;
         self.no_deps_check |= other.no_deps_check;
+        self.pull_in |= other.pull_in;
+        self.refresh_from = other.refresh_from.or(self.refresh_from.take());
         self.netinstall |= other.netinstall;
     }
 
@@ -196,6 +206,7 @@ impl Plan {
         if self.netinstall {
             let repo_edit = [
                 (!self.add_rpm.is_empty(), "--add-rpm"),
+                (self.refresh_from.is_some(), "--refresh-from"),
                 (self.sign.is_some(), "--sign"),
                 (self.disable_gpgcheck, "--disable-gpgcheck"),
             ];
@@ -221,7 +232,17 @@ impl Plan {
                 .in_file(p));
             }
         }
-        for p in self.patch_installer.iter().chain(&self.overlay) {
+        if self.pull_in && self.add_rpm.is_empty() && self.refresh_from.is_none() {
+            return Err(Error::invalid(
+                "--pull-in makes the install target require the packages --add-rpm adds: give --add-rpm",
+            ));
+        }
+        for p in self
+            .patch_installer
+            .iter()
+            .chain(&self.overlay)
+            .chain(&self.refresh_from)
+        {
             if !p.is_dir() {
                 return Err(Error::new(
                     crate::error::ErrorKind::NotFound,
@@ -370,13 +391,14 @@ fn run_steps(
         let r = workspace::unpack_sparse(iso, work, plan.touches_installer(), &|_| false)?;
         Ok(json(&r))
     })?;
-    if !plan.add_rpm.is_empty() {
+    let repo_edit = !plan.add_rpm.is_empty() || plan.refresh_from.is_some();
+    if repo_edit {
         materialize_unreusable_rpms(iso, work)?;
     }
     for ov in &plan.overlay {
         step("overlay", &mut || Ok(json(&workspace::overlay(work, ov)?)))?;
     }
-    if !plan.add_rpm.is_empty() {
+    if repo_edit {
         step("add-rpm", &mut || {
             let o = workspace::AddRpmOptions {
                 allow_downgrade: plan.allow_downgrade,
@@ -384,6 +406,8 @@ fn run_steps(
                 metadata: crate::repo::MetadataOptions::from_env()?,
                 allow_src: false,
                 allow_arch: Vec::new(),
+                pull_in: plan.pull_in,
+                refresh_from: plan.refresh_from.clone(),
             };
             let r = workspace::add_rpms(work, &plan.add_rpm, &o)?;
             warnings.extend(r.warnings.iter().cloned());

@@ -572,3 +572,64 @@ fn assert_inspect_names_signers(iso: &Path, tree: &Path, expected_first: &[&str]
         assert!(entry["key1_fingerprint"].is_string(), "{entry:#}");
     }
 }
+
+/// `remaster SIGNED OUT --add-rpm NEW [--pull-in] --sign KEY`: with --pull-in the
+/// vendor's xcp-ng-deps is rewritten to require NEW and signed by the user's key, so
+/// dnf asked like the installer (gpgcheck on, xcp-ng-deps only) installs NEW; without
+/// it a warning names NEW and dnf leaves it out.
+#[test]
+fn pull_in_on_signed_media_makes_the_installer_install_the_new_package() {
+    let t = common::tmpdir("gpgcheck-pull-in");
+    let user = make_signing_key(t.path(), "User", "rsa2048");
+    let new = build_named_rpm(t.path(), "xiso-driver", "1.0", &[]);
+    let (iso, _) = signed_fixture();
+    for pull_in in [true, false] {
+        let dir = t.path().join(if pull_in { "pulled" } else { "plain" });
+        fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out.iso");
+        let o = run(xiso()
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .arg("remaster")
+            .arg(&iso)
+            .arg(&out)
+            .arg("--add-rpm")
+            .arg(&new)
+            .arg("--sign")
+            .arg(&user.secret)
+            .args(if pull_in { &["--pull-in"][..] } else { &[] }));
+        assert!(o.status.success(), "{}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            stderr.contains("xiso-driver-1.0-1.noarch will not be installed"),
+            !pull_in,
+            "{stderr}"
+        );
+        let tree = extract(&out, &dir);
+        let deps = tree.join(if pull_in {
+            "Packages/xcp-ng-deps-8.3-1.xiso1.noarch.rpm"
+        } else {
+            "Packages/xcp-ng-deps-8.3-1.noarch.rpm"
+        });
+        let requires = ok_output(Command::new("rpm").args(["-qp", "--requires"]).arg(&deps));
+        let requires = String::from_utf8_lossy(&requires.stdout).into_owned();
+        assert_eq!(
+            requires.lines().any(|l| l == "xiso-driver"),
+            pull_in,
+            "{requires}"
+        );
+        for (p, passed, out) in &checksig(&dir, &tree) {
+            assert!(passed, "rpmkeys --checksig refused {p}: {out}");
+        }
+        let dnf = dnf_install(&dir, &tree, &["xcp-ng-deps"]);
+        assert!(dnf.status.success(), "dnf refused: {}", text(&dnf));
+        assert_eq!(
+            dir.join("installroot/usr/share/xiso-driver/version")
+                .is_file(),
+            pull_in,
+            "{}",
+            text(&dnf)
+        );
+        let (code, v) = verify(&out);
+        assert_eq!(code, Some(0), "{v:#}");
+    }
+}

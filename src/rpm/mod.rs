@@ -5,6 +5,7 @@
 //! * [`payload`]: the file list and the cpio payload ([`Payload::open`]);
 //! * [`rpmdb`]: the rpmdb of an installed root, read-only ([`sqlite`] reads
 //!   `rpmdb.sqlite`, [`bdb`] the EL7 Berkeley DB `Packages`);
+//! * [`rewrite`]: a package with added requires and a new release (`--pull-in`);
 //! * [`sign`]: signing a package as `rpmsign --addsign --rpmv3` does;
 //! * [`signature`]: checking its signatures and digests as yum's gpgcheck does;
 //! * [`stripped`]: rpm's stripped cpio payloads;
@@ -16,6 +17,7 @@ pub mod evr;
 pub mod header;
 pub mod package;
 pub mod payload;
+pub mod rewrite;
 pub mod rpmdb;
 pub mod sign;
 pub mod signature;

@@ -43,6 +43,29 @@ impl Package {
         Package::from_reader(BufReader::new(file), mtime).in_file(path)
     }
 
+    /// Read only the lead and both headers of the RPM file at `path`: name,
+    /// version and dependencies without reading the payload (`sha256` is left
+    /// zero, `file_size` is the file's length). For choosing among candidate
+    /// packages before paying for a full [`Package::open`].
+    pub fn open_headers(path: impl AsRef<Path>) -> Result<Package> {
+        let path = path.as_ref();
+        let file = File::open(path)
+            .map_err(|e| Error::io(e, "opening the package"))
+            .in_file(path)?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(e, "reading the package's metadata"))
+            .in_file(path)?;
+        let (signature, header) = read_headers(&mut BufReader::new(file)).in_file(path)?;
+        Ok(Package {
+            signature,
+            header,
+            file_size: meta.len(),
+            file_mtime: mtime_seconds(&meta),
+            sha256: [0; 32],
+        })
+    }
+
     /// Read an RPM from a stream; `file_mtime` is what metadata should record as
     /// the file's time.
     pub fn from_reader(mut reader: impl Read, file_mtime: i64) -> Result<Package> {

@@ -39,6 +39,8 @@ use crate::repo::{
 };
 use crate::rpm::{Evr, Package};
 use crate::workspace::manifest::Manifest;
+use crate::workspace::pull_in::{rewrite_target, PullInReport};
+use crate::workspace::refresh::{newer_packages, Refreshed};
 
 /// Arches the XCP-ng installer installs from its repository.
 pub const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
@@ -56,6 +58,12 @@ pub struct AddRpmOptions {
     pub deps_check: bool,
     /// Revision, timestamps and file naming of the new metadata.
     pub metadata: MetadataOptions,
+    /// Rewrite the install target to require every added package the installer
+    /// would not install otherwise ([`super::pull_in`]).
+    pub pull_in: bool,
+    /// Replace each package by the newest of the same name and arch under this
+    /// directory when it is newer ([`super::refresh`]).
+    pub refresh_from: Option<PathBuf>,
 }
 
 /// One package of the repository.
@@ -101,7 +109,7 @@ pub struct RpmChangeReport {
     pub removed: Vec<RpmRef>,
     /// Packages given that were already in the repository, byte for byte.
     pub unchanged: Vec<RpmRef>,
-    /// Entries taken from the old metadata without reading the RPM.
+    /// Entries of the packages kept, taken from the old metadata without reading the RPM.
     pub reused_entries: usize,
     /// Of those, entries of files still as the source ISO had them, taken
     /// without hashing although their mtime is not `<time file>`.
@@ -118,6 +126,13 @@ pub struct RpmChangeReport {
     /// Things the user should know: one line per added package the installer
     /// will not install.
     pub warnings: Vec<String>,
+    /// With `refresh_from`: the packages replaced by newer ones, old → new.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refreshed: Vec<Refreshed>,
+    /// With `pull_in`: how the install target was rewritten (absent when every
+    /// added package was reached already).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulled_in: Option<PullInReport>,
 }
 
 /// The ISO root of a workspace, checked.
@@ -181,16 +196,29 @@ fn read_incoming(path: &Path) -> Result<Incoming> {
 
 /// Add `packages` to the workspace's ISO repository (see the module docs).
 pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Result<RpmChangeReport> {
-    if packages.is_empty() {
+    if packages.is_empty() && opts.refresh_from.is_none() {
         return Err(Error::invalid("no packages to add"));
     }
     let root = iso_root(dir)?;
-    let incoming = packages
+    let mut incoming = packages
         .iter()
         .map(|p| read_incoming(p))
         .collect::<Result<Vec<_>>>()?;
     let old = OldRepo::load(&root)?;
     let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
+    let refreshed = match &opts.refresh_from {
+        Some(from) => {
+            let given: Vec<(String, String)> = incoming
+                .iter()
+                .map(|i| (i.entry.name.clone(), i.entry.arch.clone()))
+                .collect();
+            newer_packages(from, &current.entries, &given)?
+        }
+        None => Vec::new(),
+    };
+    for r in &refreshed {
+        incoming.push(read_incoming(&r.source)?);
+    }
 
     let mut arches: HashSet<&str> = DEFAULT_ARCHES.into_iter().collect();
     arches.extend(current.entries.iter().map(|e| e.arch.as_str()));
@@ -241,6 +269,8 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         repodata: RepodataReport::default(),
         unresolved_before: Vec::new(),
         warnings: Vec::new(),
+        refreshed,
+        pulled_in: None,
     };
     let mut removed_hrefs: HashSet<String> = HashSet::new();
     let mut to_copy: Vec<&Incoming> = Vec::new();
@@ -309,8 +339,36 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         .cloned()
         .collect();
     entries.extend(new_entries.values().map(|e| (*e).clone()));
-    entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
     report.read_entries += to_copy.len();
+    let mut target = None;
+    if opts.pull_in {
+        let reach = check_closure(&entries, read_old_comps(&root, &old)?.as_deref())?;
+        let added: Vec<&str> = to_copy
+            .iter()
+            .map(|i| i.entry.location_href.as_str())
+            .collect();
+        let sources: Vec<(&str, &Path)> = to_copy
+            .iter()
+            .map(|i| (i.entry.location_href.as_str(), i.source.as_path()))
+            .collect();
+        let time = i64::try_from(opts.metadata.timestamp).unwrap_or(i64::MAX);
+        target = rewrite_target(dir, &entries, &added, &sources, &reach, time)?;
+    }
+    if let Some(t) = &target {
+        entries.retain(|e| e.location_href != t.old.location_href);
+        entries.push(t.entry.clone());
+        report.read_entries += 1;
+        if removed_hrefs.insert(t.old.location_href.clone()) {
+            report.removed.push(RpmRef::of(&t.old));
+        }
+        report.added.retain(|a| a.href != t.old.location_href);
+        report.added.push(RpmRef::of(&t.entry));
+        report.pulled_in = Some(t.report.clone());
+    }
+    entries.sort_by(|a, b| a.location_href.cmp(&b.location_href));
+    // The replaced packages' entries were taken from the old metadata too (they
+    // are only read again when that metadata was stale): count the kept ones.
+    report.reused_entries = report.reused_entries.saturating_sub(removed_hrefs.len());
     let after = if opts.deps_check {
         let (before, after) = check_dependencies(&root, &old, &current.entries, &entries)?;
         report.unresolved_before = before;
@@ -345,6 +403,12 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
             .map_err(|e| Error::io(e, "setting the copied package's mtime"))
             .in_file(&tmp)?;
         staged.push(copy);
+    }
+    if let Some(t) = &target {
+        let mut file = StagedFile::new(&root.join(&t.entry.location_href))?;
+        let time = u32::try_from(t.entry.time_file).unwrap_or(0);
+        crate::rpm::sign::write_with_mtime(&mut file, &t.bytes, time)?;
+        staged.push(file);
     }
 
     report.repodata = replace_repodata(&root, &entries, &old, &opts.metadata)?;
@@ -416,6 +480,8 @@ pub fn remove_rpms(
         repodata,
         unresolved_before,
         warnings: Vec::new(),
+        refreshed: Vec::new(),
+        pulled_in: None,
     })
 }
 

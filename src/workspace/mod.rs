@@ -32,6 +32,8 @@ mod overlay;
 mod pack;
 mod pack_tree;
 mod patch;
+mod pull_in;
+mod refresh;
 mod sign;
 mod sign_packages;
 mod unpack;
@@ -58,6 +60,8 @@ pub use overlay::{overlay, OverlayReport};
 pub use pack::{isohybrid_parts, pack, resolve_date, IsohybridParts, PackOptions, PackReport};
 pub use pack_tree::TreeStats;
 pub use patch::{patch_installer, PatchOptions, PatchReport};
+pub use pull_in::PullInReport;
+pub use refresh::Refreshed;
 pub(crate) use sign::nick_from_user_id;
 pub use sign::{
     disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,

@@ -102,7 +102,7 @@ pub(super) fn stage(
 
 /// A package's bytes: the workspace file, or for a placeholder of a private
 /// remaster workspace (`Manifest::sparse`) its extents in the source image.
-fn package_bytes(
+pub(super) fn package_bytes(
     path: &Path,
     href: &str,
     manifest: Option<&Manifest>,
