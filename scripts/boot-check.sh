@@ -18,8 +18,8 @@
 # Pass = Xen's banner "(XEN) Xen version", Xen's "(XEN) Command line:" with every
 # --expect-xen-cmdline word, and the installer's lines "XISO-MARKER <expected>" and
 # "XISO-CMDLINE" (dom0's /proc/cmdline, with every --expect-cmdline word), read from
-# both serial ports (Xen's console may be com1 or com2). QEMU's exit code says
-# nothing: a crashed dom0 makes Xen reboot, which -no-reboot turns into exit 0.
+# both serial ports (Xen's console may be com1 or com2: the report says which).
+# QEMU's exit code says nothing: a crashed dom0 makes Xen reboot, which -no-reboot turns into exit 0.
 # The input ISO is never written: each mode boots a private copy. Prints each
 # mode's boot time. Exit 0 only if every requested mode passes.
 set -euo pipefail
@@ -163,9 +163,17 @@ run_mode() {
         | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' > "$dir/both.log" || true
     local log=$dir/both.log
     local xen_cmdline cmdline grubcfg
-    xen_cmdline=$(grep -a -m1 -o '(XEN) Command line:.*' "$log" | sed 's/^(XEN) Command line: *//' || true)
-    cmdline=$(grep -a -m1 -o 'XISO-CMDLINE.*' "$log" | sed 's/^XISO-CMDLINE //' || true)
-    grubcfg=$(grep -a -m1 -o 'XISO-GRUBCFG [a-z]*' "$log" | sed 's/^XISO-GRUBCFG //' || true)
+    # head -1: one line may hold a match twice (GRUB echoes to serial and console)
+    xen_cmdline=$(grep -a -o '(XEN) Command line:.*' "$log" | head -1 | sed 's/^(XEN) Command line: *//' || true)
+    cmdline=$(grep -a -o 'XISO-CMDLINE.*' "$log" | head -1 | sed 's/^XISO-CMDLINE //' || true)
+    grubcfg=$(grep -a -o 'XISO-GRUBCFG [a-z]*' "$log" | head -1 | sed 's/^XISO-GRUBCFG //' || true)
+    # the port Xen's console is on: com1 (first -serial) or com2
+    local port=
+    if grep -a -q '(XEN) Xen version' "$serial" 2>/dev/null; then
+        port=com1
+    elif grep -a -q '(XEN) Xen version' "$serial2" 2>/dev/null; then
+        port=com2
+    fi
     local result=PASS why=
     if ! grep -a -q '(XEN) Xen version' "$log"; then
         result=FAIL why="no Xen banner '(XEN) Xen version'"
@@ -194,8 +202,8 @@ run_mode() {
             has_word "$cmdline" "$w" || { result=FAIL why="dom0's command line lacks '$w'"; break; }
         done
     fi
-    printf '%s\n%s\n%s\n%s\n%s\n%s\n' "$result" "$secs" "$why" "$xen_cmdline" "$cmdline" "$grubcfg" \
-        > "$dir/result"
+    printf '%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$result" "$secs" "$why" "$xen_cmdline" "$cmdline" \
+        "$grubcfg" "$port" > "$dir/result"
 }
 
 # ------------------------------------------------------------------ run
@@ -219,7 +227,8 @@ for m in "${MODES[@]}"; do
     if [ ! -f "$dir/result" ]; then
         printf '%s: FAIL (no result)\n' "$m"; fail=1; continue
     fi
-    { read -r result; read -r secs; read -r why; read -r xen_cmdline; read -r cmdline; read -r grubcfg; } \
+    { read -r result; read -r secs; read -r why; read -r xen_cmdline; read -r cmdline; read -r grubcfg;
+      read -r port; } \
         < "$dir/result" || true
     times+=("$m=${secs}s")
     if [ "$result" = PASS ]; then
@@ -231,6 +240,7 @@ for m in "${MODES[@]}"; do
     printf '  xen: %s\n' "${xen_cmdline:-(none)}"
     printf '  dom0: %s\n' "${cmdline:-(none)}"
     [ -z "$grubcfg" ] || printf '  grub.cfg: %s\n' "$grubcfg"
+    [ -z "$port" ] || printf '  xen console: %s\n' "$port"
     if [ "$result" != PASS ]; then
         [ ! -f "$dir/note" ] || printf '  note: %s\n' "$(cat "$dir/note")"
         printf '  command: %s\n' "$(cat "$dir/cmd")"

@@ -6,7 +6,8 @@
 #   OUTDIR defaults to $XISO_FIXTURES, else <repo>/fixtures (gitignored).
 #
 # Outputs (see the summary printed at the end):
-#   OUTDIR/tree/               the ISO tree (.treeinfo, install.img, boot/, EFI/, Packages/, repodata/)
+#   OUTDIR/tree/               the ISO tree (.treeinfo, install.img, boot/, EFI/, Packages/, repodata/);
+#                              boot/xen.gz and boot/vmlinuz: Debian 12's Xen 4.17 and dom0 kernel
 #   OUTDIR/genisoimage.iso     genisoimage + isohybrid --uefi   (what XCP-ng ships)
 #   OUTDIR/xorriso.iso         xorriso -as mkisofs, isohdpfx MBR + GPT
 #   OUTDIR/debian/*.iso        foreign ISOs from Debian packages (ipxe, grub-rescue-pc, memtest86+)
@@ -258,29 +259,22 @@ XEN_ARGS="dom0_max_vcpus=1-16 dom0_mem=max:8192M com1=115200,8n1 console=com1,vg
 XEN_NOSERIAL="dom0_max_vcpus=1-16 dom0_mem=max:8192M console=vga"
 XEN_SAFE="dom0_max_vcpus=1-16 dom0_mem=max:8192M nosmp noreboot noirqbalance no-mce no-bootscrub no-numa no-hap no-mmcfg max_cstate=0 nmi=ignore allow_unsafe com1=115200,8n1 console=com1,vga vga=keep"
 DOM0_ARGS="console=hvc0 console=tty0"
-cat > "$ISOL/isolinux.cfg" <<EOF
-SERIAL 0 115200
-DEFAULT install
-PROMPT 0
-TIMEOUT 1
-
-LABEL install
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_ARGS --- /boot/vmlinuz $DOM0_ARGS --- /install.img
-LABEL no-serial
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_NOSERIAL --- /boot/vmlinuz console=tty0 --- /install.img
-LABEL safe
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_SAFE --- /boot/vmlinuz $DOM0_ARGS --- /install.img
-LABEL multipath
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_ARGS --- /boot/vmlinuz $DOM0_ARGS device_mapper_multipath=enabled --- /install.img
-
-LABEL shell
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_ARGS --- /boot/vmlinuz $DOM0_ARGS bash-shell --- /install.img
-EOF
+# The entries: title, Xen's words, dom0's words.
+ENTRIES=(
+    "install|$XEN_ARGS|$DOM0_ARGS"
+    "no-serial|$XEN_NOSERIAL|console=tty0"
+    "safe|$XEN_SAFE|$DOM0_ARGS"
+    "multipath|$XEN_ARGS|$DOM0_ARGS device_mapper_multipath=enabled"
+    "shell|$XEN_ARGS|$DOM0_ARGS bash-shell"
+)
+{
+    printf 'SERIAL 0 115200\nDEFAULT install\nPROMPT 0\nTIMEOUT 1\n'
+    for e in "${ENTRIES[@]}"; do
+        IFS='|' read -r title xen dom0 <<< "$e"
+        printf '\nLABEL %s\n\tKERNEL mboot.c32\n\tAPPEND /boot/xen.gz %s --- /boot/vmlinuz %s --- /install.img\n' \
+            "$title" "$xen" "$dom0"
+    done
+} > "$ISOL/isolinux.cfg"
 
 # ---------------------------------------------------------------- UEFI: grub
 log "grub EFI"
@@ -299,37 +293,13 @@ insmod gzio
 insmod part_gpt
 set timeout=1
 $2
-
-menuentry "install" {
-    multiboot2 /boot/xen.gz $XEN_ARGS
-    module2 /boot/vmlinuz $DOM0_ARGS
-    module2 /install.img
-}
-
-menuentry "no-serial" {
-    multiboot2 /boot/xen.gz $XEN_NOSERIAL
-    module2 /boot/vmlinuz console=tty0
-    module2 /install.img
-}
-
-menuentry "safe" {
-    multiboot2 /boot/xen.gz $XEN_SAFE
-    module2 /boot/vmlinuz $DOM0_ARGS
-    module2 /install.img
-}
-
-menuentry "multipath" {
-    multiboot2 /boot/xen.gz $XEN_ARGS
-    module2 /boot/vmlinuz $DOM0_ARGS device_mapper_multipath=enabled
-    module2 /install.img
-}
-
-menuentry "shell" {
-    multiboot2 /boot/xen.gz $XEN_ARGS
-    module2 /boot/vmlinuz $DOM0_ARGS bash-shell
-    module2 /install.img
-}
 EOF
+    local e title xen dom0
+    for e in "${ENTRIES[@]}"; do
+        IFS='|' read -r title xen dom0 <<< "$e"
+        printf '\nmenuentry "%s" {\n    multiboot2 /boot/xen.gz %s\n    module2 /boot/vmlinuz %s\n    module2 /install.img\n}\n' \
+            "$title" "$xen" "$dom0"
+    done
 }
 mkdir -p "$TREE/EFI/xenserver"
 grub_cfg iso "" > "$TREE/EFI/xenserver/grub.cfg"

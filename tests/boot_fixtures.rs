@@ -67,6 +67,8 @@ struct ModeReport {
     xen: Vec<String>,
     dom0: Vec<String>,
     grubcfg: Option<String>,
+    /// The serial port Xen's console was on (`com1`, `com2`).
+    port: Option<String>,
 }
 
 fn parse_report(stdout: &str) -> std::collections::BTreeMap<String, ModeReport> {
@@ -100,6 +102,8 @@ fn parse_report(stdout: &str) -> std::collections::BTreeMap<String, ModeReport> 
             r.dom0 = words(x);
         } else if let Some(x) = line.strip_prefix("  grub.cfg: ") {
             r.grubcfg = Some(x.to_string());
+        } else if let Some(x) = line.strip_prefix("  xen console: ") {
+            r.port = Some(x.to_string());
         }
     }
     out
@@ -135,6 +139,8 @@ struct Expect<'a> {
     marker: &'a str,
     xen: &'a [&'a str],
     dom0: &'a [&'a str],
+    /// The serial port Xen's console must be on.
+    port: &'a str,
 }
 
 /// Boots `iso` in all five modes; every mode must PASS through Xen, showing Xen's
@@ -176,6 +182,7 @@ fn boot_check(iso: &Path, expect: &Expect) {
             _ => None,
         };
         assert_eq!(r.grubcfg.as_deref(), grubcfg, "{mode}: {r:?}");
+        assert_eq!(r.port.as_deref(), Some(expect.port), "{mode}: {r:?}");
     }
 }
 
@@ -185,6 +192,7 @@ fn fixture_expect<'a>(marker: &'a str, dom0: &'a [&'a str]) -> Expect<'a> {
         marker,
         xen: &FIXTURE_XEN_ARGS,
         dom0,
+        port: "com1",
     }
 }
 
@@ -320,12 +328,7 @@ fn boot_packed(name: &str) {
         .status()
         .unwrap();
     assert!(st.success(), "xiso add-rpm failed");
-    let answers = tmp.join("answerfile.xml");
-    std::fs::write(
-        &answers,
-        "<?xml version=\"1.0\"?>\n<installation mode=\"fresh\">\n  <primary-disk>sda</primary-disk>\n  <keymap>us</keymap>\n  <root-password>xiso</root-password>\n  <source type=\"local\"/>\n  <admin-interface name=\"eth0\" proto=\"dhcp\"/>\n  <timezone>UTC</timezone>\n</installation>\n",
-    )
-    .unwrap();
+    let answers = answerfile(&tmp);
     common::ok_output(
         Command::new(xiso)
             .env("SOURCE_DATE_EPOCH", "1700000000")
@@ -390,6 +393,17 @@ fn boot_packed(name: &str) {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// A fresh-install answer file in `dir`.
+fn answerfile(dir: &Path) -> PathBuf {
+    let answers = dir.join("answerfile.xml");
+    std::fs::write(
+        &answers,
+        "<?xml version=\"1.0\"?>\n<installation mode=\"fresh\">\n  <primary-disk>sda</primary-disk>\n  <keymap>us</keymap>\n  <root-password>xiso</root-password>\n  <source type=\"local\"/>\n  <admin-interface name=\"eth0\" proto=\"dhcp\"/>\n  <timezone>UTC</timezone>\n</installation>\n",
+    )
+    .unwrap();
+    answers
+}
+
 /// The packed ISO's repository counts one package more than the source's, and
 /// its primary, filelists and other are gzip files whose sha256 repomd.xml states.
 fn check_repodata(src: &Path, out: &Path) {
@@ -444,8 +458,8 @@ fn boot_packed_genisoimage_fixture_installer_rebuilt() {
 /// `xiso remaster` with every edit kind that changes what boots, in one command:
 /// an ISO overlay (a changed file and a 200 MB file that moves every boot image),
 /// an RPM added to the repository and one installed into the installer root, an
-/// installer overlay, all appended to install.img, a boot argument, the gpgcheck
-/// switched off, a new volume id. The result passes `xiso verify` and boots
+/// installer overlay, all appended to install.img, a boot argument, an answer file,
+/// the repository signed, a new volume id. The result passes `xiso verify` and boots
 /// five ways through Xen with the new marker and both new kernel arguments.
 #[test]
 fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
@@ -462,6 +476,8 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
     let marker = "remastered-append";
     std::fs::write(installer.join("etc/xiso-marker"), format!("{marker}\n")).unwrap();
     let out = tmp.join("remastered.iso");
+    let answers = answerfile(&tmp);
+    let key = common::make_signing_key(&tmp, "boot-remaster", "rsa2048");
     let xiso = env!("CARGO_BIN_EXE_xiso");
     let o = Command::new(xiso)
         .env("SOURCE_DATE_EPOCH", "1700000000")
@@ -476,7 +492,11 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
         .arg(common::testdata_rpm("v6_rpm-file-attrs-1.0-1.noarch.rpm"))
         .arg("--patch-installer")
         .arg(&installer)
-        .args(["--boot-arg", "xiso.test=1", "--disable-gpgcheck"])
+        .args(["--boot-arg", "xiso.test=1"])
+        .arg("--answerfile")
+        .arg(&answers)
+        .arg("--sign")
+        .arg(&key.secret)
         .args(["--volid", "XISO_REMASTER_TEST", "--installer-append"])
         .output()
         .unwrap();
@@ -489,7 +509,14 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
     common::assert_verifies(&out);
     boot_check(
         &out,
-        &fixture_expect(marker, &["xiso.test=1", "no-repo-gpgcheck", "console=hvc0"]),
+        &fixture_expect(
+            marker,
+            &[
+                "xiso.test=1",
+                "answerfile=file:///answerfile.xml",
+                "console=hvc0",
+            ],
+        ),
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
@@ -497,7 +524,8 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
 /// The fast one-shot path: `xiso remaster --patch-installer --installer-append`
 /// with no other installer edit never decodes install.img and appends the overlay
 /// as new root:root entries (a directory of the image among them, which the
-/// kernel's unpacker re-creates in place). With a boot argument; passes `xiso
+/// kernel's unpacker re-creates in place). With a boot argument and the gpgcheck
+/// switched off (`no-repo-gpgcheck` on dom0's line); passes `xiso
 /// verify` and boots five ways showing the appended marker.
 #[test]
 fn boot_remastered_genisoimage_fixture_overlay_appended_undecoded() {
@@ -524,7 +552,8 @@ fn boot_remastered_genisoimage_fixture_overlay_appended_undecoded() {
         .arg(&out)
         .arg("--patch-installer")
         .arg(&installer)
-        .args(["--boot-arg", "xiso.test=1", "--installer-append", "--json"])
+        .args(["--boot-arg", "xiso.test=1", "--disable-gpgcheck"])
+        .args(["--installer-append", "--json"])
         .output()
         .unwrap();
     assert!(
@@ -539,7 +568,10 @@ fn boot_remastered_genisoimage_fixture_overlay_appended_undecoded() {
         r["steps"][0]
     );
     common::assert_verifies(&out);
-    boot_check(&out, &fixture_expect(marker, &["xiso.test=1"]));
+    boot_check(
+        &out,
+        &fixture_expect(marker, &["xiso.test=1", "no-repo-gpgcheck"]),
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
