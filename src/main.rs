@@ -131,19 +131,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Edit the installer's kernel command line in every boot menu of a workspace.
+    /// Edit the installer's kernel command line and Xen's own in every boot menu of a workspace.
     ///
     /// One edit goes to all copies, so every boot path sees the same options:
     /// iso/boot/isolinux/isolinux.cfg (BIOS; the vmlinuz segment of mboot.c32 lines),
     /// every iso/EFI/*/grub*.cfg (UEFI from CD; the first module2/xen_module, or
     /// linux/linuxefi lines) and every EFI/*/grub*.cfg inside iso/boot/efiboot.img
-    /// (UEFI from USB; the FAT image keeps its size). Xen's own arguments are not
-    /// touched. --add KEY=VALUE replaces every KEY=… (the new word takes the first
-    /// one's place), a bare word is added once, --remove KEY drops KEY and every KEY=….
+    /// (UEFI from USB; the FAT image keeps its size). --add KEY=VALUE replaces every
+    /// KEY=… (the new word takes the first one's place), a bare word is added once,
+    /// --remove KEY drops KEY and every KEY=….
+    ///
+    /// --xen-add / --xen-remove do the same to Xen's own words: the xen.gz segment of
+    /// mboot.c32 lines (before the first ---) and GRUB's `multiboot2 /boot/xen.gz` (or
+    /// `xen_hypervisor`) line. --serial comN[,BAUD] moves Xen's serial console in
+    /// every entry that has one: comX=… becomes comN=BAUD,8n1 (the old value without
+    /// BAUD) and console=comX,vga becomes console=comN,vga; entries without a serial
+    /// console (no-serial) stay as they are. dom0 writes to hvc0, which Xen forwards,
+    /// so the kernel's words need no change.
+    ///
     /// Other lines stay byte for byte. Prints what changed in each menu; `xiso pack`
     /// then writes the ISO.
     ///
     /// Example: xiso boot-args work/ --add atexit=shell --add no-repo-gpgcheck --remove quiet
+    ///
+    /// Example (Xen): xiso boot-args work/ --serial com2 --xen-add dom0_mem=max:4096M --xen-remove dom0_max_vcpus
     ///
     /// Example (one entry only): xiso boot-args work/ --entry shell --add network_device=eth1
     BootArgs {
@@ -155,6 +166,16 @@ enum Command {
         /// Remove KEY and every KEY=VALUE (repeatable).
         #[arg(long, value_name = "KEY")]
         remove: Vec<String>,
+        /// Add this Xen argument (repeatable): KEY=VALUE or a bare word, e.g. dom0_mem=max:4096M.
+        #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+        xen_add: Vec<String>,
+        /// Remove Xen's KEY and every KEY=VALUE (repeatable), e.g. dom0_max_vcpus.
+        #[arg(long, value_name = "KEY")]
+        xen_remove: Vec<String>,
+        /// Move Xen's serial console to another port: com1..com4, optionally with a
+        /// baud rate (com2 or com2,115200).
+        #[arg(long, value_name = "comN[,BAUD]")]
+        serial: Option<String>,
         /// Only the entries with this isolinux LABEL / GRUB menuentry title (default: every entry).
         #[arg(long, value_name = "LABEL")]
         entry: Option<String>,
@@ -400,7 +421,8 @@ enum Command {
     ///
     /// Runs the same code as `unpack` + the edits + `pack`, in the order: --overlay,
     /// --add-rpm, --add-rpm-installer, --patch-installer, --answerfile, --boot-arg /
-    /// --remove-boot-arg, --sign / --disable-gpgcheck, then pack. The workspace is a
+    /// --remove-boot-arg / --xen-arg / --remove-xen-arg / --serial, --sign /
+    /// --disable-gpgcheck, then pack. The workspace is a
     /// private sparse directory next to OUT (RPMs and install.img are never copied to
     /// it; pack streams them from IN) and is deleted at the end. install.img is only
     /// decoded when an edit needs the installer root. The edits can come from a plan
@@ -408,6 +430,8 @@ enum Command {
     ///
     ///   add-rpm = ["extra/mydriver.rpm"]
     ///   boot-arg = ["console=ttyS0,115200"]
+    ///   xen-arg = ["dom0_mem=max:4096M"]
+    ///   serial = "com2,115200"
     ///   patch-installer = ["installer-overlay"]
     ///
     /// With SOURCE_DATE_EPOCH (or --date) the output is byte-for-byte reproducible.
@@ -441,6 +465,15 @@ enum Command {
         /// Remove an installer kernel argument by key (repeatable).
         #[arg(long, value_name = "KEY")]
         remove_boot_arg: Vec<String>,
+        /// Add a Xen argument in every Xen entry (repeatable), e.g. dom0_mem=max:4096M.
+        #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+        xen_arg: Vec<String>,
+        /// Remove a Xen argument by key (repeatable).
+        #[arg(long, value_name = "KEY")]
+        remove_xen_arg: Vec<String>,
+        /// Move Xen's serial console to comN (1..4), optionally at BAUD (com2,115200).
+        #[arg(long, value_name = "comN[,BAUD]")]
+        serial: Option<String>,
         /// Put an answerfile in the installer and boot it unattended.
         #[arg(long, value_name = "FILE.xml")]
         answerfile: Option<PathBuf>,
@@ -622,16 +655,26 @@ fn print_boot_report(
     out: &mut impl Write,
     r: &xiso::workspace::BootArgsReport,
     entry: Option<&str>,
+    (kernel, xen): (bool, bool),
 ) -> io::Result<()> {
     for m in &r.menus {
-        let what = match (m.kernel_lines, entry) {
+        let count = |looked: usize, changed: usize, what: &str| match (looked, entry) {
             (0, Some(e)) => format!("no entry {e:?}"),
-            (0, None) => "no kernel lines".to_string(),
-            (n, _) => format!("{} of {n} kernel lines changed", m.changes.len()),
+            (0, None) => format!("no {what}"),
+            (n, _) => format!("{changed} of {n} {what} changed"),
         };
-        writeln!(out, "{}: {what}", m.path)?;
-        for c in &m.changes {
-            writeln!(out, "  {:?} {} (line {})", c.entry, c.kernel, c.line)?;
+        let mut parts = Vec::new();
+        if kernel {
+            parts.push(count(m.kernel_lines, m.changes.len(), "kernel lines"));
+        }
+        if xen {
+            parts.push(count(m.xen_lines, m.xen_changes.len(), "Xen lines"));
+        }
+        writeln!(out, "{}: {}", m.path, parts.join(", "))?;
+        // Xen's words first: on an mboot.c32 line they come before the kernel's.
+        let xen = m.xen_changes.iter().map(|c| ("Xen ", c));
+        for (tag, c) in xen.chain(m.changes.iter().map(|c| ("", c))) {
+            writeln!(out, "  {:?} {tag}{} (line {})", c.entry, c.kernel, c.line)?;
             writeln!(out, "    - {}", c.before)?;
             writeln!(out, "    + {}", c.after)?;
         }
@@ -864,17 +907,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dir,
             add,
             remove,
+            xen_add,
+            xen_remove,
+            serial,
             entry,
             date,
             json,
         } => {
-            if add.is_empty() && remove.is_empty() {
+            if add.is_empty()
+                && remove.is_empty()
+                && xen_add.is_empty()
+                && xen_remove.is_empty()
+                && serial.is_none()
+            {
                 return Err(anyhow::anyhow!(
-                    "nothing to do: give --add ARG and/or --remove KEY"
+                    "nothing to do: give --add ARG, --remove KEY, --xen-add ARG, --xen-remove KEY or --serial comN"
                 ));
             }
             let opts = xiso::workspace::BootArgsOptions {
                 edit: xiso::bootcfg::ArgEdit::new(add, remove)?,
+                xen_edit: xiso::bootcfg::ArgEdit::new_xen(xen_add, xen_remove)?,
+                serial: serial.as_deref().map(str::parse).transpose()?,
                 entry,
                 date,
                 dry_run: false,
@@ -883,7 +936,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&mut out, &r)?;
             } else {
-                print_boot_report(&mut out, &r, opts.entry.as_deref())?;
+                let xen = opts.edits_xen();
+                let kernel = !opts.edit.is_empty() || !xen;
+                print_boot_report(&mut out, &r, opts.entry.as_deref(), (kernel, xen))?;
             }
         }
         Command::Sign {
@@ -907,7 +962,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for c in &r.commented {
                         writeln!(out, ".treeinfo: commented out [keys] {c}")?;
                     }
-                    print_boot_report(&mut out, &r.boot, None)?;
+                    print_boot_report(&mut out, &r.boot, None, (true, false))?;
                 }
             } else {
                 let key = key.expect("clap requires --key without --disable-gpgcheck");
@@ -963,7 +1018,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "answerfile: <installation {a}> (moved from the boot lines)"
                     )?;
                 }
-                print_boot_report(&mut out, &r.boot, opts.entry.as_deref())?;
+                print_boot_report(&mut out, &r.boot, opts.entry.as_deref(), (true, false))?;
             }
         }
         Command::AddRpm {
@@ -1121,6 +1176,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             overlay,
             boot_arg,
             remove_boot_arg,
+            xen_arg,
+            remove_xen_arg,
+            serial,
             answerfile,
             sign,
             sign_nick,
@@ -1150,6 +1208,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 overlay,
                 boot_arg,
                 remove_boot_arg,
+                xen_arg,
+                remove_xen_arg,
+                serial: serial.as_deref().map(str::parse).transpose()?,
                 answerfile,
                 sign,
                 sign_nick,

@@ -41,7 +41,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bootcfg::ArgEdit;
+use crate::bootcfg::{ArgEdit, SerialConsole};
 use crate::error::{Error, Result};
 use crate::iso::IsoImage;
 use crate::source::SECTOR;
@@ -58,6 +58,9 @@ use crate::workspace::{self, manifest::Manifest, PackOptions, PackReport};
 /// overlay = ["iso-overlay"]
 /// boot-arg = ["console=ttyS0,115200"]
 /// remove-boot-arg = ["quiet"]
+/// xen-arg = ["dom0_mem=max:4096M"]    # Xen's own words (`xiso boot-args --xen-add`)
+/// remove-xen-arg = ["dom0_max_vcpus"]
+/// serial = "com2,115200"              # Xen's serial console on another port
 /// answerfile = "answerfile.xml"
 /// sign = "release-key.asc"     # or: disable-gpgcheck = true
 /// installer-append = false
@@ -78,6 +81,12 @@ pub struct Plan {
     pub boot_arg: Vec<String>,
     /// Argument keys to remove (`xiso boot-args --remove`).
     pub remove_boot_arg: Vec<String>,
+    /// Xen's own arguments to add in every Xen entry (`xiso boot-args --xen-add`).
+    pub xen_arg: Vec<String>,
+    /// Xen argument keys to remove (`xiso boot-args --xen-remove`).
+    pub remove_xen_arg: Vec<String>,
+    /// Move Xen's serial console to this port (`xiso boot-args --serial`).
+    pub serial: Option<SerialConsole>,
     /// An answerfile for unattended installs (`xiso answerfile`).
     pub answerfile: Option<PathBuf>,
     /// Armoured secret key to sign repomd.xml with (`xiso sign`).
@@ -148,6 +157,9 @@ impl Plan {
         self.overlay.extend(other.overlay);
         self.boot_arg.extend(other.boot_arg);
         self.remove_boot_arg.extend(other.remove_boot_arg);
+        self.xen_arg.extend(other.xen_arg);
+        self.remove_xen_arg.extend(other.remove_xen_arg);
+        self.serial = other.serial.or(self.serial.take());
         self.answerfile = other.answerfile.or(self.answerfile.take());
         self.sign = other.sign.or(self.sign.take());
         self.sign_nick = other.sign_nick.or(self.sign_nick.take());
@@ -218,8 +230,26 @@ impl Plan {
                 .in_file(p));
             }
         }
-        ArgEdit::new(self.boot_arg.clone(), self.remove_boot_arg.clone())?;
+        self.boot_args_options(None)?;
         Ok(())
+    }
+
+    /// The `boot-args` step of this plan: kernel and Xen edits and the serial port,
+    /// the same value `xiso boot-args --add … --xen-add … --serial …` builds; `None`
+    /// when the plan edits no boot argument.
+    pub fn boot_args_options(
+        &self,
+        date: Option<i64>,
+    ) -> Result<Option<workspace::BootArgsOptions>> {
+        let o = workspace::BootArgsOptions {
+            edit: ArgEdit::new(self.boot_arg.clone(), self.remove_boot_arg.clone())?,
+            xen_edit: ArgEdit::new_xen(self.xen_arg.clone(), self.remove_xen_arg.clone())?,
+            serial: self.serial,
+            entry: None,
+            date,
+            dry_run: false,
+        };
+        Ok((!o.edit.is_empty() || o.edits_xen()).then_some(o))
     }
 }
 
@@ -390,14 +420,8 @@ fn run_steps(
             Ok(json(&workspace::netinstall(work, &o)?))
         })?;
     }
-    if !plan.boot_arg.is_empty() || !plan.remove_boot_arg.is_empty() {
+    if let Some(o) = plan.boot_args_options(fixed)? {
         step("boot-args", &mut || {
-            let o = workspace::BootArgsOptions {
-                edit: ArgEdit::new(plan.boot_arg.clone(), plan.remove_boot_arg.clone())?,
-                entry: None,
-                date: fixed,
-                dry_run: false,
-            };
             Ok(json(&workspace::boot_args(work, &o)?))
         })?;
     }

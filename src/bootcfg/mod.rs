@@ -176,10 +176,13 @@ impl BootConfig {
         }
     }
 
-    /// Names of the entries that have a kernel line, in file order, once each.
+    /// Names of the entries that have a kernel or a hypervisor line, in file order,
+    /// once each.
     pub fn entries(&self) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
-        for k in &self.kernels {
+        let mut lines: Vec<&KernelLine> = self.kernels.iter().chain(&self.hypervisors).collect();
+        lines.sort_by_key(|k| k.line);
+        for k in lines {
             if !v.contains(&k.entry.as_str()) {
                 v.push(&k.entry);
             }
@@ -204,7 +207,23 @@ impl BootConfig {
     /// entry or those named `entry`; returns one [`ArgChange`] per line looked at
     /// (its `kernel` is the hypervisor image), as [`BootConfig::apply`] does.
     pub fn apply_xen(&mut self, edit: &ArgEdit, entry: Option<&str>) -> Result<Vec<ArgChange>> {
-        self.edit_lines(Target::Hypervisor, entry, &|t| edit.apply(t))
+        self.apply_hypervisor(edit, None, entry)
+    }
+
+    /// Apply `serial` (when given) and then `edit` to Xen's own words in one pass,
+    /// so that each hypervisor line gives one [`ArgChange`] holding both: `boot-args
+    /// --serial com2 --xen-add dom0_mem=…`. The port switch goes first, so a word
+    /// `edit` adds explicitly (`com2=57600,8n1`) is the one that stays.
+    pub fn apply_hypervisor(
+        &mut self,
+        edit: &ArgEdit,
+        serial: Option<&SerialConsole>,
+        entry: Option<&str>,
+    ) -> Result<Vec<ArgChange>> {
+        self.edit_lines(Target::Hypervisor, entry, &|t| match serial {
+            Some(s) => edit.apply(&s.apply(t)),
+            None => edit.apply(t),
+        })
     }
 
     /// Move Xen's serial console to `serial`'s port ([`SerialConsole::apply`]) on
@@ -214,7 +233,7 @@ impl BootConfig {
         serial: &SerialConsole,
         entry: Option<&str>,
     ) -> Result<Vec<ArgChange>> {
-        self.edit_lines(Target::Hypervisor, entry, &|t| serial.apply(t))
+        self.apply_hypervisor(&ArgEdit::default(), Some(serial), entry)
     }
 
     fn edit_lines(

@@ -11,13 +11,15 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::args::{join_words, key_of, split_words};
 use crate::error::{Error, Result};
 
-/// The serial port (and speed) Xen's console should use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The serial port (and speed) Xen's console should use. Written (in a plan file,
+/// in JSON) as the flag's value: `"com2"` or `"com2,115200"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct SerialConsole {
     /// 1..=4 (`com1`..`com4`).
     pub port: u8,
@@ -53,6 +55,20 @@ impl FromStr for SerialConsole {
             None => None,
         };
         Ok(SerialConsole { port, baud })
+    }
+}
+
+impl TryFrom<String> for SerialConsole {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<SerialConsole> {
+        s.parse()
+    }
+}
+
+impl From<SerialConsole> for String {
+    fn from(s: SerialConsole) -> String {
+        s.to_string()
     }
 }
 

@@ -91,6 +91,7 @@ pub fn answerfile(dir: &Path, xml: &[u8], opts: &AnswerfileOptions) -> Result<An
         entry: opts.entry.clone(),
         date: opts.date,
         dry_run: true,
+        ..Default::default()
     };
     let planned = boot_args(dir, &boot_opts)?;
     let on_boot_lines = |key: &str| {

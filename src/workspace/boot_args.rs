@@ -1,4 +1,5 @@
-//! `xiso boot-args DIR`: one kernel-argument edit applied to every boot menu of a
+//! `xiso boot-args DIR`: one edit of the dom0 kernel's arguments and of Xen's own
+//! (`--xen-add`, `--xen-remove`, `--serial`) applied to every boot menu of a
 //! workspace, so BIOS, UEFI CD and UEFI USB boots all see the same options:
 //!
 //! - `iso/boot/isolinux/isolinux.cfg` (BIOS),
@@ -18,7 +19,7 @@ use serde::Serialize;
 use super::manifest::TREE_DIR;
 use super::pack::resolve_date;
 use crate::boot::efiboot::EfiBootImage;
-use crate::bootcfg::{ArgChange, ArgEdit, BootConfig, ConfigKind};
+use crate::bootcfg::{ArgChange, ArgEdit, BootConfig, ConfigKind, SerialConsole};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 
 /// The workspace path of the BIOS menu.
@@ -29,8 +30,15 @@ pub const EFIBOOT_IMG: &str = "boot/efiboot.img";
 /// Options for [`boot_args`].
 #[derive(Debug, Clone, Default)]
 pub struct BootArgsOptions {
-    /// Words to add and keys to remove.
+    /// Words to add and keys to remove on the dom0 kernel's lines.
     pub edit: ArgEdit,
+    /// Words to add and keys to remove on Xen's own lines (the `xen.gz` segment of
+    /// mboot.c32 lines, GRUB's `multiboot2 /boot/xen.gz` / `xen_hypervisor`); build it
+    /// with [`ArgEdit::new_xen`].
+    pub xen_edit: ArgEdit,
+    /// Move Xen's serial console to this port, before `xen_edit` is applied
+    /// ([`SerialConsole::apply`]: entries without one stay as they are).
+    pub serial: Option<SerialConsole>,
     /// Only the entries with this isolinux `LABEL` / GRUB `menuentry` title.
     pub entry: Option<String>,
     /// Modification time for the file changed inside `efiboot.img` (Unix seconds;
@@ -53,6 +61,10 @@ pub struct BootMenuReport {
     pub kernel_lines: usize,
     /// The lines whose arguments changed.
     pub changes: Vec<ArgChange>,
+    /// Xen lines the Xen edit and `--serial` applied to (0 when neither was asked).
+    pub xen_lines: usize,
+    /// The Xen lines whose words changed (`kernel` is the hypervisor image).
+    pub xen_changes: Vec<ArgChange>,
 }
 
 /// What [`boot_args`] did.
@@ -65,6 +77,13 @@ pub struct BootArgsReport {
     pub written: Vec<String>,
 }
 
+impl BootArgsOptions {
+    /// Whether Xen's words are edited (`xen_edit` or `serial`).
+    pub fn edits_xen(&self) -> bool {
+        !self.xen_edit.is_empty() || self.serial.is_some()
+    }
+}
+
 /// A file of the tree to replace, and its new bytes.
 struct Pending {
     path: PathBuf,
@@ -75,7 +94,8 @@ struct Pending {
 /// Apply `opts.edit` to every boot menu of the workspace `dir` (see the module docs).
 ///
 /// Errors (nothing is written): no boot menu in the workspace, a menu that cannot be
-/// read, `opts.entry` naming no entry in any menu, or no kernel line at all.
+/// read, `opts.entry` naming no entry in any menu, no kernel line at all for a kernel
+/// edit, or no Xen line at all for a Xen edit.
 pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
     let root = dir.join(TREE_DIR);
     if !root.is_dir() {
@@ -95,15 +115,28 @@ pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
                 all_entries.push(e.to_string());
             }
         }
+        // Xen's lines first: they never insert a line, so both passes report line
+        // numbers of the file as it was read.
+        let xen_looked = if opts.edits_xen() {
+            cfg.apply_hypervisor(&opts.xen_edit, opts.serial.as_ref(), entry)
+                .in_path(rel.clone())?
+        } else {
+            Vec::new()
+        };
         let looked = cfg.apply(&opts.edit, entry).in_path(rel.clone())?;
         let kernel_lines = looked.len();
         let changes: Vec<ArgChange> = looked.into_iter().filter(ArgChange::changed).collect();
-        let new = (!changes.is_empty()).then(|| cfg.text().into_bytes());
+        let xen_lines = xen_looked.len();
+        let xen_changes: Vec<ArgChange> =
+            xen_looked.into_iter().filter(ArgChange::changed).collect();
+        let new = (!changes.is_empty() || !xen_changes.is_empty()).then(|| cfg.text().into_bytes());
         report.menus.push(BootMenuReport {
             path: rel,
             kind,
             kernel_lines,
             changes,
+            xen_lines,
+            xen_changes,
         });
         Ok(new)
     };
@@ -159,8 +192,18 @@ pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
         )
         .in_file(dir));
     }
-    if report.menus.iter().all(|m| m.kernel_lines == 0) {
+    // A kernel edit needs a kernel line, a Xen edit a Xen line; with neither asked
+    // (an empty edit) the kernel lines are what must exist, as before Xen edits.
+    let kernel_missing = (!opts.edit.is_empty() || !opts.edits_xen())
+        && report.menus.iter().all(|m| m.kernel_lines == 0);
+    let xen_missing = opts.edits_xen() && report.menus.iter().all(|m| m.xen_lines == 0);
+    if kernel_missing || xen_missing {
         let msg = match entry {
+            Some(e) if all_entries.iter().any(|a| a == e) => format!(
+                "--entry {e:?} has no {} line: it boots {}",
+                if kernel_missing { "kernel" } else { "Xen" },
+                if kernel_missing { "no dom0 kernel" } else { "a kernel without Xen" }
+            ),
             Some(e) => format!(
                 "--entry {e:?} matches no entry; the menus have: {}",
                 if all_entries.is_empty() {
@@ -173,7 +216,8 @@ pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
                         .join(", ")
                 }
             ),
-            None => "no kernel command line found in any boot menu".to_string(),
+            None if kernel_missing => "no kernel command line found in any boot menu".to_string(),
+            None => "no Xen line (mboot.c32 /boot/xen.gz …, multiboot2 /boot/xen.gz) found in any boot menu: --xen-add, --xen-remove and --serial edit Xen's own arguments".to_string(),
         };
         return Err(Error::new(ErrorKind::NotFound, msg).in_file(dir));
     }

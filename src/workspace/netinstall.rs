@@ -51,6 +51,7 @@ pub fn netinstall(dir: &Path, opts: &NetinstallOptions) -> Result<NetinstallRepo
             entry: None,
             date: opts.date,
             dry_run: false,
+            ..Default::default()
         },
     )?;
     let mut removed = Vec::new();

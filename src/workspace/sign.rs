@@ -355,6 +355,7 @@ pub fn disable_gpgcheck(
         entry: None,
         date: opts.date,
         dry_run: true,
+        ..Default::default()
     };
     let planned = boot_args(dir, &boot_opts)?;
     if let Some(m) = planned.menus.iter().find(|m| {
