@@ -11,6 +11,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -71,8 +72,8 @@ struct ModeReport {
     port: Option<String>,
 }
 
-fn parse_report(stdout: &str) -> std::collections::BTreeMap<String, ModeReport> {
-    let mut out = std::collections::BTreeMap::new();
+fn parse_report(stdout: &str) -> BTreeMap<String, ModeReport> {
+    let mut out = BTreeMap::new();
     let mut current: Option<String> = None;
     // "(none)": the line was never printed
     let words = |s: &str| -> Vec<String> {
@@ -147,7 +148,7 @@ struct Expect<'a> {
 /// command line with `expect.xen` and dom0's with `expect.dom0` (checked by the
 /// script and again here from its report). uefi-cd and uefi-hd read the ISO tree's
 /// grub.cfg, uefi-esp the one inside efiboot.img.
-fn boot_check(iso: &Path, expect: &Expect) {
+fn boot_check(iso: &Path, expect: &Expect) -> BTreeMap<String, ModeReport> {
     let mut args = Vec::new();
     for w in expect.xen {
         args.extend(["--expect-xen-cmdline", w]);
@@ -184,6 +185,7 @@ fn boot_check(iso: &Path, expect: &Expect) {
         assert_eq!(r.grubcfg.as_deref(), grubcfg, "{mode}: {r:?}");
         assert_eq!(r.port.as_deref(), Some(expect.port), "{mode}: {r:?}");
     }
+    report
 }
 
 /// The fixture's serial entries as they are, plus `extra` on dom0's line.
@@ -458,9 +460,11 @@ fn boot_packed_genisoimage_fixture_installer_rebuilt() {
 /// `xiso remaster` with every edit kind that changes what boots, in one command:
 /// an ISO overlay (a changed file and a 200 MB file that moves every boot image),
 /// an RPM added to the repository and one installed into the installer root, an
-/// installer overlay, all appended to install.img, a boot argument, an answer file,
-/// the repository signed, a new volume id. The result passes `xiso verify` and boots
-/// five ways through Xen with the new marker and both new kernel arguments.
+/// installer overlay, all appended to install.img, a kernel argument, a Xen argument
+/// added and one removed, Xen's serial console moved to com2 (QEMU's second port),
+/// an answer file, the repository signed, a new volume id. The result passes `xiso
+/// verify` and boots five ways through Xen with the new marker, Xen's command line
+/// carrying its edits (and no `dom0_max_vcpus`, no com1) on com2, and dom0's its own.
 #[test]
 fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
     let src = fixture("xorriso.iso");
@@ -493,6 +497,8 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
         .arg("--patch-installer")
         .arg(&installer)
         .args(["--boot-arg", "xiso.test=1"])
+        .args(["--xen-arg", "iommu=0", "--remove-xen-arg", "dom0_max_vcpus"])
+        .args(["--serial", "com2"])
         .arg("--answerfile")
         .arg(&answers)
         .arg("--sign")
@@ -507,17 +513,32 @@ fn boot_remastered_xorriso_fixture_every_edit_installer_appended() {
     );
     check_repodata(&src, &out);
     common::assert_verifies(&out);
-    boot_check(
+    let report = boot_check(
         &out,
-        &fixture_expect(
+        &Expect {
             marker,
-            &[
+            xen: &[
+                "dom0_mem=max:8192M",
+                "com2=115200,8n1",
+                "console=com2,vga",
+                "iommu=0",
+            ],
+            dom0: &[
                 "xiso.test=1",
                 "answerfile=file:///answerfile.xml",
                 "console=hvc0",
             ],
-        ),
+            port: "com2",
+        },
     );
+    for (mode, r) in &report {
+        for gone in ["dom0_max_vcpus=1-16", "com1=115200,8n1", "console=com1,vga"] {
+            assert!(
+                !r.xen.iter().any(|w| w == gone),
+                "{mode}: Xen has {gone}: {r:?}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
