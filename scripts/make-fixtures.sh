@@ -30,7 +30,7 @@ OUT=
 while [ $# -gt 0 ]; do
     case "$1" in
         --force) FORCE=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         -*) echo "make-fixtures: unknown option $1" >&2; exit 2 ;;
         *) [ -z "$OUT" ] || { echo "make-fixtures: one OUTDIR only" >&2; exit 2; }; OUT=$1 ;;
     esac
