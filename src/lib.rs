@@ -18,7 +18,8 @@
 //! | [`openpgp`] | OpenPGP keys and signatures (rPGP): key files, detached signatures, EL7's algorithms |
 //! | [`rpm`] | RPM headers, version comparison, package signatures |
 //! | [`repo`] | `repodata/`: summary, package entries as createrepo_c writes them |
-//! | [`inspect`] | the `xiso inspect` report |
+//! | [`inspect`] | the `xiso inspect` report; boot menus with Xen's and dom0's words apart |
+//! | [`truncation`] | a source shorter than its own tables say (a cut download) |
 //! | [`verify`] | the `xiso verify` checks: boot records, hybrid tables, `.treeinfo`, repodata, packages |
 //! | [`workspace`] | `xiso unpack` / `xiso pack`: the on-disk workspace, its manifest, boot replay; `boot-args`, `sign`, `answerfile` edits |
 //! | [`remaster`] | `xiso remaster`: a [`remaster::Plan`] of edits from source ISO to output in one run |
@@ -58,6 +59,7 @@ pub mod repo;
 pub mod rpm;
 pub mod source;
 pub mod treeinfo;
+pub mod truncation;
 pub mod verify;
 pub mod workspace;
 

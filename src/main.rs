@@ -750,6 +750,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let img = IsoImage::open(&iso)?;
             let report = xiso::inspect::inspect(&img)?;
+            if let Some(t) = &report.truncation {
+                eprintln!("xiso: warning: {t}");
+            }
             let packages = if installer {
                 Some(xiso::inspect::installer_packages(&img)?)
             } else {
@@ -843,6 +846,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let img = IsoImage::open(&iso)?;
+            if let Some(t) = xiso::truncation::check(&img) {
+                eprintln!("xiso: warning: {t}");
+            }
             let opts = xiso::workspace::UnpackOptions {
                 force,
                 skip_installer: no_installer,
@@ -1396,6 +1402,9 @@ fn remaster_cmd(
     let r = result?;
     for w in &r.warnings {
         eprintln!("xiso: warning: {w}");
+    }
+    if let Some(t) = &r.truncation {
+        eprintln!("xiso: warning: {t}");
     }
     if json {
         print_json(&mut *out, &r)?;

@@ -297,6 +297,9 @@ pub struct RemasterReport {
     pub seconds: f64,
     /// Things the user should know.
     pub warnings: Vec<String>,
+    /// The source is shorter than its tables say (a cut download), when it is; the
+    /// output is complete anyway, as the tables are written anew.
+    pub truncation: Option<crate::truncation::Truncation>,
 }
 
 /// Remaster `input` into `output` (see the module docs). On error nothing is left
@@ -313,6 +316,7 @@ pub fn remaster(
         return Err(Error::invalid("the output must not be the input").in_file(output));
     }
     let iso = IsoImage::open(input)?;
+    let truncation = crate::truncation::check(&iso);
     let work = private_workspace(output)?;
     crate::cleanup::register(&work);
     let result = run_steps(&iso, &work, output, plan, opts);
@@ -328,6 +332,7 @@ pub fn remaster(
         pack,
         seconds: started.elapsed().as_secs_f64(),
         warnings,
+        truncation,
     })
 }
 

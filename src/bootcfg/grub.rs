@@ -123,7 +123,7 @@ fn title(rest: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::bootcfg::{ArgEdit, BootConfig};
+    use crate::bootcfg::{ArgEdit, BootConfig, SerialConsole};
 
     /// The shape of XCP-ng 8.3's `EFI/xenserver/grub.cfg` (create-install-image
     /// templates): a `function` block, multiboot2 entries whose first module2 is the
@@ -197,6 +197,47 @@ mod tests {
             cfg.text(),
             src.replace("/boot/xen.gz console=vga", "/boot/xen.gz iommu=verbose")
         );
+    }
+
+    /// `--serial` and `--xen-add` on one line give one change holding both, the
+    /// port switch first; each kernel line finds the Xen line of its own entry.
+    #[test]
+    fn serial_and_xen_edit_in_one_pass_and_xen_of_each_kernel() {
+        let mut cfg = BootConfig::parse_grub(XCPNG);
+        let serial: SerialConsole = "com2,57600".parse().unwrap();
+        let edit = ArgEdit::new_xen(["iommu=0"], ["dom0_mem"]).unwrap();
+        let changes = cfg.apply_hypervisor(&edit, Some(&serial), None).unwrap();
+        let after: Vec<&str> = changes.iter().map(|c| c.after.as_str()).collect();
+        assert_eq!(
+            after,
+            [
+                "com2=57600,8n1 console=com2,vga iommu=0",
+                "console=vga iommu=0",
+                "console=com2,vga iommu=0"
+            ]
+        );
+        assert_eq!(changes[0].line, 15, "line numbers of the file as read");
+        let xen_of: Vec<Option<&str>> = cfg
+            .kernel_lines()
+            .iter()
+            .map(|k| cfg.hypervisor_of(k).map(|h| cfg.args(h)))
+            .collect();
+        assert_eq!(
+            xen_of,
+            [
+                Some("com2=57600,8n1 console=com2,vga iommu=0"),
+                Some("console=vga iommu=0"),
+                Some("console=com2,vga iommu=0")
+            ]
+        );
+        // A direct kernel after a Xen entry of the same title is not Xen's.
+        let src = "menuentry \"a\" {\n multiboot2 /boot/xen.gz x\n module2 /boot/vmlinuz k\n}\n\
+                   menuentry \"a\" {\n linux /boot/vmlinuz d\n}\n";
+        let cfg = BootConfig::parse_grub(src);
+        let ks = cfg.kernel_lines();
+        assert_eq!(ks.len(), 2);
+        assert!(cfg.hypervisor_of(&ks[0]).is_some());
+        assert!(cfg.hypervisor_of(&ks[1]).is_none());
     }
 
     #[test]

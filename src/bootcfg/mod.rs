@@ -167,6 +167,24 @@ impl BootConfig {
         &self.hypervisors
     }
 
+    /// The Xen line that starts the kernel of `k`: the hypervisor line of the same
+    /// entry on `k`'s line (mboot.c32) or after the previous kernel line and before
+    /// `k` (GRUB's `multiboot2` before its `module2`). `None` when the entry starts
+    /// the kernel directly.
+    pub fn hypervisor_of(&self, k: &KernelLine) -> Option<&KernelLine> {
+        let previous = self
+            .kernels
+            .iter()
+            .map(|o| o.line)
+            .filter(|&l| l < k.line)
+            .max();
+        self.hypervisors
+            .iter()
+            .rev()
+            .filter(|h| h.entry == k.entry && h.line <= k.line)
+            .find(|h| previous.is_none_or(|p| h.line > p))
+    }
+
     /// The argument words of `k` as they appear in the file (without the leading
     /// separator).
     pub fn args(&self, k: &KernelLine) -> &str {

@@ -7,21 +7,12 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::files::Tree;
 use super::{ArgsChange, BootChanges, FieldChange, MenuEntry};
-use crate::boot::efiboot::EfiBootImage;
-use crate::bootcfg::{key_of, BootConfig, ConfigKind};
+use crate::bootcfg::key_of;
 use crate::error::Result;
-use crate::inspect::boot_entry_records;
+use crate::inspect::{boot_entry_records, boot_menus, BootEntryArgs};
 use crate::iso::eltorito::Platform;
 use crate::iso::IsoImage;
 use crate::workspace::manifest::BootEntryRecord;
-use crate::workspace::{EFIBOOT_IMG, ISOLINUX_CFG};
-
-/// Largest boot menu read.
-const MAX_CFG: u64 = 1 << 20;
-/// Largest `efiboot.img` read (an EFI boot image stays below 32 MiB, DESIGN §2).
-const MAX_EFIBOOT: u64 = 32 << 20;
-/// Where older media keep the BIOS menu.
-const ISOLINUX_CFG_TOP: &str = "isolinux/isolinux.cfg";
 
 /// What the El Torito records say about the two images.
 pub(super) struct ElTorito {
@@ -111,8 +102,8 @@ fn describe(records: &[BootEntryRecord]) -> String {
         .join("; ")
 }
 
-/// One menu: its kernel lines as (entry key, argument words).
-type Menu = Vec<(String, String)>;
+/// One menu's entries (see [`crate::inspect::boot_menus`]).
+type Menu = Vec<BootEntryArgs>;
 
 /// Compare the boot menus of both images; `el_torito` is the entries' change.
 pub(super) fn compare(
@@ -136,19 +127,25 @@ pub(super) fn compare(
             menu: name.clone(),
             entry: entry.to_string(),
         };
-        for (entry, args_a) in la {
-            match lb.iter().find(|(e, _)| e == entry) {
-                None => out.entries_removed.push(at(entry)),
-                Some((_, args_b)) => {
-                    if let Some(c) = args_change(at(entry), args_a, args_b) {
+        for ea in la {
+            match lb.iter().find(|eb| eb.entry == ea.entry) {
+                None => out.entries_removed.push(at(&ea.entry)),
+                Some(eb) => {
+                    if let Some(c) = args_change(at(&ea.entry), &ea.kernel_args, &eb.kernel_args) {
                         out.args.push(c);
+                    }
+                    // An entry that gains or loses Xen gains or loses all its words.
+                    let (xa, xb) = (ea.xen_args.as_deref(), eb.xen_args.as_deref());
+                    if let Some(c) = args_change(at(&ea.entry), xa.unwrap_or(""), xb.unwrap_or(""))
+                    {
+                        out.xen_args.push(c);
                     }
                 }
             }
         }
-        for (entry, _) in lb {
-            if !la.iter().any(|(e, _)| e == entry) {
-                out.entries_added.push(at(entry));
+        for eb in lb {
+            if !la.iter().any(|ea| ea.entry == eb.entry) {
+                out.entries_added.push(at(&eb.entry));
             }
         }
     }
@@ -197,109 +194,14 @@ fn args_change(at: MenuEntry, a: &str, b: &str) -> Option<ArgsChange> {
 
 /// Every menu of one image by name (see [`MenuEntry::menu`]).
 fn menus(t: &Tree<'_>, notes: &mut Vec<String>) -> Result<BTreeMap<String, Menu>> {
-    let mut out = BTreeMap::new();
-    for path in [ISOLINUX_CFG, ISOLINUX_CFG_TOP] {
-        if t.file(path).is_some() {
-            let bytes = t.iso.read_file(path, MAX_CFG)?;
-            add_menu(
-                &mut out,
-                path.to_string(),
-                ConfigKind::Isolinux,
-                &bytes,
-                notes,
-            );
-        }
-    }
-    let grub: Vec<String> = t
-        .iter()
-        .filter(|(p, e)| e.is_file() && is_grub_cfg(p))
-        .map(|(p, _)| p.clone())
-        .collect();
-    for path in grub {
-        let bytes = t.iso.read_file(&path, MAX_CFG)?;
-        add_menu(&mut out, path, ConfigKind::Grub, &bytes, notes);
-    }
-    let Some(img) = t.file(EFIBOOT_IMG) else {
-        return Ok(out);
-    };
-    if img.size > MAX_EFIBOOT {
-        notes.push(format!(
-            "{}: {EFIBOOT_IMG} is {} bytes, too large to read its menus",
-            t.iso.source().path().display(),
-            img.size
-        ));
-        return Ok(out);
-    }
-    let bytes = t.iso.read_file(EFIBOOT_IMG, MAX_EFIBOOT)?;
-    let fat = match EfiBootImage::new(bytes).and_then(|i| Ok((i.grub_configs()?, i))) {
-        Ok(x) => x,
-        Err(e) => {
-            notes.push(format!(
-                "{}: {EFIBOOT_IMG}: menus not compared: {}",
-                t.iso.source().path().display(),
-                e.message()
-            ));
-            return Ok(out);
-        }
-    };
-    let (configs, img) = fat;
-    for inner in configs {
-        match img.read_file(&inner) {
-            Ok(bytes) => add_menu(
-                &mut out,
-                format!("{EFIBOOT_IMG}:{inner}"),
-                ConfigKind::Grub,
-                &bytes,
-                notes,
-            ),
-            Err(e) => notes.push(format!(
-                "{}: {EFIBOOT_IMG}:{inner}: not compared: {}",
-                t.iso.source().path().display(),
-                e.message()
-            )),
-        }
-    }
-    Ok(out)
-}
-
-/// `EFI/<dir>/grub*.cfg`, as boot-args edits them.
-fn is_grub_cfg(path: &str) -> bool {
-    let parts: Vec<&str> = path.split('/').collect();
-    let [top, _, name] = parts.as_slice() else {
-        return false;
-    };
-    let name = name.to_ascii_lowercase();
-    top.eq_ignore_ascii_case("EFI") && name.starts_with("grub") && name.ends_with(".cfg")
-}
-
-fn add_menu(
-    out: &mut BTreeMap<String, Menu>,
-    name: String,
-    kind: ConfigKind,
-    bytes: &[u8],
-    notes: &mut Vec<String>,
-) {
-    let cfg = match BootConfig::parse(kind, bytes) {
-        Ok(c) => c,
-        Err(e) => {
-            notes.push(format!("{name}: not compared: {}", e.message()));
-            return;
-        }
-    };
-    let mut menu: Menu = Vec::new();
-    for k in cfg.kernel_lines() {
-        let seen = menu
-            .iter()
-            .filter(|(e, _)| e == &k.entry || e.starts_with(&format!("{} #", k.entry)))
-            .count();
-        let key = if seen == 0 {
-            k.entry.clone()
-        } else {
-            format!("{} #{}", k.entry, seen + 1)
-        };
-        menu.push((key, cfg.args(k).to_string()));
-    }
-    out.insert(name, menu);
+    let mut read = Vec::new();
+    let menus = boot_menus(t.iso, &t.list, &mut read)?;
+    // The notes say "not read"; here that means the menu was not compared.
+    notes.extend(
+        read.into_iter()
+            .map(|n| n.replace("not read", "not compared")),
+    );
+    Ok(menus.into_iter().map(|m| (m.path, m.entries)).collect())
 }
 
 #[cfg(test)]
@@ -331,14 +233,5 @@ mod tests {
             args_change(at(), "a  b=1", "a b=1").is_none(),
             "spacing is not a change"
         );
-    }
-
-    #[test]
-    fn grub_config_paths() {
-        assert!(is_grub_cfg("EFI/xenserver/grub.cfg"));
-        assert!(is_grub_cfg("efi/BOOT/grub-usb.cfg"));
-        assert!(!is_grub_cfg("EFI/grub.cfg"));
-        assert!(!is_grub_cfg("EFI/a/b/grub.cfg"));
-        assert!(!is_grub_cfg("boot/grub/grub.cfg"));
     }
 }

@@ -189,8 +189,11 @@ pub struct BootChanges {
     pub entries_added: Vec<MenuEntry>,
     /// Entries only in A (menus in both).
     pub entries_removed: Vec<MenuEntry>,
-    /// Entries in both whose kernel arguments differ.
+    /// Entries in both whose dom0 kernel arguments differ.
     pub args: Vec<ArgsChange>,
+    /// Entries in both whose Xen arguments differ (an entry that gains Xen has all
+    /// its words added).
+    pub xen_args: Vec<ArgsChange>,
 }
 
 impl BootChanges {
@@ -202,6 +205,7 @@ impl BootChanges {
             && self.entries_added.is_empty()
             && self.entries_removed.is_empty()
             && self.args.is_empty()
+            && self.xen_args.is_empty()
     }
 }
 

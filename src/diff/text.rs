@@ -44,8 +44,10 @@ pub(super) fn render(r: &DiffReport) -> String {
     for e in &b.entries_removed {
         let _ = writeln!(s, "boot {} {:?}: entry removed", e.menu, e.entry);
     }
-    for a in &b.args {
-        let at = format!("boot {} {:?}:", a.at.menu, a.at.entry);
+    // Xen's words are tagged `Xen:`; the dom0 kernel's keep the plain form.
+    let xen = b.xen_args.iter().map(|a| (" Xen", a));
+    for (tag, a) in b.args.iter().map(|a| ("", a)).chain(xen) {
+        let at = format!("boot {} {:?}{tag}:", a.at.menu, a.at.entry);
         for w in &a.added {
             let _ = writeln!(s, "{at} + {w}");
         }

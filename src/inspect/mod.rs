@@ -1,6 +1,8 @@
 //! The `xiso inspect` report: everything about an installer ISO a release
 //! engineer wants at a glance, as a struct (JSON via serde) and as text.
 
+mod menus;
+
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -15,6 +17,8 @@ use crate::iso::{Entry, IsoImage, Namespace};
 use crate::repo::{self, RepoSummary, Repomd};
 use crate::treeinfo::{TreeInfo, TreeInfoSummary};
 use crate::workspace::manifest::BootEntryRecord;
+
+pub use menus::{boot_menus, BootEntryArgs, BootMenu};
 
 /// Largest boot image read whole to check its boot info table (isolinux.bin is ~40 KiB).
 const MAX_BOOT_IMAGE: u64 = 16 << 20;
@@ -181,6 +185,11 @@ pub struct InspectReport {
     pub counts: Counts,
     /// Things that look wrong but did not stop the report.
     pub warnings: Vec<String>,
+    /// Every boot menu (isolinux.cfg, the tree's grub configs, those inside
+    /// efiboot.img) with each entry's Xen and dom0 kernel words apart.
+    pub boot_menus: Vec<BootMenu>,
+    /// The file is shorter than its tables say (a cut download), when it is.
+    pub truncation: Option<crate::truncation::Truncation>,
 }
 
 /// Entry counts.
@@ -412,6 +421,8 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         }
     }
 
+    let boot_menus = menus::boot_menus(iso, &entries, &mut warnings)?;
+
     let rock_ridge = iso.namespace() == Namespace::RockRidge;
     Ok(InspectReport {
         file: iso.source().path().display().to_string(),
@@ -445,6 +456,8 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         install_image,
         counts,
         warnings,
+        truncation: crate::truncation::check(iso),
+        boot_menus,
     })
 }
 
@@ -703,6 +716,28 @@ impl InspectReport {
             }
             Some(i) => {
                 let _ = writeln!(s, "install.img:     {} bytes, {}", i.size, i.codec.name());
+            }
+        }
+        for m in &self.boot_menus {
+            let _ = writeln!(
+                s,
+                "boot menu:       {} ({}, {} kernel lines)",
+                m.path,
+                match m.kind {
+                    crate::bootcfg::ConfigKind::Isolinux => "isolinux",
+                    crate::bootcfg::ConfigKind::Grub => "grub",
+                },
+                m.entries.len()
+            );
+            for e in &m.entries {
+                // Xen's words, then the kernel it starts as dom0; an entry without
+                // Xen starts its kernel directly.
+                if let (Some(h), Some(x)) = (&e.hypervisor, &e.xen_args) {
+                    let _ = writeln!(s, "  {:?} Xen  {h} {x}", e.entry);
+                    let _ = writeln!(s, "  {:?} dom0 {} {}", e.entry, e.kernel, e.kernel_args);
+                } else {
+                    let _ = writeln!(s, "  {:?} kernel {} {}", e.entry, e.kernel, e.kernel_args);
+                }
             }
         }
         for w in &self.warnings {
