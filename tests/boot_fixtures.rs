@@ -188,6 +188,16 @@ fn boot_check(iso: &Path, expect: &Expect) -> BTreeMap<String, ModeReport> {
     report
 }
 
+/// A failed check keeps its logs ("logs kept in DIR"): an expected failure's are
+/// removed once the test has read the report.
+fn remove_kept_logs(stdout: &str) {
+    if let Some((_, dir)) = stdout.split_once("FAILED; logs kept in ") {
+        let dir = dir.trim();
+        assert!(dir.contains("xiso-boot."), "unexpected log directory {dir}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 /// The fixture's serial entries as they are, plus `extra` on dom0's line.
 fn fixture_expect<'a>(marker: &'a str, dom0: &'a [&'a str]) -> Expect<'a> {
     Expect {
@@ -224,6 +234,7 @@ fn boot_check_fails_for_a_missing_xen_argument_and_a_truncated_xen() {
     );
     assert_eq!(r.xen, FIXTURE_XEN_ARGS, "{r:?}");
     assert_eq!(r.dom0, ["console=hvc0", "console=tty0"], "{r:?}");
+    remove_kept_logs(&stdout);
 
     let tmp = common::tmpdir("boot-truncated-xen");
     let xen = tmp.path().join("xen.gz");
@@ -255,6 +266,7 @@ fn boot_check_fails_for_a_missing_xen_argument_and_a_truncated_xen() {
         assert!(r.status.contains("no Xen banner"), "{mode}: {r:?}");
         assert!(r.dom0.is_empty(), "{mode}: dom0 ran: {r:?}");
     }
+    remove_kept_logs(&stdout);
 }
 
 /// `xiso-marker-VERSION-1.noarch.rpm`: `/etc/xiso-marker` holding `rpm-marker-VERSION`,
