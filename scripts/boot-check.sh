@@ -1,34 +1,44 @@
 #!/usr/bin/env bash
-# Boot an installer ISO in QEMU and check that its install.img printed the marker.
+# Boot an installer ISO in QEMU, through Xen as XCP-ng boots, and check what it printed.
 #
 # Usage: scripts/boot-check.sh [options] ISO EXPECTED_MARKER [MODE...]
-#   MODE: bios-cd bios-hd uefi-cd uefi-hd (default: all four; "a,b" lists work too)
+#   MODE: bios-cd bios-hd uefi-cd uefi-hd uefi-esp (default: all five; "a,b" works too)
+#     uefi-hd   the ISO as a disk: OVMF boots it through El Torito (as it prefers)
+#     uefi-esp  the ISO as a disk with El Torito hidden: the hybrid GPT/EFI partition
+#               (efiboot.img and the grub.cfg inside it) is what boots
 # Options:
-#   --expect-cmdline WORD   also require WORD on the kernel command line (repeatable)
-#   --timeout SECONDS       per mode (default 120, env XISO_BOOT_TIMEOUT)
+#   --expect-xen-cmdline WORD  require WORD on Xen's command line (repeatable)
+#   --expect-cmdline WORD   require WORD on dom0's kernel command line (repeatable)
+#   --timeout SECONDS       per mode (default 180, env XISO_BOOT_TIMEOUT)
 #   --jobs N                modes run at once (default 2, env XISO_BOOT_JOBS)
 #   --accel tcg|kvm|auto    default env XISO_ACCEL or "auto" (KVM only if a probe
 #                           shows it can run OVMF, else TCG)
 #   --keep                  keep the log directory even when everything passes
 #
-# Pass = the serial log holds "XISO-MARKER <expected>". The input ISO is never
-# written: each mode boots a private copy (uefi-hd: a copy whose El Torito boot
-# record is renamed so the firmware must use the GPT/EFI partition).
-# Exit 0 only if every requested mode passes.
+# Pass = Xen's banner "(XEN) Xen version", Xen's "(XEN) Command line:" with every
+# --expect-xen-cmdline word, and the installer's lines "XISO-MARKER <expected>" and
+# "XISO-CMDLINE" (dom0's /proc/cmdline, with every --expect-cmdline word), read from
+# both serial ports (Xen's console may be com1 or com2: the report says which).
+# QEMU's exit code says nothing: a crashed dom0 makes Xen reboot, which -no-reboot turns into exit 0.
+# The input ISO is never written: each mode boots a private copy. Prints each
+# mode's boot time. Exit 0 only if every requested mode passes.
 set -euo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
-TIMEOUT=${XISO_BOOT_TIMEOUT:-120}
+TIMEOUT=${XISO_BOOT_TIMEOUT:-180}
 JOBS=${XISO_BOOT_JOBS:-2}
 ACCEL=${XISO_ACCEL:-auto}
 KEEP=0
 WORDS=()
+XEN_WORDS=()
 POS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --expect-cmdline) WORDS+=("$2"); shift ;;
         --expect-cmdline=*) WORDS+=("${1#*=}") ;;
+        --expect-xen-cmdline) XEN_WORDS+=("$2"); shift ;;
+        --expect-xen-cmdline=*) XEN_WORDS+=("${1#*=}") ;;
         --timeout) TIMEOUT=$2; shift ;;
         --jobs) JOBS=$2; shift ;;
         --accel) ACCEL=$2; shift ;;
@@ -48,9 +58,9 @@ for m in "${POS[@]:2}"; do
     IFS=', ' read -r -a parts <<< "$m"
     MODES+=("${parts[@]}")
 done
-[ ${#MODES[@]} -gt 0 ] || MODES=(bios-cd bios-hd uefi-cd uefi-hd)
+[ ${#MODES[@]} -gt 0 ] || MODES=(bios-cd bios-hd uefi-cd uefi-hd uefi-esp)
 for m in "${MODES[@]}"; do
-    case "$m" in bios-cd|bios-hd|uefi-cd|uefi-hd) ;;
+    case "$m" in bios-cd|bios-hd|uefi-cd|uefi-hd|uefi-esp) ;;
         *) echo "boot-check: unknown mode '$m'" >&2; exit 2 ;; esac
 done
 [ -f "$ISO" ] || { echo "boot-check: no such ISO: $ISO" >&2; exit 2; }
@@ -105,30 +115,38 @@ case "$ACCEL" in
 esac
 
 # ------------------------------------------------------------------ one mode
+# Does the command line $1 (words separated by spaces) hold the word $2?
+has_word() {
+    printf '%s\n' "$1" | tr ' ' '\n' | grep -q -x -F -- "$2"
+}
+
 run_mode() {
     local mode=$1
     local dir=$TMP/$mode
     mkdir -p "$dir"
-    local img=$TMP/$mode.iso serial=$dir/serial.log debug=$dir/debugcon.log
+    local img=$TMP/$mode.iso serial=$dir/serial.log serial2=$dir/serial2.log debug=$dir/debugcon.log
     cp --reflink=auto "$ISO" "$img"
     chmod u+w "$img"
-    if [ "$mode" = uefi-hd ]; then
-        # EDK2 prefers El Torito even on disks: hide it so the hybrid GPT/EFI
-        # partition (and the grub.cfg inside efiboot.img) is what boots.
+    if [ "$mode" = uefi-esp ]; then
+        # EDK2 prefers El Torito even on disks (that is uefi-hd): hide it so the
+        # hybrid GPT/EFI partition (and the grub.cfg inside efiboot.img) is what boots.
         local off=$((17 * 2048 + 7))
         if [ "$(dd if="$img" bs=1 skip=$off count=9 status=none)" = "EL TORITO" ]; then
             printf 'X' | dd of="$img" bs=1 seek=$off conv=notrunc status=none
             echo "renamed El Torito boot record (EL TORITO -> XL TORITO)" > "$dir/note"
         fi
     fi
-    local args=(-machine pc -accel "$ACCEL" -m 512 -smp 1 -no-reboot
+    # -cpu max without SMAP: under TCG, SMAP makes a PV dom0 fault on its first
+    # instructions. Xen needs more memory than dom0 alone. Two serial ports: Xen's
+    # console is on com1 or, after `--serial com2`, on com2.
+    local args=(-machine pc -accel "$ACCEL" -cpu max,-smap -m 1024 -smp 1 -no-reboot
                 -display none -monitor none -nodefaults -vga std
-                -serial "file:$serial"
+                -serial "file:$serial" -serial "file:$serial2"
                 -chardev "file,id=dbgcon,path=$debug"
                 -device isa-debugcon,iobase=0x402,chardev=dbgcon)
     case "$mode" in
         *-cd) args+=(-drive "file=$img,format=raw,if=ide,media=cdrom,readonly=on" -boot d) ;;
-        *-hd) args+=(-drive "file=$img,format=raw,if=ide,media=disk,snapshot=on" -boot c) ;;
+        *) args+=(-drive "file=$img,format=raw,if=ide,media=disk,snapshot=on" -boot c) ;;
     esac
     if [[ $mode == uefi-* ]]; then
         cp "$OVMF_VARS" "$TMP/$mode.vars"
@@ -140,29 +158,52 @@ run_mode() {
     timeout "$TIMEOUT" qemu-system-x86_64 "${args[@]}" > "$dir/qemu.out" 2>&1 || rc=$?
     local secs=$((SECONDS - start))
     rm -f "$img" "$TMP/$mode.vars"
+    # both ports, carriage returns and GRUB's terminal escapes removed
+    cat "$serial" "$serial2" 2>/dev/null | tr -d '\r' \
+        | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' > "$dir/both.log" || true
+    local log=$dir/both.log
+    local xen_cmdline cmdline grubcfg
+    # head -1: one line may hold a match twice (GRUB echoes to serial and console)
+    xen_cmdline=$(grep -a -o '(XEN) Command line:.*' "$log" | head -1 | sed 's/^(XEN) Command line: *//' || true)
+    cmdline=$(grep -a -o 'XISO-CMDLINE.*' "$log" | head -1 | sed 's/^XISO-CMDLINE //' || true)
+    grubcfg=$(grep -a -o 'XISO-GRUBCFG [a-z]*' "$log" | head -1 | sed 's/^XISO-GRUBCFG //' || true)
+    # the port Xen's console is on: com1 (first -serial) or com2
+    local port=
+    if grep -a -q '(XEN) Xen version' "$serial" 2>/dev/null; then
+        port=com1
+    elif grep -a -q '(XEN) Xen version' "$serial2" 2>/dev/null; then
+        port=com2
+    fi
     local result=PASS why=
+    if ! grep -a -q '(XEN) Xen version' "$log"; then
+        result=FAIL why="no Xen banner '(XEN) Xen version'"
+    elif [ -z "$xen_cmdline" ] && ! grep -a -q '(XEN) Command line:' "$log"; then
+        result=FAIL why="Xen printed no '(XEN) Command line:'"
     # whole-line match: "fixture-original" must not accept "fixture-original-2"
-    if ! tr -d '\r' < "$serial" 2>/dev/null | grep -a -q -x -F "XISO-MARKER $MARKER"; then
+    elif ! grep -a -q -x -F "XISO-MARKER $MARKER" "$log"; then
         result=FAIL
-        if grep -a -q 'XISO-MARKER' "$serial" 2>/dev/null; then
-            why="wrong marker: $(grep -a -m1 -o 'XISO-MARKER.*' "$serial" | tr -d '\r')"
+        if grep -a -q 'XISO-MARKER' "$log"; then
+            why="wrong marker: $(grep -a -m1 -o 'XISO-MARKER.*' "$log")"
         elif [ $rc -eq 124 ]; then
             why="timeout after ${TIMEOUT}s, no marker"
         else
-            why="qemu exited $rc, no marker"
+            why="qemu exited $rc, no marker (dom0 crashed or never started?)"
         fi
     fi
-    local cmdline
-    cmdline=$(grep -a -m1 -o 'XISO-CMDLINE.*' "$serial" 2>/dev/null | tr -d '\r' || true)
+    if [ $result = PASS ]; then
+        local w
+        for w in "${XEN_WORDS[@]+"${XEN_WORDS[@]}"}"; do
+            has_word "$xen_cmdline" "$w" || { result=FAIL why="Xen's command line lacks '$w'"; break; }
+        done
+    fi
     if [ $result = PASS ]; then
         local w
         for w in "${WORDS[@]+"${WORDS[@]}"}"; do
-            if ! printf '%s\n' "${cmdline#XISO-CMDLINE }" | tr ' ' '\n' | grep -q -x -F -- "$w"; then
-                result=FAIL why="kernel command line lacks '$w'"
-            fi
+            has_word "$cmdline" "$w" || { result=FAIL why="dom0's command line lacks '$w'"; break; }
         done
     fi
-    printf '%s\n%s\n%s\n%s\n' "$result" "$secs" "$why" "$cmdline" > "$dir/result"
+    printf '%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$result" "$secs" "$why" "$xen_cmdline" "$cmdline" \
+        "$grubcfg" "$port" > "$dir/result"
 }
 
 # ------------------------------------------------------------------ run
@@ -180,22 +221,30 @@ done
 wait || true
 
 fail=0
+times=()
 for m in "${MODES[@]}"; do
     dir=$TMP/$m
     if [ ! -f "$dir/result" ]; then
         printf '%s: FAIL (no result)\n' "$m"; fail=1; continue
     fi
-    { read -r result; read -r secs; read -r why; read -r cmdline; } < "$dir/result" || true
+    { read -r result; read -r secs; read -r why; read -r xen_cmdline; read -r cmdline; read -r grubcfg;
+      read -r port; } \
+        < "$dir/result" || true
+    times+=("$m=${secs}s")
     if [ "$result" = PASS ]; then
         printf '%s: PASS (%s s)\n' "$m" "$secs"
-        [ -z "$cmdline" ] || printf '  %s\n' "$cmdline"
     else
         fail=1
         printf '%s: FAIL (%s s) %s\n' "$m" "$secs" "$why"
-        [ -z "$cmdline" ] || printf '  %s\n' "$cmdline"
+    fi
+    printf '  xen: %s\n' "${xen_cmdline:-(none)}"
+    printf '  dom0: %s\n' "${cmdline:-(none)}"
+    [ -z "$grubcfg" ] || printf '  grub.cfg: %s\n' "$grubcfg"
+    [ -z "$port" ] || printf '  xen console: %s\n' "$port"
+    if [ "$result" != PASS ]; then
         [ ! -f "$dir/note" ] || printf '  note: %s\n' "$(cat "$dir/note")"
         printf '  command: %s\n' "$(cat "$dir/cmd")"
-        for f in serial.log debugcon.log qemu.out; do
+        for f in both.log debugcon.log qemu.out; do
             printf '  ---- last 20 lines of %s\n' "$dir/$f"
             if [ -s "$dir/$f" ]; then
                 tail -n 20 "$dir/$f" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/^/  | /'
@@ -205,5 +254,6 @@ for m in "${MODES[@]}"; do
         done
     fi
 done
+echo "boot-check: times ${times[*]}"
 echo "boot-check: total $((SECONDS - total_start)) s, $([ $fail = 0 ] && echo "all ${#MODES[@]} passed" || echo "FAILED; logs kept in $TMP")"
 exit $fail

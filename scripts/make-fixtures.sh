@@ -6,7 +6,8 @@
 #   OUTDIR defaults to $XISO_FIXTURES, else <repo>/fixtures (gitignored).
 #
 # Outputs (see the summary printed at the end):
-#   OUTDIR/tree/               the ISO tree (.treeinfo, install.img, boot/, EFI/, Packages/, repodata/)
+#   OUTDIR/tree/               the ISO tree (.treeinfo, install.img, boot/, EFI/, Packages/, repodata/);
+#                              boot/xen.gz and boot/vmlinuz: Debian 12's Xen 4.17 and dom0 kernel
 #   OUTDIR/genisoimage.iso     genisoimage + isohybrid --uefi   (what XCP-ng ships)
 #   OUTDIR/xorriso.iso         xorriso -as mkisofs, isohdpfx MBR + GPT
 #   OUTDIR/debian/*.iso        foreign ISOs from Debian packages (ipxe, grub-rescue-pc, memtest86+)
@@ -29,7 +30,7 @@ OUT=
 while [ $# -gt 0 ]; do
     case "$1" in
         --force) FORCE=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         -*) echo "make-fixtures: unknown option $1" >&2; exit 2 ;;
         *) [ -z "$OUT" ] || { echo "make-fixtures: one OUTDIR only" >&2; exit 2; }; OUT=$1 ;;
     esac
@@ -132,37 +133,51 @@ fetch_deb() {
     die "downloaded $pkg but found no $glob in $CACHE"
 }
 
-# ---------------------------------------------------------------- kernel
-# Smallest Debian kernel that boots in QEMU with 8250 serial console, bzip2
-# initramfs and EFI stub built in: the cloud flavour. Version chosen dynamically.
+# ---------------------------------------------------------------- kernel + Xen
+# The installer boots as XCP-ng's does: Xen, then the dom0 kernel with install.img
+# as its initrd. The dom0 kernel is Debian's generic flavour (CONFIG_XEN_DOM0,
+# hvc0 console, bzip2 initramfs, EFI stub); the cloud flavour cannot be a dom0.
+# Version chosen dynamically; the unsigned package holds the same image.
 pick_kernel_pkg() {
     local dep
-    dep=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+    dep=$(apt-cache depends linux-image-amd64 2>/dev/null \
           | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || true
     if [ -n "$dep" ]; then
-        echo "${dep}-unsigned"
+        echo "${dep%-unsigned}-unsigned"
         return
     fi
-    apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-cloud-amd64-unsigned$' 2>/dev/null \
+    apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-amd64-unsigned$' 2>/dev/null \
         | awk '{print $1}' | sort -V | tail -1
 }
 KDEB=
-for f in "$CACHE"/linux-image-*-cloud-amd64-unsigned_*.deb; do [ -f "$f" ] && KDEB=$f; done
+for f in "$CACHE"/linux-image-*-amd64-unsigned_*.deb; do
+    case "$f" in *-cloud-*|*-rt-*) continue ;; esac
+    [ -f "$f" ] && KDEB=$f
+done
 if [ -z "$KDEB" ]; then
     KPKG=$(pick_kernel_pkg)
     if [ -z "$KPKG" ] && apt_refresh; then KPKG=$(pick_kernel_pkg); fi
-    [ -n "$KPKG" ] || die "cannot find a linux-image-*-cloud-amd64-unsigned package (apt-get update?)"
+    [ -n "$KPKG" ] || die "cannot find a linux-image-*-amd64-unsigned package (apt-get update?)"
     KDEB=$(fetch_deb "$KPKG" "${KPKG}_*.deb")
 fi
 log "kernel from $(basename "$KDEB")"
 mkdir -p "$WORK/kernel"
-dpkg-deb -x "$KDEB" "$WORK/kernel"
+# only the image: the modules are most of the package and nothing here needs them
+dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$WORK/kernel" --wildcards './boot/vmlinuz-*'
 KIMG=$(ls "$WORK"/kernel/boot/vmlinuz-* | head -1)
 [ -s "$KIMG" ] || die "no vmlinuz in $KDEB"
 basename "$KIMG" | sed 's/^vmlinuz-//' > "$OUT/kernel-version"
 mkdir -p "$TREE/boot"
 cp "$KIMG" "$TREE/boot/vmlinuz"
 rm -rf "$WORK/kernel"
+
+XDEB=$(fetch_deb xen-hypervisor-4.17-amd64 'xen-hypervisor-4.17-amd64_*.deb')
+log "hypervisor from $(basename "$XDEB")"
+mkdir -p "$WORK/xen"
+dpkg-deb -x "$XDEB" "$WORK/xen"
+[ -s "$WORK/xen/boot/xen-4.17-amd64.gz" ] || die "no boot/xen-4.17-amd64.gz in $XDEB"
+cp "$WORK/xen/boot/xen-4.17-amd64.gz" "$TREE/boot/xen.gz"
+rm -rf "$WORK/xen"
 
 # ---------------------------------------------------------------- install.img
 log "building install.img"
@@ -176,6 +191,8 @@ ln -s ../bin/busybox "$R/sbin/poweroff"
 cat > "$R/init" <<'EOF'
 #!/bin/sh
 # xiso fixture installer: print the marker and the kernel command line, power off.
+# dom0 runs under Xen, which owns the serial port: /dev/hvc0 is Xen's console,
+# which Xen copies to the serial port (the last console=, tty0, is only VGA).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys 2>/dev/null
@@ -184,11 +201,9 @@ marker=$(cat /etc/xiso-marker)
 # A file a replaced package should have taken with it shows up in the marker line.
 [ -e /etc/xiso-old ] && marker="$marker +/etc/xiso-old"
 cmdline=$(cat /proc/cmdline)
-for t in /dev/ttyS0 /dev/console; do
-    if [ -c "$t" ]; then
-        { echo; echo "XISO-MARKER $marker"; echo "XISO-CMDLINE $cmdline"; } > "$t" 2>/dev/null
-    fi
-done
+t=/dev/hvc0
+[ -c "$t" ] || t=/dev/console
+{ echo; echo "XISO-MARKER $marker"; echo "XISO-CMDLINE $cmdline"; } > "$t" 2>/dev/null
 sleep 1
 poweroff -f
 EOF
@@ -236,70 +251,55 @@ for m in ldlinux.c32 mboot.c32 menu.c32 libutil.c32 libcom32.c32; do
     cp "/usr/lib/syslinux/modules/bios/$m" "$TREE/boot/pxelinux/"
 done
 
+# The menus of XCP-ng 8.3 (create-install-image's templates/iso/8.3): every entry
+# boots Xen with the dom0 kernel and install.img as modules. Only the prompt and
+# timeout are shorter, and the entries for files the fixture lacks (kernel-alt,
+# memtest) are left out.
 XEN_ARGS="dom0_max_vcpus=1-16 dom0_mem=max:8192M com1=115200,8n1 console=com1,vga"
-FIX_ARGS="console=ttyS0,115200 quiet panic=-1 xiso.fixture=1"
-cat > "$ISOL/isolinux.cfg" <<EOF
-SERIAL 0 115200
-DEFAULT install
-PROMPT 0
-TIMEOUT 1
-
-# Fixture entry: no Xen in tests, boot the dom0 kernel directly.
-LABEL install
-	KERNEL /boot/vmlinuz
-	APPEND initrd=/install.img $FIX_ARGS xiso.bootcfg=isolinux
-LABEL xen-install
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_ARGS --- /boot/vmlinuz console=hvc0 console=tty0 --- /install.img
-LABEL no-serial
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz dom0_max_vcpus=1-16 dom0_mem=max:8192M console=vga --- /boot/vmlinuz console=tty0 --- /install.img
-LABEL shell
-	KERNEL mboot.c32
-	APPEND /boot/xen.gz $XEN_ARGS --- /boot/vmlinuz console=hvc0 console=tty0 bash-shell --- /install.img
-LABEL menu
-	KERNEL menu.c32
-EOF
-# a placeholder hypervisor so the Xen entries reference existing files
-echo "xiso fixture: placeholder, not a hypervisor" | gzip -9n > "$TREE/boot/xen.gz"
+XEN_NOSERIAL="dom0_max_vcpus=1-16 dom0_mem=max:8192M console=vga"
+XEN_SAFE="dom0_max_vcpus=1-16 dom0_mem=max:8192M nosmp noreboot noirqbalance no-mce no-bootscrub no-numa no-hap no-mmcfg max_cstate=0 nmi=ignore allow_unsafe com1=115200,8n1 console=com1,vga vga=keep"
+DOM0_ARGS="console=hvc0 console=tty0"
+# The entries: title, Xen's words, dom0's words.
+ENTRIES=(
+    "install|$XEN_ARGS|$DOM0_ARGS"
+    "no-serial|$XEN_NOSERIAL|console=tty0"
+    "safe|$XEN_SAFE|$DOM0_ARGS"
+    "multipath|$XEN_ARGS|$DOM0_ARGS device_mapper_multipath=enabled"
+    "shell|$XEN_ARGS|$DOM0_ARGS bash-shell"
+)
+{
+    printf 'SERIAL 0 115200\nDEFAULT install\nPROMPT 0\nTIMEOUT 1\n'
+    for e in "${ENTRIES[@]}"; do
+        IFS='|' read -r title xen dom0 <<< "$e"
+        printf '\nLABEL %s\n\tKERNEL mboot.c32\n\tAPPEND /boot/xen.gz %s --- /boot/vmlinuz %s --- /install.img\n' \
+            "$title" "$xen" "$dom0"
+    done
+} > "$ISOL/isolinux.cfg"
 
 # ---------------------------------------------------------------- UEFI: grub
 log "grub EFI"
 # grub.cfg as in XCP-ng's templates/iso/<ver>/EFI/xenserver/grub.cfg; $1 = which copy,
 # $2 = extra line after 'set timeout' (XCP-ng's grub-efiboot-cfg.patch adds a search there)
+# The echo tells the boot log which copy GRUB read (the entries are the same).
 grub_cfg() {
     cat <<EOF
 # xiso fixture grub.cfg ($1 copy)
 serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
+echo "XISO-GRUBCFG $1"
 set default="0"
+insmod gzio
+insmod part_gpt
 set timeout=1
 $2
-
-menuentry "install" {
-    linux /boot/vmlinuz $FIX_ARGS xiso.bootcfg=grub xiso.grubcfg=$1
-    initrd /install.img
-}
-
-menuentry "xen-install" {
-    multiboot2 /boot/xen.gz $XEN_ARGS
-    module2 /boot/vmlinuz console=hvc0 console=tty0
-    module2 /install.img
-}
-
-menuentry "no-serial" {
-    multiboot2 /boot/xen.gz dom0_max_vcpus=1-16 dom0_mem=max:8192M console=vga
-    module2 /boot/vmlinuz console=tty0
-    module2 /install.img
-}
-
-menuentry "shell" {
-    multiboot2 /boot/xen.gz $XEN_ARGS
-    module2 /boot/vmlinuz console=hvc0 console=tty0 bash-shell
-    module2 /install.img
-}
 EOF
+    local e title xen dom0
+    for e in "${ENTRIES[@]}"; do
+        IFS='|' read -r title xen dom0 <<< "$e"
+        printf '\nmenuentry "%s" {\n    multiboot2 /boot/xen.gz %s\n    module2 /boot/vmlinuz %s\n    module2 /install.img\n}\n' \
+            "$title" "$xen" "$dom0"
+    done
 }
 mkdir -p "$TREE/EFI/xenserver"
 grub_cfg iso "" > "$TREE/EFI/xenserver/grub.cfg"
@@ -330,7 +330,8 @@ EOF
 # the current time (not reproducible, and faketime cannot reach file mtimes).
 GRUB_DIR=/usr/lib/grub/x86_64-efi
 GRUB_MODS="part_gpt part_msdos iso9660 fat normal linux configfile search search_fs_file echo serial terminal regexp test"
-GRUB_MEMDISK_MODS="$GRUB_MODS search_fs_uuid search_label multiboot2 sleep ls cat"
+# multiboot2 loads Xen; gzio unpacks xen.gz (a filter: never autoloaded, hence grub.cfg's insmod)
+GRUB_MEMDISK_MODS="$GRUB_MODS search_fs_uuid search_label multiboot2 gzio sleep ls cat"
 MD="$WORK/memdisk"
 mkdir -p "$MD/boot/grub/x86_64-efi"
 cp "$WORK/embedded.cfg" "$MD/boot/grub/grub.cfg"

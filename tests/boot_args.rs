@@ -1,8 +1,8 @@
 //! `xiso boot-args`: one edit reaches isolinux.cfg, the tree's grub.cfg and the
 //! grub.cfg inside efiboot.img. Oracles: `fsck.fat -n` and mtools (`mtype`, `mdir`)
 //! on the edited FAT image, `xorriso` extracting it from the packed ISO.
-//! (The QEMU proof that all four boot modes see the new words is in
-//! tests/boot_fixtures.rs, `boot_packed`.)
+//! (The QEMU proof that all five boot modes, through Xen, see the new words is in
+//! tests/boot_fixtures.rs.)
 
 mod common;
 
@@ -64,15 +64,14 @@ fn mdir(img: &Path, inner: &str) -> String {
 }
 
 /// What the grub.cfg of the fixture must become after `--add xiso.test=1 --remove
-/// quiet`: the vmlinuz lines lose `quiet` and end in the new word; every other line
-/// is unchanged.
+/// bash-shell`: the vmlinuz lines lose `bash-shell` (the shell entry's) and end in the
+/// new word; every other line (Xen's among them) is unchanged.
 fn expected_grub(before: &str) -> String {
     before
         .split_inclusive('\n')
         .map(|l| {
-            let t = l.trim_start();
-            if t.starts_with("linux /boot/vmlinuz ") || t.starts_with("module2 /boot/vmlinuz ") {
-                let body = l.trim_end_matches('\n').replace(" quiet", "");
+            if l.trim_start().starts_with("module2 /boot/vmlinuz ") {
+                let body = l.trim_end_matches('\n').replace(" bash-shell", "");
                 format!("{body} xiso.test=1\n")
             } else {
                 l.to_string()
@@ -81,15 +80,15 @@ fn expected_grub(before: &str) -> String {
         .collect()
 }
 
+/// The same for isolinux.cfg: the dom0 words sit between `/boot/vmlinuz` and the
+/// second `---` of the `mboot.c32` lines.
 fn expected_isolinux(before: &str) -> String {
     before
         .split_inclusive('\n')
         .map(|l| {
             if l.contains(" --- /boot/vmlinuz ") {
-                l.replace(" --- /install.img", " xiso.test=1 --- /install.img")
-            } else if l.trim_start().starts_with("APPEND initrd=") {
-                let body = l.trim_end_matches('\n').replace(" quiet", "");
-                format!("{body} xiso.test=1\n")
+                l.replace(" bash-shell", "")
+                    .replace(" --- /install.img", " xiso.test=1 --- /install.img")
             } else {
                 l.to_string()
             }
@@ -111,12 +110,12 @@ fn boot_args_edits_every_menu_and_efiboot_stays_valid() {
     let img_before = fs::read(&img).unwrap();
     let inner_before = String::from_utf8(mtype(&img, "/EFI/xenserver/grub.cfg")).unwrap();
     let boot_dir_before = mdir(&img, "/EFI/BOOT");
-    assert!(inner_before.contains("xiso.grubcfg=efiboot"));
+    assert!(inner_before.contains("XISO-GRUBCFG efiboot"));
 
     let o = ok(xiso()
         .arg("boot-args")
         .arg(&ws)
-        .args(["--add", "xiso.test=1", "--remove", "quiet", "--json"])
+        .args(["--add", "xiso.test=1", "--remove", "bash-shell", "--json"])
         .args(["--date", "1600000000"]));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let menus: Vec<(&str, u64, usize)> = report["menus"]
@@ -134,9 +133,9 @@ fn boot_args_edits_every_menu_and_efiboot_stays_valid() {
     assert_eq!(
         menus,
         [
-            ("boot/isolinux/isolinux.cfg", 4, 4),
-            ("EFI/xenserver/grub.cfg", 4, 4),
-            ("boot/efiboot.img:EFI/xenserver/grub.cfg", 4, 4),
+            ("boot/isolinux/isolinux.cfg", 5, 5),
+            ("EFI/xenserver/grub.cfg", 5, 5),
+            ("boot/efiboot.img:EFI/xenserver/grub.cfg", 5, 5),
         ]
     );
     assert_eq!(report["written"].as_array().unwrap().len(), 3);
@@ -181,7 +180,7 @@ fn boot_args_edits_every_menu_and_efiboot_stays_valid() {
         "--add",
         "xiso.test=1",
         "--remove",
-        "quiet",
+        "bash-shell",
         "--json",
     ]));
     let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

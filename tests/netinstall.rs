@@ -102,11 +102,11 @@ fn netinstall_media_has_no_repository_and_netinstall_on_every_installer_line() {
     }
     assert!(listing.lines().any(|l| l == "install.img"), "{listing}");
 
-    // Every installer line of every menu copy: 4 in isolinux.cfg, 4 in each grub.cfg.
+    // Every installer line of every menu copy: 5 in isolinux.cfg, 5 in each grub.cfg.
     let isolinux = String::from_utf8(iso_file(&out, "boot/isolinux/isolinux.cfg")).unwrap();
-    assert_netinstall_first("isolinux.cfg", &isolinux, 4);
+    assert_netinstall_first("isolinux.cfg", &isolinux, 5);
     let grub = String::from_utf8(iso_file(&out, "EFI/xenserver/grub.cfg")).unwrap();
-    assert_netinstall_first("EFI/xenserver/grub.cfg", &grub, 4);
+    assert_netinstall_first("EFI/xenserver/grub.cfg", &grub, 5);
     let img = tmp.path().join("efiboot.img");
     std::fs::write(&img, iso_file(&out, "boot/efiboot.img")).unwrap();
     let o = run(Command::new("mtype")
@@ -115,7 +115,7 @@ fn netinstall_media_has_no_repository_and_netinstall_on_every_installer_line() {
         .arg("::EFI/xenserver/grub.cfg"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let inner = String::from_utf8(o.stdout).unwrap();
-    assert_netinstall_first("efiboot.img:EFI/xenserver/grub.cfg", &inner, 4);
+    assert_netinstall_first("efiboot.img:EFI/xenserver/grub.cfg", &inner, 5);
     // Nothing else of the lines changed: drop the word and the source's line is back.
     let src_grub = String::from_utf8(iso_file(&src, "EFI/xenserver/grub.cfg")).unwrap();
     assert_eq!(grub.replace(" netinstall", ""), src_grub);
@@ -125,7 +125,7 @@ fn netinstall_media_has_no_repository_and_netinstall_on_every_installer_line() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("netinstall media") && text.contains("12 of 12 installer lines"),
+        text.contains("netinstall media") && text.contains("15 of 15 installer lines"),
         "{text}"
     );
 

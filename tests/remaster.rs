@@ -58,7 +58,7 @@ fn by_hand(src: &Path, dir: &Path, e: &Edits, out: &Path) {
         "--add",
         "xiso.remaster=1",
         "--remove",
-        "quiet",
+        "bash-shell",
     ]));
     ok_output(
         x().arg("pack")
@@ -93,7 +93,7 @@ fn remaster_gives_the_bytes_of_unpack_edits_pack_and_a_plan_the_bytes_of_flags()
                 "--boot-arg",
                 "xiso.remaster=1",
                 "--remove-boot-arg",
-                "quiet",
+                "bash-shell",
             ])
             .args(["--volid", "XISO_REMASTERED", "--json"]),
     );
@@ -135,7 +135,7 @@ fn remaster_gives_the_bytes_of_unpack_edits_pack_and_a_plan_the_bytes_of_flags()
         format!(
             "overlay = [\"../iso-overlay\"]\nadd-rpm = [{:?}]\nno-deps-check = true\n\
              patch-installer = [\"../installer-overlay\"]\nboot-arg = [\"xiso.remaster=1\"]\n\
-             remove-boot-arg = [\"quiet\"]\nvolid = \"XISO_REMASTERED\"\n",
+             remove-boot-arg = [\"bash-shell\"]\nvolid = \"XISO_REMASTERED\"\n",
             testdata_rpm(RPM).display().to_string()
         ),
     )
@@ -192,7 +192,7 @@ fn remaster_gives_the_bytes_of_unpack_edits_pack_and_a_plan_the_bytes_of_flags()
     for a in args {
         assert_eq!(strings(&a["added"]), ["xiso.remaster=1"], "{a}");
         for r in strings(&a["removed"]) {
-            assert_eq!(r, "quiet", "{a}");
+            assert_eq!(r, "bash-shell", "{a}");
         }
     }
     assert_eq!(

@@ -181,7 +181,7 @@ fn stale_efiboot_grub_cfg() {
     let ws = unpack(dir.path());
     let cfg = ws.join("iso/EFI/xenserver/grub.cfg");
     let text = fs::read_to_string(&cfg).unwrap();
-    let edited = text.replacen("quiet", "quiet atexit=shell", 1);
+    let edited = text.replacen("console=tty0", "console=tty0 atexit=shell", 1);
     assert_ne!(text, edited);
     fs::write(&cfg, edited).unwrap();
     let iso = pack(&ws, dir.path());
