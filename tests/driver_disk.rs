@@ -329,6 +329,23 @@ fn a_signed_disk_installs_with_gpgcheck_on() {
     let notes = v["notes"].to_string();
     assert!(notes.contains("/update.xml.asc: signature good"), "{v:#}");
 
+    // Edited after signing (update.xml changed, repodata regenerated without its
+    // signature): verify names both.
+    let edited = rebuilt(&t.path().join("edited"), &iso, |tree| {
+        let p = tree.join("update.xml");
+        let text = fs::read_to_string(&p).unwrap();
+        fs::write(&p, text.replace("Driver disk", "Edited disk")).unwrap();
+    });
+    let (code, v) = verify(&edited);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert!(
+        findings(&v, "driver-disk.update-xml")
+            .iter()
+            .any(|m| m.contains("/update.xml.asc does not verify /update.xml")),
+        "{v:#}"
+    );
+    assert!(!findings(&v, "repodata.signature").is_empty(), "{v:#}");
+
     // The unsigned disk is refused by the same dnf: the check above is real.
     let plain = t.path().join("plain.iso");
     assert!(driver_disk(&plain, &[&rpm], &[]).status.success());
