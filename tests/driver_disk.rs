@@ -207,6 +207,19 @@ fn same_inputs_and_epoch_give_the_same_bytes() {
         assert!(o.status.success(), "{}", text(&o));
     }
     assert_eq!(sha256(&a), sha256(&b));
+    // Signed too: RSA PKCS#1 v1.5 signatures at one time are the same bytes.
+    let key = make_signing_key(t.path(), "repro", "rsa3072");
+    let signed: Vec<PathBuf> = ["s1.iso", "s2.iso"]
+        .iter()
+        .map(|n| {
+            let out = t.path().join(n);
+            let o = driver_disk(&out, &[&rpm], &["--sign", key.secret.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", text(&o));
+            out
+        })
+        .collect();
+    assert_eq!(sha256(&signed[0]), sha256(&signed[1]));
+    assert_ne!(sha256(&signed[0]), sha256(&a));
     let o = run(xiso()
         .env("SOURCE_DATE_EPOCH", "1700000001")
         .arg("driver-disk")
