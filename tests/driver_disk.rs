@@ -400,3 +400,32 @@ fn a_bad_package_is_one_line_exit_2_and_no_output() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!out_dir.join("dd.iso").exists());
 }
+
+#[test]
+fn requires_the_host_provides_are_notes_not_findings() {
+    let t = tmpdir("dd-host");
+    let spec = "Name: xiso-kmod\nVersion: 2.0\nRelease: 1\nSummary: xiso test driver\n\
+                License: MIT\nRequires: kernel-uname-r = 4.19.0+1\n\n%description\nA driver \
+                package built by an xiso test.\n\n%install\nmkdir -p %{buildroot}/lib/modules/4.19.0+1/updates\n\
+                echo module > %{buildroot}/lib/modules/4.19.0+1/updates/xiso-kmod.ko\n\n\
+                %files\n/lib/modules/4.19.0+1/updates/xiso-kmod.ko\n";
+    let rpm = rpmbuild(
+        t.path(),
+        "xiso-kmod",
+        spec,
+        EPOCH,
+        &["_build_id_links none"],
+    );
+    let iso = t.path().join("kmod.iso");
+    let o = driver_disk(&iso, &[&rpm], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The installer installs @drivers into the host it has just installed, which
+    // has the kernel: verify is clean and says what it left to the host.
+    let (code, v) = verify(&iso);
+    assert_eq!(code, Some(0), "{v:#}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("kernel-uname-r = 4.19.0+1") && notes.contains("left to the installed host"),
+        "{v:#}"
+    );
+}
