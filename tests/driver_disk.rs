@@ -207,6 +207,19 @@ fn same_inputs_and_epoch_give_the_same_bytes() {
         assert!(o.status.success(), "{}", text(&o));
     }
     assert_eq!(sha256(&a), sha256(&b));
+    // Signed too: RSA PKCS#1 v1.5 signatures at one time are the same bytes.
+    let key = make_signing_key(t.path(), "repro", "rsa3072");
+    let signed: Vec<PathBuf> = ["s1.iso", "s2.iso"]
+        .iter()
+        .map(|n| {
+            let out = t.path().join(n);
+            let o = driver_disk(&out, &[&rpm], &["--sign", key.secret.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", text(&o));
+            out
+        })
+        .collect();
+    assert_eq!(sha256(&signed[0]), sha256(&signed[1]));
+    assert_ne!(sha256(&signed[0]), sha256(&a));
     let o = run(xiso()
         .env("SOURCE_DATE_EPOCH", "1700000001")
         .arg("driver-disk")
@@ -329,6 +342,23 @@ fn a_signed_disk_installs_with_gpgcheck_on() {
     let notes = v["notes"].to_string();
     assert!(notes.contains("/update.xml.asc: signature good"), "{v:#}");
 
+    // Edited after signing (update.xml changed, repodata regenerated without its
+    // signature): verify names both.
+    let edited = rebuilt(&t.path().join("edited"), &iso, |tree| {
+        let p = tree.join("update.xml");
+        let text = fs::read_to_string(&p).unwrap();
+        fs::write(&p, text.replace("Driver disk", "Edited disk")).unwrap();
+    });
+    let (code, v) = verify(&edited);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert!(
+        findings(&v, "driver-disk.update-xml")
+            .iter()
+            .any(|m| m.contains("/update.xml.asc does not verify /update.xml")),
+        "{v:#}"
+    );
+    assert!(!findings(&v, "repodata.signature").is_empty(), "{v:#}");
+
     // The unsigned disk is refused by the same dnf: the check above is real.
     let plain = t.path().join("plain.iso");
     assert!(driver_disk(&plain, &[&rpm], &[]).status.success());
@@ -369,4 +399,33 @@ fn a_bad_package_is_one_line_exit_2_and_no_output() {
     let o = driver_disk(&out_dir.join("dd.iso"), &[&rpm], &["--label", "bad label"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!out_dir.join("dd.iso").exists());
+}
+
+#[test]
+fn requires_the_host_provides_are_notes_not_findings() {
+    let t = tmpdir("dd-host");
+    let spec = "Name: xiso-kmod\nVersion: 2.0\nRelease: 1\nSummary: xiso test driver\n\
+                License: MIT\nRequires: kernel-uname-r = 4.19.0+1\n\n%description\nA driver \
+                package built by an xiso test.\n\n%install\nmkdir -p %{buildroot}/lib/modules/4.19.0+1/updates\n\
+                echo module > %{buildroot}/lib/modules/4.19.0+1/updates/xiso-kmod.ko\n\n\
+                %files\n/lib/modules/4.19.0+1/updates/xiso-kmod.ko\n";
+    let rpm = rpmbuild(
+        t.path(),
+        "xiso-kmod",
+        spec,
+        EPOCH,
+        &["_build_id_links none"],
+    );
+    let iso = t.path().join("kmod.iso");
+    let o = driver_disk(&iso, &[&rpm], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The installer installs @drivers into the host it has just installed, which
+    // has the kernel: verify is clean and says what it left to the host.
+    let (code, v) = verify(&iso);
+    assert_eq!(code, Some(0), "{v:#}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("kernel-uname-r = 4.19.0+1") && notes.contains("left to the installed host"),
+        "{v:#}"
+    );
 }

@@ -189,7 +189,7 @@ pub fn build(
     let mut installation_size = 0u64;
     for (href, bytes) in &files {
         let pkg = Package::from_reader(&bytes[..], now).in_path(href)?;
-        installation_size = installation_size.saturating_add(pkg.installed_size()?);
+        installation_size = installation_size.saturating_add(pkg.installed_size().in_path(href)?);
         entries.push(PackageEntry::from_package(&pkg, href).in_path(href)?);
     }
     let comps = groups_xml(&meta_name);

@@ -31,7 +31,8 @@ use crate::workspace::{MAX_EXPANDED_DEFAULT, NO_GPGCHECK, NO_REPO_GPGCHECK};
 const MAX_TEXT: u64 = 1 << 20;
 const TREEINFO: &str = "/.treeinfo";
 const TREEINFO_KEYS: &str = "/.treeinfo [keys]";
-const UPDATE_XML_KEY: &str = "/update.xml key=";
+/// What names a driver disk's key file.
+pub(super) const UPDATE_XML_KEY: &str = "/update.xml key=";
 const ISOLINUX_CFG: &str = "/boot/isolinux/isolinux.cfg";
 const INSTALL_IMG: &str = "/install.img";
 /// Largest answerfile read (a real one is a few KiB).
@@ -55,10 +56,18 @@ pub(super) struct GpgConfig {
 impl GpgConfig {
     /// Why the checks are on, for messages.
     pub fn why(&self) -> String {
+        let key = self.key_path.as_deref().unwrap_or("a key");
+        if self.source == UPDATE_XML_KEY {
+            // A driver disk: no boot lines; xapi checks the signatures of a pack
+            // whose update.xml names a key when the pack is applied.
+            return format!(
+                "{} names {key}, so xapi checks the pack's signatures",
+                self.source
+            );
+        }
         format!(
-            "{} names {} and no installer line turns the check off",
-            self.source,
-            self.key_path.as_deref().unwrap_or("a key")
+            "{} names {key} and no installer line turns the check off",
+            self.source
         )
     }
 }

@@ -41,16 +41,19 @@ pub(super) fn check_detached(
 ) -> Result<()> {
     let Some(entry) = ctx.file(sig_path).cloned() else {
         if gpg.repo_gpgcheck {
-            ctx.error(
-                check_id,
-                Some(sig_path),
-                None,
+            let message = if gpg.source == super::gpgcheck::UPDATE_XML_KEY {
+                format!(
+                    "no {sig_path}, but {}: it refuses the pack (xiso driver-disk --sign writes it)",
+                    gpg.why()
+                )
+            } else {
                 format!(
                     "no {sig_path}, but the installer's yum checks it (repo_gpgcheck=1: {}): \
                      it will refuse the repository (xiso sign, or xiso sign --disable-gpgcheck)",
                     gpg.why()
-                ),
-            );
+                )
+            };
+            ctx.error(check_id, Some(sig_path), None, message);
         }
         return Ok(());
     };
