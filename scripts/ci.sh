@@ -45,12 +45,12 @@ if [ "${XISO_CI_CLONE:-1}" = 1 ]; then
     CLONE_PARENT=$(mktemp -d "${TMPDIR:-/tmp}/xiso-ci-clone.XXXXXX")
     trap 'rm -rf "$CLONE_PARENT"' EXIT
     CLONE=$CLONE_PARENT/xiso
-    git clone --quiet --no-hardlinks "$REPO" "$CLONE"
+    git clone --quiet "$REPO" "$CLONE"
     [ ! -e "$CLONE/../shared" ] || { echo "ci: $CLONE/../shared exists" >&2; exit 1; }
     mkdir -p "$CLONE_PARENT/fixtures"
-    # The Debian packages make-fixtures.sh downloads (kernel, ipxe, grub, memtest): the
-    # same files, linked rather than fetched again.
-    [ ! -d "$XISO_FIXTURES/cache" ] || cp -al "$XISO_FIXTURES/cache" "$CLONE_PARENT/fixtures/cache"
+    # The Debian packages make-fixtures.sh downloads (kernel, ipxe, grub, memtest, ~30 MB):
+    # copied rather than fetched again.
+    [ ! -d "$XISO_FIXTURES/cache" ] || cp -a "$XISO_FIXTURES/cache" "$CLONE_PARENT/fixtures/cache"
     timed "test.sh (fresh clone, no ../shared)" env -u XISO_TESTDATA \
         XISO_FIXTURES="$CLONE_PARENT/fixtures" XISO_FUZZ_SMOKE_SECONDS=1 \
         bash "$CLONE/scripts/test.sh"
