@@ -3,6 +3,7 @@
 # Not a test: nothing here asserts a time; it prints numbers measured on this machine now.
 #
 # Usage: scripts/bench.sh [--size-mb N | --sizes N,M,...] [--runs N] [--quick] [--clean] [--no-build]
+#                         [--binary PATH]...
 #   --size-mb N    size of the generated source ISO in MB (default 650, an XCP-ng 8.3 ISO)
 #   --sizes A,B    one table per size, then the peak-RSS growth of each tool (e.g. 650,1300)
 #   --runs N       timed runs per command; the median is printed (default 3)
@@ -10,6 +11,10 @@
 #   --clean        also delete the generated source ISOs at the end (default: keep for reuse)
 #   --no-build     do not run `cargo build --release` (use the existing binary)
 #   --generate-only  build (and cache) the source ISOs, measure nothing
+#   --binary PATH  time this xiso binary (no cargo build). Given twice or more: compare them,
+#                  P1 and P2 rows only (remaster --add-rpm, remaster --patch-installer), the
+#                  binaries taking turns inside each run, medians and the ratio to the first
+#                  (e.g. the glibc build against the static musl one: scripts/release.sh)
 # Environment:
 #   XISO_BENCH_DIR   where source ISOs and temp outputs live (default /tmp/xiso-bench)
 #   XISO_FIXTURES    fixture directory of scripts/make-fixtures.sh (default <repo>/fixtures)
@@ -70,6 +75,7 @@ RUNS=3
 GENERATE_ONLY=0
 CLEAN=0
 BUILD=1
+BINARIES=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --size-mb) SIZES=${2:?--size-mb needs a number}; shift ;;
@@ -82,7 +88,9 @@ while [ $# -gt 0 ]; do
         --clean) CLEAN=1 ;;
         --no-build) BUILD=0 ;;
         --generate-only) GENERATE_ONLY=1 ;;
-        -h|--help) sed -n '2,56p' "$0"; exit 0 ;;
+        --binary) BINARIES+=("${2:?--binary needs a path}"); shift ;;
+        --binary=*) BINARIES+=("${1#*=}") ;;
+        -h|--help) sed -n '2,63p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -150,6 +158,11 @@ cleanup() {
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- xiso binary
+[ ${#BINARIES[@]} -eq 0 ] || XISO_BIN=${BINARIES[0]}
+for b in "${BINARIES[@]}"; do
+    [ -x "$b" ] || die "--binary $b: not an executable file"
+    "$b" remaster --help >/dev/null 2>&1 || die "--binary $b: no \`remaster\` command (P1/P2 need it)"
+done
 XISO=${XISO_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/release/xiso}
 if [ "$BUILD" = 1 ] && [ -z "${XISO_BIN:-}" ]; then
     log "cargo build --release"
@@ -712,6 +725,58 @@ if [ "$GENERATE_ONLY" = 1 ]; then
     done
     exit 0
 fi
+
+# compare_binaries SIZE_MB: P1 and P2 for each --binary, taking turns inside each run so a
+# busy machine slows them alike; checked like remaster_rows's outputs
+compare_binaries() {
+    local mb=$1 iso run i b o=$WORK/overlay-c out=$WORK/out.iso marker
+    iso=$(make_iso "$mb")
+    NEWRPM=$(new_rpm)
+    R=()
+    log "warm-up read of $iso ($(( $(stat -c %s "$iso") / 1048576 )) MiB)"
+    cat "$iso" > /dev/null
+    for ((run = 1; run <= RUNS; run++)); do
+        log "size $mb MB, run $run/$RUNS"
+        for i in "${!BINARIES[@]}"; do
+            b=${BINARIES[$i]}
+            settle
+            timed "c$i-p1" "$b" remaster "$iso" "$out" --add-rpm "$NEWRPM"
+            add "c$i.p1" "$T_WALL" "$T_RSS"
+            "$b" ls "$out" /Packages | grep -q xiso-bench-new-1.0-1.noarch.rpm \
+                || die "P1 ($b): the remastered ISO lacks the added RPM"
+            rm -f "$out"
+            marker="xiso-bench compare run $run binary $i"
+            rm -rf "$o"
+            mkdir -p "$o/etc"
+            printf '%s\n' "$marker" > "$o/$MARKER_PATH"
+            settle
+            timed "c$i-p2" "$b" remaster "$iso" "$out" --patch-installer "$o"
+            add "c$i.p2" "$T_WALL" "$T_RSS"
+            check_rebuild "$out" "$marker" "remaster ($b)"
+            rm -f "$out"
+        done
+    done
+    rm -rf "$o"
+    echo
+    echo "P1/P2 per binary, $mb MB source ISO, median of $RUNS run(s), same run; ratio = time / first binary's"
+    printf '%-44s %-32s %8s %9s %7s\n' binary row "wall s" "peak MiB" ratio
+    printf '%s\n' "-----------------------------------------------------------------------------------------------------"
+    for i in "${!BINARIES[@]}"; do
+        for k in p1 p2; do
+            printf '%-44s %-32s %8.2f %9.1f %6.2fx\n' "${BINARIES[$i]}" \
+                "$([ $k = p1 ] && echo 'P1 remaster --add-rpm' || echo 'P2 remaster --patch-installer')" \
+                "$(med "c$i.$k" wall)" "$(awk -v r="$(med "c$i.$k" rss)" 'BEGIN { print r / 1024 }')" \
+                "$(awk -v a="$(med "c$i.$k" wall)" -v b="$(med "c0.$k" wall)" 'BEGIN { print a / b }')"
+        done
+    done
+}
+if [ ${#BINARIES[@]} -ge 2 ]; then
+    for mb in "${SIZE_LIST[@]}"; do
+        compare_binaries "$mb"
+    done
+    exit 0
+fi
+
 for mb in "${SIZE_LIST[@]}"; do
     bench_size "$mb"
 done

@@ -120,8 +120,9 @@ xz -6 --check=crc32 <"$OUT/cpio/newc.cpio" >"$N/install.xz"
 zstd -q -19 <"$OUT/cpio/newc.cpio" >"$N/install.zst"
 
 # --- RPMs: the fixture's and the shared test RPMs (whole files; they are small) ---
-for d in "$FIX/tree/Packages" "${XISO_TESTDATA:-/work/shared/testdata}/rpms/createrepo_c" \
-    "${XISO_TESTDATA:-/work/shared/testdata}/rpms/rpm-rs"; do
+TESTDATA=${XISO_TESTDATA:-$REPO/../shared/testdata}
+[ -d "$TESTDATA/rpms" ] || TESTDATA=$FIX/testdata # scripts/make-testdata.sh's, via make-fixtures
+for d in "$FIX/tree/Packages" "$TESTDATA/rpms/createrepo_c" "$TESTDATA/rpms/rpm-rs"; do
     [ -d "$d" ] || continue
     for r in "$d"/*.rpm; do
         [ -f "$r" ] && [ "$(stat -c %s "$r")" -le 262144 ] && cp "$r" "$OUT/rpm_header/"

@@ -2,8 +2,8 @@
 # Install the Debian packages the tests need (fixtures, oracles, QEMU boot checks).
 #
 # Usage: scripts/install-deps.sh [--check]
-#   As root: installs whatever is missing (apt-get update + install), quick no-op
-#   when everything is present. Not root (or --check): lists what is missing and
+#   As root: installs whatever is missing (apt-get update + install, and the Rust target
+#   x86_64-unknown-linux-musl with rustup), quick no-op when everything is present. Not root (or --check): lists what is missing and
 #   exits 1 if anything is.
 set -euo pipefail
 
@@ -31,7 +31,12 @@ PKGS=(
     qemu-system-x86 ovmf
     # make-fixtures downloads kernel/ipxe/grub-rescue/memtest .debs with these
     apt dpkg coreutils
+    # the static release binary (scripts/release.sh: musl-gcc for zstd and liblzma) and
+    # its check (scripts/release-check.sh: file, objdump); git for CI's fresh clone
+    musl-tools file binutils git
 )
+# The Rust target of the static release binary (rustup, not apt).
+MUSL_TARGET=x86_64-unknown-linux-musl
 
 CHECK_ONLY=0
 [ "${1:-}" = "--check" ] && CHECK_ONLY=1
@@ -43,6 +48,20 @@ missing_pkgs() {
         [ "$st" = "install ok installed" ] || echo "$p"
     done
 }
+
+if ! command -v rustup >/dev/null && [ -x "$HOME/.cargo/bin/rustup" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+musl_target() { # present, or added when root
+    rustup target list --installed 2>/dev/null | grep -qx "$MUSL_TARGET" && return 0
+    if [ "$CHECK_ONLY" = 0 ] && [ "$(id -u)" = 0 ] && command -v rustup >/dev/null; then
+        echo "install-deps: rustup target add $MUSL_TARGET"
+        rustup target add "$MUSL_TARGET" && return 0
+    fi
+    echo "install-deps: MISSING Rust target $MUSL_TARGET (rustup target add $MUSL_TARGET)" >&2
+    return 1
+}
+musl_target || exit 1
 
 mapfile -t MISSING < <(missing_pkgs)
 if [ ${#MISSING[@]} -eq 0 ]; then

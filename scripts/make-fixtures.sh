@@ -367,13 +367,18 @@ dd if=/dev/zero of="$EFIIMG" bs=512 count=1 seek=$((2880 * 2 - 1)) conv=notrunc 
 
 # ---------------------------------------------------------------- repository
 log "Packages + repodata"
+# The test RPMs: $XISO_TESTDATA, the shared folder beside the repository, else (or with
+# XISO_TESTDATA_BUILD=1) the same names built by scripts/make-testdata.sh into
+# OUTDIR/testdata, as the tests build them (tests/common/testdata.rs).
 find_rpm_dir() {
     local d
-    for d in "${XISO_TESTDATA:-}/rpms/createrepo_c" "$REPO/../shared/testdata/rpms/createrepo_c" \
-             /work/shared/testdata/rpms/createrepo_c; do
+    for d in "${XISO_TESTDATA:-}/rpms/createrepo_c" "$REPO/../shared/testdata/rpms/createrepo_c"; do
+        [ "${XISO_TESTDATA_BUILD:-0}" = 1 ] && [ -z "${XISO_TESTDATA:-}" ] && break
         [ -f "$d/Archer-3.4.5-6.x86_64.rpm" ] && { echo "$d"; return 0; }
     done
-    return 1
+    log "no shared test RPMs: building them with scripts/make-testdata.sh into $OUT/testdata"
+    bash "$SCRIPTS/make-testdata.sh" "$OUT/testdata" >&2 || return 1
+    echo "$OUT/testdata/rpms/createrepo_c"
 }
 mkdir -p "$TREE/Packages"
 if RPMDIR=$(find_rpm_dir); then

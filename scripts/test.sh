@@ -22,6 +22,15 @@ mkdir -p "$XISO_FIXTURES"
 XISO_FIXTURES=$(cd "$XISO_FIXTURES" && pwd)
 export XISO_FIXTURES
 
+# The test RPMs (tests/common/testdata.rs): say which, loudly, before anything uses them.
+if [ -n "${XISO_TESTDATA:-}" ]; then
+    echo "test.sh: test RPMs from \$XISO_TESTDATA ($XISO_TESTDATA)"
+elif [ -d "$REPO/../shared/testdata/rpms" ] && [ "${XISO_TESTDATA_BUILD:-0}" != 1 ]; then
+    echo "test.sh: test RPMs from $(cd "$REPO/../shared/testdata" && pwd)"
+else
+    echo "test.sh: NO ../shared/testdata (or XISO_TESTDATA_BUILD=1): fixtures and tests build their own test RPMs (scripts/make-testdata.sh, the rpm crate)"
+fi
+
 start=$SECONDS
 bash scripts/make-fixtures.sh "$XISO_FIXTURES"
 echo "test.sh: fixtures ready in $((SECONDS - start)) s"

@@ -9,6 +9,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xiso::iso::{EntryKind, IsoImage};
 
+// `--features mimalloc` (scripts/release.sh --mimalloc): musl's malloc serialises the threads of
+// the parallel bzip2, zstd and xz encoders on one lock; mimalloc keeps per-thread heaps.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Remaster XCP-ng installer ISOs without root.
 ///
 /// xiso reads and writes ISO 9660 images with Rock Ridge, Joliet, El Torito and

@@ -3,29 +3,15 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use xiso::repo::{count_primary_packages, summarize, Repomd};
-use xiso::ErrorKind;
 
-/// The shared RPM fixtures: `$XISO_SHARED_TESTDATA`, `../shared/testdata` beside
-/// the checkout (CI), or `/work/shared/testdata`.
-fn shared_testdata() -> PathBuf {
-    let candidates = [
-        std::env::var_os("XISO_SHARED_TESTDATA").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")),
-        Some(PathBuf::from("/work/shared/testdata")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("rpms/createrepo_c").is_dir())
-        .expect("shared test data (rpms/createrepo_c) not found; set XISO_SHARED_TESTDATA")
-}
+mod common;
+use xiso::ErrorKind;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -45,7 +31,7 @@ fn make_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let packages = dir.path().join("Packages");
     fs::create_dir(&packages).unwrap();
-    let src = shared_testdata().join("rpms/createrepo_c");
+    let src = common::testdata_dir().join("rpms/createrepo_c");
     for name in [
         "Archer-3.4.5-6.x86_64.rpm",
         "Rimmer-1.0.2-2.x86_64.rpm",

@@ -1,6 +1,6 @@
 //! Oracle test: xiso's primary/filelists/other `<package>` entries equal
-//! createrepo_c's for every RPM in `$XISO_TESTDATA/rpms` (default
-//! `/work/shared/testdata/rpms`), compared as parsed XML (names, attributes,
+//! createrepo_c's for every test RPM (`common::testdata_dir()`: the shared packages,
+//! or those the tests build when they are absent), compared as parsed XML (names, attributes,
 //! text) and, beyond that, byte for byte.
 //!
 //! createrepo_c runs once over a directory holding a copy of every package
@@ -24,13 +24,10 @@ use xiso::repo::PackageEntry;
 use xiso::rpm::Package;
 
 fn testdata_rpms() -> PathBuf {
-    let dir = std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
-        .join("rpms");
+    let dir = common::testdata_dir().join("rpms");
     assert!(
         dir.is_dir(),
-        "TESTDATA MISSING: {} does not exist (set XISO_TESTDATA to the shared testdata directory)",
+        "TESTDATA MISSING: {} does not exist",
         dir.display()
     );
     dir
@@ -54,7 +51,7 @@ fn all_rpms() -> Vec<PathBuf> {
     out.sort();
     assert!(
         out.len() >= 20,
-        "expected the shared RPM testdata, found {} packages",
+        "expected the test RPMs, found {} packages",
         out.len()
     );
     out

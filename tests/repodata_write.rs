@@ -15,13 +15,10 @@ const TIMESTAMP: u64 = 1_700_000_000;
 
 /// A repository root with every testdata RPM under `Packages/`.
 fn repo_with_testdata(dir: &Path) -> PathBuf {
-    let src = std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
-        .join("rpms");
+    let src = common::testdata_dir().join("rpms");
     assert!(
         src.is_dir(),
-        "TESTDATA MISSING: {} does not exist (set XISO_TESTDATA)",
+        "TESTDATA MISSING: {} does not exist",
         src.display()
     );
     let packages = dir.join("Packages");
@@ -37,10 +34,7 @@ fn repo_with_testdata(dir: &Path) -> PathBuf {
             }
         }
     }
-    assert!(
-        n >= 20,
-        "expected the shared RPM testdata, found {n} packages"
-    );
+    assert!(n >= 20, "expected the test RPMs, found {n} packages");
     dir.to_path_buf()
 }
 

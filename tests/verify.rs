@@ -120,7 +120,7 @@ fn add_rpm_then_pack_is_clean() {
     let out = run(xiso()
         .arg("add-rpm")
         .arg(&ws)
-        .arg("/work/shared/testdata/rpms/rpm-rs/v4_rpm-basic-2.3.4-5.el9.noarch.rpm")
+        .arg(common::testdata_rpm("v4_rpm-basic-2.3.4-5.el9.noarch.rpm"))
         // rpm-basic requires what nothing provides; without an install target that is
         // a note of verify, and add-rpm's own check refuses it.
         .arg("--no-deps-check"));
@@ -228,7 +228,7 @@ fn unlisted_package() {
     let dir = tempfile::tempdir().unwrap();
     let ws = unpack(dir.path());
     fs::copy(
-        "/work/shared/testdata/rpms/rpm-rs/v4_rpm-basic-2.3.4-5.el9.noarch.rpm",
+        common::testdata_rpm("v4_rpm-basic-2.3.4-5.el9.noarch.rpm"),
         ws.join("iso/Packages/rpm-basic-2.3.4-5.el9.noarch.rpm"),
     )
     .unwrap();

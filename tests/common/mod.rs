@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod testdata;
+pub use testdata::testdata_dir;
+
 /// The built `xiso` binary, with the ISO writer's write tracker on (it is on in
 /// debug builds anyway; this checks release test runs too).
 pub fn xiso() -> Command {
@@ -168,13 +171,6 @@ pub fn assert_verifies(iso: &Path) {
     );
 }
 
-/// The shared test data (`$XISO_TESTDATA`, else `/work/shared/testdata`).
-pub fn testdata_dir() -> PathBuf {
-    std::env::var_os("XISO_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"))
-}
-
 /// An RPM of the test data (`rpms/createrepo_c/` or `rpms/rpm-rs/`); panics loudly when missing.
 pub fn testdata_rpm(name: &str) -> PathBuf {
     let root = testdata_dir();
@@ -184,10 +180,7 @@ pub fn testdata_rpm(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!(
-        "TESTDATA MISSING: {name} not under {}/rpms (set XISO_TESTDATA)",
-        root.display()
-    );
+    panic!("TESTDATA MISSING: {name} not under {}/rpms", root.display());
 }
 
 /// Every RPM of the test data, sorted.
