@@ -413,15 +413,12 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
 
     report.repodata = replace_repodata(&root, &entries, &old, &opts.metadata)?;
     staged.into_iter().try_for_each(StagedFile::commit)?;
-    for href in &removed_hrefs {
-        if new_entries.contains_key(href.as_str()) {
-            continue;
-        }
-        let path = root.join(href);
-        fs::remove_file(&path)
-            .map_err(|e| Error::io(e, "removing the replaced package"))
-            .in_file(&path)?;
-    }
+    let replaced: Vec<PathBuf> = removed_hrefs
+        .iter()
+        .filter(|href| !new_entries.contains_key(href.as_str()))
+        .map(|href| root.join(href))
+        .collect();
+    crate::fs::remove_files(&replaced, "the replaced package")?;
     Ok(report)
 }
 
