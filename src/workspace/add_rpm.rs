@@ -161,7 +161,8 @@ pub(super) fn pristine_packages(dir: &Path) -> Pristine {
         .collect()
 }
 
-fn evr_of(e: &PackageEntry) -> Evr {
+/// An entry's epoch:version-release (an epoch that is not a number counts as 0).
+pub(super) fn evr_of(e: &PackageEntry) -> Evr {
     Evr::new(
         e.epoch.parse().unwrap_or(0),
         e.version.clone(),
