@@ -131,8 +131,9 @@ pub fn write_metadata(
             PackageEntry::other_xml,
         ),
     ];
-    // The three files are independent: written concurrently (adding one package
-    // to 1,000 spends most of its CPU rendering and compressing them).
+    // The three files are independent: written concurrently (rendering and
+    // compressing them is about a third of the CPU of adding one package to
+    // 1,000, by `perf record`).
     let write_one =
         |(data_type, open, close, render): (&str, String, &str, RenderFn)| -> Result<RepomdRecord> {
             let mut staged = StagedFile::new(&repodata_dir.join(format!("{data_type}.xml.gz")))?;
