@@ -92,6 +92,51 @@ impl Drop for StagedFile {
     }
 }
 
+/// Remove `paths` (files), several at a time ([`for_each_io`]): an unlink of a file
+/// whose blocks are on disk waits for the file system to free them (about 3.5 ms each
+/// on ext4 on a virtual disk, measured), and concurrent unlinks share that wait, so
+/// removing the 200 packages a refresh replaced takes 0.15 s instead of 0.7 s.
+pub(crate) fn remove_files(paths: &[PathBuf], what: &str) -> Result<()> {
+    for_each_io(paths, |p| remove_one(p, what)).map(drop)
+}
+
+/// `f` over `items` on up to 8 threads, results in order; the first error is
+/// returned. For file operations that mostly wait for the file system (creating,
+/// copying, removing many files), not for CPU work.
+pub(crate) fn for_each_io<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    const WORKERS: usize = 8;
+    if items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(WORKERS);
+    let f = &f;
+    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Result<Vec<R>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::invalid("a file operation thread panicked")))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+fn remove_one(path: &Path, what: &str) -> Result<()> {
+    fs::remove_file(path).map_err(|e| Error::io(e, format!("removing {what}")).in_file(path))
+}
+
 /// Symlinks followed while resolving one path, as Linux's `MAXSYMLINKS`.
 pub(crate) const MAX_SYMLINKS: usize = 40;
 

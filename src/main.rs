@@ -1492,39 +1492,45 @@ fn print_rpm_change(
         print_json(&mut *out, r)?;
         return Ok(());
     }
+    // One buffered handle: stderr is unbuffered, and a refresh lists hundreds of lines.
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     for a in &r.added {
-        eprintln!("added    {}-{}.{} ({})", a.name, a.evr, a.arch, a.href);
+        writeln!(err, "added    {}-{}.{} ({})", a.name, a.evr, a.arch, a.href)?;
     }
     for d in &r.removed {
-        eprintln!("removed  {}-{}.{} ({})", d.name, d.evr, d.arch, d.href);
+        writeln!(err, "removed  {}-{}.{} ({})", d.name, d.evr, d.arch, d.href)?;
     }
     for f in &r.refreshed {
-        eprintln!(
+        writeln!(
+            err,
             "refreshed {} {} → {} ({})",
             f.package,
             f.old,
             f.new,
             f.source.display()
-        );
+        )?;
     }
     if let Some(p) = &r.pulled_in {
-        eprintln!(
+        writeln!(
+            err,
             "pulled in {} now requires {} (was {})",
             p.rewritten,
             p.requires.join(", "),
             p.target
-        );
+        )?;
     }
     for u in &r.unchanged {
-        eprintln!(
+        writeln!(
+            err,
             "present  {}-{}.{} (already in the repository)",
             u.name, u.evr, u.arch
-        );
+        )?;
     }
     if r.added.is_empty() && r.removed.is_empty() {
-        eprintln!("repository unchanged");
+        writeln!(err, "repository unchanged")?;
     } else {
-        eprintln!(
+        writeln!(
+            err,
             "repodata: {} packages ({} entries reused, {} read); carried: {}; dropped: {}",
             r.repodata.packages,
             r.reused_entries,
@@ -1539,8 +1545,9 @@ fn print_rpm_change(
             } else {
                 r.repodata.dropped.join(", ")
             },
-        );
+        )?;
     }
+    err.flush()?;
     Ok(())
 }
 

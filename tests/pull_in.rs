@@ -28,6 +28,11 @@ fn text(o: &Output) -> String {
 /// `xiso unpack` of the genisoimage fixture (ISO tree only) into `dir/ws`, with
 /// `xcp-ng-deps-8.3-1` (no requires) added: an XCP-ng-shaped repository.
 fn workspace(dir: &Path, deps: &Path) -> PathBuf {
+    workspace_with(dir, &[deps])
+}
+
+/// `xiso unpack` of the genisoimage fixture into `dir/ws`, then `add-rpm` of `packages`.
+fn workspace_with(dir: &Path, packages: &[&Path]) -> PathBuf {
     let ws = dir.join("ws");
     let o = run(xiso()
         .arg("unpack")
@@ -35,7 +40,8 @@ fn workspace(dir: &Path, deps: &Path) -> PathBuf {
         .arg(&ws)
         .arg("--no-installer"));
     assert!(o.status.success(), "{}", text(&o));
-    let o = add_rpm(&ws, &[deps.as_os_str()]);
+    let args: Vec<&std::ffi::OsStr> = packages.iter().map(|p| p.as_os_str()).collect();
+    let o = add_rpm(&ws, &args);
     assert!(o.status.success(), "{}", text(&o));
     ws
 }
@@ -242,17 +248,9 @@ fn refresh_from_replaces_exactly_the_newer_packages() {
         .iter()
         .map(|n| build_named_rpm(t.path(), n, "1.0", &[]))
         .collect();
-    let ws = t.path().join("ws");
-    let o = run(xiso()
-        .arg("unpack")
-        .arg(fixture("genisoimage.iso"))
-        .arg(&ws)
-        .arg("--no-installer"));
-    assert!(o.status.success(), "{}", text(&o));
-    let mut args: Vec<&std::ffi::OsStr> = vec![deps.as_os_str()];
-    args.extend(media.iter().map(|p| p.as_os_str()));
-    let o = add_rpm(&ws, &args);
-    assert!(o.status.success(), "{}", text(&o));
+    let mut given: Vec<&Path> = vec![&deps];
+    given.extend(media.iter().map(PathBuf::as_path));
+    let ws = workspace_with(t.path(), &given);
 
     let updates = t.path().join("updates");
     let put = |sub: &str, rpm: &Path| {

@@ -317,6 +317,15 @@ pub fn replace_repodata(
     }
     crate::cleanup::forget(&tmp);
     if had_old {
+        // The files first, concurrently (`crate::fs::remove_files`), then the rest.
+        let files: Vec<PathBuf> = fs::read_dir(&retired)
+            .map_err(|e| Error::io(e, "reading the old repodata"))
+            .in_file(&retired)?
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.path())
+            .collect();
+        crate::fs::remove_files(&files, "the old repodata")?;
         fs::remove_dir_all(&retired)
             .map_err(|e| Error::io(e, "removing the old repodata"))
             .in_file(&retired)?;

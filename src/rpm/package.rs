@@ -32,15 +32,8 @@ impl Package {
     /// Read the RPM file at `path`. Errors name the file.
     pub fn open(path: impl AsRef<Path>) -> Result<Package> {
         let path = path.as_ref();
-        let file = File::open(path)
-            .map_err(|e| Error::io(e, "opening the package"))
-            .in_file(path)?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io(e, "reading the package's metadata"))
-            .in_file(path)?;
-        let mtime = mtime_seconds(&meta);
-        Package::from_reader(BufReader::new(file), mtime).in_file(path)
+        let (file, meta) = open_file(path)?;
+        Package::from_reader(BufReader::new(file), mtime_seconds(&meta)).in_file(path)
     }
 
     /// Read only the lead and both headers of the RPM file at `path`: name,
@@ -49,13 +42,7 @@ impl Package {
     /// packages before paying for a full [`Package::open`].
     pub fn open_headers(path: impl AsRef<Path>) -> Result<Package> {
         let path = path.as_ref();
-        let file = File::open(path)
-            .map_err(|e| Error::io(e, "opening the package"))
-            .in_file(path)?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io(e, "reading the package's metadata"))
-            .in_file(path)?;
+        let (file, meta) = open_file(path)?;
         let (signature, header) = read_headers(&mut BufReader::new(file)).in_file(path)?;
         Ok(Package {
             signature,
@@ -217,6 +204,17 @@ impl Package {
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default())
     }
+}
+
+fn open_file(path: &Path) -> Result<(File, std::fs::Metadata)> {
+    let file = File::open(path)
+        .map_err(|e| Error::io(e, "opening the package"))
+        .in_file(path)?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(e, "reading the package's metadata"))
+        .in_file(path)?;
+    Ok((file, meta))
 }
 
 /// Read the lead, the signature header and its padding, and the main header,

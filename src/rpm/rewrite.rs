@@ -23,21 +23,12 @@ use pgp::crypto::hash::HashAlgorithm;
 use super::evr::rpmvercmp;
 use super::header::{signature_padding, write_region_header, NewEntry, TagType, LEAD_SIZE};
 use super::package::read_headers;
+use super::sign::SIGNATURE_TAGS as SIGNATURES;
 use super::tag::{main, sig};
 use crate::error::{Error, Result};
 
 /// `RPMTAG_HEADERIMMUTABLE`: the main header's region tag.
 const HEADER_IMMUTABLE: u32 = 63;
-
-/// Signature tags that sign the old header (rpm's `deleteSigs`).
-const SIGNATURES: [u32; 6] = [
-    sig::DSA,
-    sig::RSA,
-    sig::PGP,
-    sig::GPG,
-    sig::PGP5,
-    sig::OPENPGP,
-];
 
 /// A package rewritten by [`add_requires`].
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::openpgp::SecretKey;
 
 /// Signature tags replaced when a package is signed again (rpm's `deleteSigs`).
-const SIGNATURE_TAGS: [u32; 6] = [
+pub(crate) const SIGNATURE_TAGS: [u32; 6] = [
     sig::DSA,
     sig::RSA,
     sig::PGP,

@@ -59,10 +59,10 @@ pub struct AddRpmOptions {
     /// Revision, timestamps and file naming of the new metadata.
     pub metadata: MetadataOptions,
     /// Rewrite the install target to require every added package the installer
-    /// would not install otherwise ([`super::pull_in`]).
+    /// would not install otherwise (`workspace::pull_in`).
     pub pull_in: bool,
     /// Replace each package by the newest of the same name and arch under this
-    /// directory when it is newer ([`super::refresh`]).
+    /// directory when it is newer (`workspace::refresh`).
     pub refresh_from: Option<PathBuf>,
 }
 
@@ -161,7 +161,8 @@ pub(super) fn pristine_packages(dir: &Path) -> Pristine {
         .collect()
 }
 
-fn evr_of(e: &PackageEntry) -> Evr {
+/// An entry's epoch:version-release (an epoch that is not a number counts as 0).
+pub(super) fn evr_of(e: &PackageEntry) -> Evr {
     Evr::new(
         e.epoch.parse().unwrap_or(0),
         e.version.clone(),
@@ -413,15 +414,12 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
 
     report.repodata = replace_repodata(&root, &entries, &old, &opts.metadata)?;
     staged.into_iter().try_for_each(StagedFile::commit)?;
-    for href in &removed_hrefs {
-        if new_entries.contains_key(href.as_str()) {
-            continue;
-        }
-        let path = root.join(href);
-        fs::remove_file(&path)
-            .map_err(|e| Error::io(e, "removing the replaced package"))
-            .in_file(&path)?;
-    }
+    let replaced: Vec<PathBuf> = removed_hrefs
+        .iter()
+        .filter(|href| !new_entries.contains_key(href.as_str()))
+        .map(|href| root.join(href))
+        .collect();
+    crate::fs::remove_files(&replaced, "the replaced package")?;
     Ok(report)
 }
 

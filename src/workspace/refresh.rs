@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::add_rpm::evr_of;
 use crate::error::{Error, Result, ResultExt};
 use crate::repo::PackageEntry;
 use crate::rpm::{Evr, Package};
@@ -46,7 +47,7 @@ pub(super) fn newer_packages(
     }
     let mut on_media: HashMap<(&str, &str), Evr> = HashMap::new();
     for e in current.iter().filter(|e| e.arch != "src") {
-        let evr = entry_evr(e);
+        let evr = evr_of(e);
         let slot = on_media
             .entry((e.name.as_str(), e.arch.as_str()))
             .or_insert_with(|| evr.clone());
@@ -92,14 +93,6 @@ pub(super) fn newer_packages(
         .collect();
     out.sort_by(|a, b| a.package.cmp(&b.package));
     Ok(out)
-}
-
-fn entry_evr(e: &PackageEntry) -> Evr {
-    Evr::new(
-        e.epoch.parse().unwrap_or(0),
-        e.version.clone(),
-        e.release.clone(),
-    )
 }
 
 /// Every `*.rpm` file below `dir`, sorted by path (symlinks to files followed,
