@@ -61,29 +61,9 @@ fn extract(iso: &Path, tree: &Path) {
 
 /// Debian's dnf with only the disk's repository (`dd`), its own cache.
 fn dnf(dir: &Path, tree: &Path, gpg: Option<&Path>) -> Command {
-    require_tool("dnf");
-    let mut c = Command::new("dnf");
-    c.args([
-        "-y",
-        "--releasever=8",
-        "--disablerepo=*",
-        "--disableplugin=*",
-    ])
-    .arg(format!("--repofrompath=dd,file://{}", tree.display()))
-    .arg("--setopt=reposdir=/nonexistent")
-    .arg(format!(
-        "--setopt=cachedir={}",
-        dir.join("dnf-cache").display()
-    ))
-    .arg("--setopt=install_weak_deps=0");
-    match gpg {
-        Some(key) => c
-            .args(["--setopt=dd.gpgcheck=1", "--setopt=dd.repo_gpgcheck=1"])
-            .arg(format!("--setopt=dd.gpgkey=file://{}", key.display())),
-        // The installer's yum.conf for driver disks has gpgcheck=0.
-        None => c.arg("--setopt=dd.gpgcheck=0"),
-    };
-    c
+    // The installer's yum.conf for driver disks has gpgcheck=0; a signed disk is
+    // checked as xapi checks it.
+    common::installer_dnf(dir, "dd", tree, gpg)
 }
 
 fn text(o: &Output) -> String {

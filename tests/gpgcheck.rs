@@ -102,37 +102,11 @@ fn dnf_install(dir: &Path, tree: &Path, packages: &[&str]) -> Output {
 /// [`dnf_install`] with the installer's gpg lines (`checks`) or, as the installer
 /// writes the repository when gpgcheck and repo-gpgcheck are off, none.
 fn dnf_install_with(dir: &Path, tree: &Path, packages: &[&str], checks: bool) -> Output {
-    require_tool("dnf");
     let root = dir.join("installroot");
     fs::create_dir_all(&root).unwrap();
-    let gpg: Vec<String> = if checks {
-        vec![
-            "--setopt=iso.gpgcheck=1".into(),
-            "--setopt=iso.repo_gpgcheck=1".into(),
-            format!("--setopt=iso.gpgkey=file://{}", key1(tree).display()),
-        ]
-    } else {
-        vec![
-            "--setopt=iso.gpgcheck=0".into(),
-            "--setopt=iso.repo_gpgcheck=0".into(),
-        ]
-    };
-    run(Command::new("dnf")
-        .args([
-            "-y",
-            "--releasever=8",
-            "--disablerepo=*",
-            "--disableplugin=*",
-        ])
+    let key = checks.then(|| key1(tree));
+    run(common::installer_dnf(dir, "iso", tree, key.as_deref())
         .arg(format!("--installroot={}", root.display()))
-        .arg(format!("--repofrompath=iso,file://{}", tree.display()))
-        .args(gpg)
-        .arg("--setopt=reposdir=/nonexistent")
-        .arg(format!(
-            "--setopt=cachedir={}",
-            dir.join("dnf-cache").display()
-        ))
-        .arg("--setopt=install_weak_deps=0")
         .arg("install")
         .args(packages))
 }

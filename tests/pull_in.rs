@@ -76,21 +76,9 @@ fn dnf_install_deps(dir: &Path, tree: &Path) -> Vec<String> {
     let _ = fs::remove_dir_all(&root);
     let _ = fs::remove_dir_all(dir.join("dnf-cache"));
     fs::create_dir_all(&root).unwrap();
-    let o = run(Command::new("dnf")
-        .args([
-            "-y",
-            "--releasever=8",
-            "--disablerepo=*",
-            "--disableplugin=*",
-        ])
+    let o = run(common::installer_dnf(dir, "iso", tree, None)
         .arg(format!("--installroot={}", root.display()))
-        .arg(format!("--repofrompath=iso,file://{}", tree.display()))
-        .args(["--setopt=iso.gpgcheck=0", "--setopt=reposdir=/nonexistent"])
-        .arg(format!(
-            "--setopt=cachedir={}",
-            dir.join("dnf-cache").display()
-        ))
-        .args(["--setopt=install_weak_deps=0", "install", "xcp-ng-deps"]));
+        .args(["install", "xcp-ng-deps"]));
     assert!(o.status.success(), "dnf refused: {}", text(&o));
     let q = ok_output(Command::new("rpm").arg("--root").arg(&root).args([
         "-qa",

@@ -385,3 +385,36 @@ pub fn fixture_kernel_deb() -> (String, PathBuf) {
         });
     (kver, deb)
 }
+
+/// Debian's dnf configured as the XCP-ng installer configures yum for one repository:
+/// only `repo` at `tree` (`--repofrompath`, no other repository), with `gpgkey`
+/// `Some(KEY)`: gpgcheck and repo_gpgcheck on and KEY (key1's file) as the only key;
+/// `None`: both off. Its cache lives under `dir`; the caller adds `--installroot` and
+/// the verb.
+pub fn installer_dnf(dir: &Path, repo: &str, tree: &Path, gpgkey: Option<&Path>) -> Command {
+    require_tool("dnf");
+    let mut c = Command::new("dnf");
+    c.args([
+        "-y",
+        "--releasever=8",
+        "--disablerepo=*",
+        "--disableplugin=*",
+    ])
+    .arg(format!("--repofrompath={repo},file://{}", tree.display()))
+    .arg("--setopt=reposdir=/nonexistent")
+    .arg(format!(
+        "--setopt=cachedir={}",
+        dir.join("dnf-cache").display()
+    ))
+    .arg("--setopt=install_weak_deps=0");
+    match gpgkey {
+        Some(key) => c
+            .arg(format!("--setopt={repo}.gpgcheck=1"))
+            .arg(format!("--setopt={repo}.repo_gpgcheck=1"))
+            .arg(format!("--setopt={repo}.gpgkey=file://{}", key.display())),
+        None => c
+            .arg(format!("--setopt={repo}.gpgcheck=0"))
+            .arg(format!("--setopt={repo}.repo_gpgcheck=0")),
+    };
+    c
+}
