@@ -241,16 +241,6 @@ fn rebuilt(dir: &Path, iso: &Path, edit: impl FnOnce(&Path)) -> PathBuf {
     out
 }
 
-fn findings(v: &serde_json::Value, check: &str) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["check"] == check)
-        .map(|f| f["message"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn verify_fails_a_disk_without_its_metapackage_or_update_xml() {
     let t = tmpdir("dd-broken");
@@ -269,7 +259,7 @@ fn verify_fails_a_disk_without_its_metapackage_or_update_xml() {
     });
     let (code, v) = verify(&no_meta);
     assert_eq!(code, Some(1), "{v:#}");
-    let f = findings(&v, "driver-disk.metapackage");
+    let f = common::findings(&v, "driver-disk.metapackage");
     assert!(
         f.iter().any(|m| m.contains("no package update-xiso-drv")),
         "{v:#}"
@@ -288,7 +278,10 @@ fn verify_fails_a_disk_without_its_metapackage_or_update_xml() {
     });
     let (code, v) = verify(&bad_xml);
     assert_eq!(code, Some(1), "{v:#}");
-    assert!(!findings(&v, "driver-disk.update-xml").is_empty(), "{v:#}");
+    assert!(
+        !common::findings(&v, "driver-disk.update-xml").is_empty(),
+        "{v:#}"
+    );
 }
 
 #[test]
@@ -332,12 +325,15 @@ fn a_signed_disk_installs_with_gpgcheck_on() {
     let (code, v) = verify(&edited);
     assert_eq!(code, Some(1), "{v:#}");
     assert!(
-        findings(&v, "driver-disk.update-xml")
+        common::findings(&v, "driver-disk.update-xml")
             .iter()
             .any(|m| m.contains("/update.xml.asc does not verify /update.xml")),
         "{v:#}"
     );
-    assert!(!findings(&v, "repodata.signature").is_empty(), "{v:#}");
+    assert!(
+        !common::findings(&v, "repodata.signature").is_empty(),
+        "{v:#}"
+    );
 
     // The unsigned disk is refused by the same dnf: the check above is real.
     let plain = t.path().join("plain.iso");

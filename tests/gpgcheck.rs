@@ -393,16 +393,6 @@ fn remaster_answerfile(out: &Path, added: &[PathBuf; 2], file: &Path) {
     ok_output(remaster_adding(out, added).arg("--answerfile").arg(file));
 }
 
-fn checks_named(v: &serde_json::Value, check: &str) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["check"] == check)
-        .map(|f| f["message"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The installer takes gpgcheck and repo-gpgcheck from the answerfile a line boots
 /// (inside install.img), not from the boot line: verify reads it there. Unsigned
 /// packages on signed media pass when the answerfile turns the checks off (dnf,
@@ -441,7 +431,7 @@ fn an_embedded_answerfile_decides_gpgcheck_as_the_installer_reads_it() {
     let on = t.path().join("on.iso");
     remaster_answerfile(&on, &added, &answerfile(t.path(), "on", ""));
     let v = assert_unsigned_refused(&on, &t.path().join("dnf-on"));
-    assert_eq!(checks_named(&v, "repodata.signature").len(), 1, "{v:#}");
+    assert_eq!(common::findings(&v, "repodata.signature").len(), 1, "{v:#}");
 }
 
 /// What the installer refuses before it reads any package: gpgcheck words beside an
@@ -473,7 +463,7 @@ fn gpgcheck_words_beside_an_answerfile_and_a_missing_answerfile_are_errors() {
     pack(&ws, &out);
     let (code, v) = verify(&out);
     assert_eq!(code, Some(1), "{v:#}");
-    let m = checks_named(&v, "installer.answerfile");
+    let m = common::findings(&v, "installer.answerfile");
     assert!(
         m.len() == 1 && m[0].contains("install.img holds no /nowhere.xml"),
         "{v:#}"
@@ -497,8 +487,14 @@ fn gpgcheck_words_beside_an_answerfile_and_a_missing_answerfile_are_errors() {
     pack(&ws, &out);
     let (code, v) = verify(&out);
     assert_eq!(code, Some(1), "{v:#}");
-    assert!(!checks_named(&v, "installer.options").is_empty(), "{v:#}");
-    assert!(checks_named(&v, "installer.answerfile").is_empty(), "{v:#}");
+    assert!(
+        !common::findings(&v, "installer.options").is_empty(),
+        "{v:#}"
+    );
+    assert!(
+        common::findings(&v, "installer.answerfile").is_empty(),
+        "{v:#}"
+    );
 }
 
 /// `xiso inspect --json` names, for every package, the key id rpm reads from its

@@ -418,3 +418,14 @@ pub fn installer_dnf(dir: &Path, repo: &str, tree: &Path, gpgkey: Option<&Path>)
     };
     c
 }
+
+/// The messages of the findings of check `check` in a `xiso verify --json` report.
+pub fn findings(report: &serde_json::Value, check: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("a verify report has findings")
+        .iter()
+        .filter(|f| f["check"] == check)
+        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
