@@ -3,13 +3,11 @@
 //! ([`crate::boot::bzimage`]): a zstd image under XCP-ng 8.3's Linux 4.19 never
 //! boots.
 
-use super::{check, Ctx, Severity};
+use super::{check, Ctx, Severity, INSTALL_IMG};
 use crate::boot::bzimage::{KernelHeader, HEADER_READ_LEN};
 use crate::error::Result;
 use crate::initrd::{codec::DETECT_LEN, detect};
 use crate::workspace::DOM0_KERNELS;
-
-const INSTALL_IMG: &str = "/install.img";
 
 /// The first `limit` bytes of the file at `path` (from its first extent).
 fn head(ctx: &Ctx<'_>, path: &str, limit: u64) -> Option<Result<(u64, Vec<u8>)>> {

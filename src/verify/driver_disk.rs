@@ -31,16 +31,16 @@ pub(super) fn read_update_xml(ctx: &mut Ctx<'_>) -> Result<()> {
         return Ok(());
     };
     let offset = entry.extents.first().map(|x| x.offset());
-    if entry.size > MAX_TEXT {
-        ctx.error(
-            check::DRIVER_DISK_UPDATE_XML,
-            Some(UPDATE_XML),
-            offset,
-            format!("{UPDATE_XML} is {} bytes, not an update.xml", entry.size),
-        );
+    let Some(bytes) = ctx.small_file(
+        &entry,
+        UPDATE_XML,
+        MAX_TEXT,
+        check::DRIVER_DISK_UPDATE_XML,
+        "an update.xml",
+    )?
+    else {
         return Ok(());
-    }
-    let bytes = ctx.iso.read_file(UPDATE_XML, MAX_TEXT)?;
+    };
     match UpdateXml::parse(&bytes) {
         Ok(u) => ctx.driver_disk = Some(u),
         Err(e) => ctx.error(

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use super::answerfile::{self, AnswerfileChecks};
-use super::{check, Ctx};
+use super::{check, Ctx, INSTALL_IMG};
 use crate::bootcfg::{key_of, BootConfig, ConfigKind};
 use crate::error::Result;
 use crate::initrd::media::read_installer_file;
@@ -34,7 +34,6 @@ const TREEINFO_KEYS: &str = "/.treeinfo [keys]";
 /// What names a driver disk's key file.
 pub(super) const UPDATE_XML_KEY: &str = "/update.xml key=";
 const ISOLINUX_CFG: &str = "/boot/isolinux/isolinux.cfg";
-const INSTALL_IMG: &str = "/install.img";
 /// Largest answerfile read (a real one is a few KiB).
 const MAX_ANSWERFILE: u32 = 1 << 20;
 

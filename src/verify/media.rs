@@ -20,16 +20,16 @@ pub(super) fn check(ctx: &mut Ctx<'_>) -> Result<()> {
         return Ok(());
     };
     let offset = entry.extents.first().map(|x| x.offset());
-    if entry.size > MAX_TREEINFO {
-        ctx.error(
-            check::TREEINFO,
-            Some(TREEINFO),
-            offset,
-            format!("/.treeinfo is {} bytes, not a .treeinfo", entry.size),
-        );
+    let Some(bytes) = ctx.small_file(
+        &entry,
+        TREEINFO,
+        MAX_TREEINFO,
+        check::TREEINFO,
+        "a .treeinfo",
+    )?
+    else {
         return Ok(());
-    }
-    let bytes = ctx.iso.read_file(TREEINFO, MAX_TREEINFO)?;
+    };
     let info = match TreeInfo::parse(&String::from_utf8_lossy(&bytes)) {
         Ok(t) => t,
         Err(e) => {

@@ -183,6 +183,9 @@ impl VerifyReport {
     }
 }
 
+/// The installer root image: the dom0 initrd every installer line boots.
+const INSTALL_IMG: &str = "/install.img";
+
 /// The image, its walked tree and the findings so far, handed to every check.
 struct Ctx<'a> {
     iso: &'a IsoImage,
@@ -219,6 +222,25 @@ impl Ctx<'_> {
 
     fn error(&mut self, check: &'static str, path: Option<&str>, offset: Option<u64>, m: String) {
         self.push(check, Severity::Error, path, offset, m);
+    }
+
+    /// The bytes of the small text file `entry` (at `path`): `None`, with a `check`
+    /// error naming its offset, when it is over `limit` bytes ("not `what`").
+    fn small_file(
+        &mut self,
+        entry: &Entry,
+        path: &str,
+        limit: u64,
+        check: &'static str,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        if entry.size > limit {
+            let offset = entry.extents.first().map(|x| x.offset());
+            let m = format!("{path} is {} bytes, not {what}", entry.size);
+            self.error(check, Some(path), offset, m);
+            return Ok(None);
+        }
+        self.iso.read_file(path, limit).map(Some)
     }
 }
 
