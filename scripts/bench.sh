@@ -12,7 +12,8 @@
 #   --no-build     do not run `cargo build --release` (use the existing binary)
 #   --generate-only  build (and cache) the source ISOs, measure nothing
 #   --binary PATH  time this xiso binary (no cargo build). Given twice or more: compare them,
-#                  P1 and P2 rows only (remaster --add-rpm, remaster --patch-installer), the
+#                  P1, P2 and P3 rows only (remaster --add-rpm, --patch-installer, the same
+#                  with --installer-append), the
 #                  binaries taking turns inside each run, medians and the ratio to the first
 #                  (e.g. the glibc build against the static musl one: scripts/release.sh)
 # Environment:
@@ -726,7 +727,7 @@ if [ "$GENERATE_ONLY" = 1 ]; then
     exit 0
 fi
 
-# compare_binaries SIZE_MB: P1 and P2 for each --binary, taking turns inside each run so a
+# compare_binaries SIZE_MB: P1, P2 and P3 for each --binary, taking turns inside each run so a
 # busy machine slows them alike; checked like remaster_rows's outputs
 compare_binaries() {
     local mb=$1 iso run i b o=$WORK/overlay-c out=$WORK/out.iso marker
@@ -754,17 +755,23 @@ compare_binaries() {
             add "c$i.p2" "$T_WALL" "$T_RSS"
             check_rebuild "$out" "$marker" "remaster ($b)"
             rm -f "$out"
+            settle
+            timed "c$i-p3" "$b" remaster "$iso" "$out" --patch-installer "$o" --installer-append
+            add "c$i.p3" "$T_WALL" "$T_RSS"
+            check_append "$out" "$marker" "remaster --installer-append ($b)"
+            rm -f "$out"
         done
     done
     rm -rf "$o"
     echo
-    echo "P1/P2 per binary, $mb MB source ISO, median of $RUNS run(s), same run; ratio = time / first binary's"
+    echo "P1/P2/P3 per binary, $mb MB source ISO, median of $RUNS run(s), same run; ratio = time / first binary's"
     printf '%-44s %-32s %8s %9s %7s\n' binary row "wall s" "peak MiB" ratio
     printf '%s\n' "-----------------------------------------------------------------------------------------------------"
     for i in "${!BINARIES[@]}"; do
-        for k in p1 p2; do
+        for k in p1 p2 p3; do
             printf '%-44s %-32s %8.2f %9.1f %6.2fx\n' "${BINARIES[$i]}" \
-                "$([ $k = p1 ] && echo 'P1 remaster --add-rpm' || echo 'P2 remaster --patch-installer')" \
+                "$(case $k in p1) echo 'P1 remaster --add-rpm' ;; p2) echo 'P2 remaster --patch-installer' ;;
+                    *) echo 'P3 ... --installer-append' ;; esac)" \
                 "$(med "c$i.$k" wall)" "$(awk -v r="$(med "c$i.$k" rss)" 'BEGIN { print r / 1024 }')" \
                 "$(awk -v a="$(med "c$i.$k" wall)" -v b="$(med "c0.$k" wall)" 'BEGIN { print a / b }')"
         done
