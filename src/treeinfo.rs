@@ -7,7 +7,7 @@
 //! `[keys] key1`, the file name of the GPG key on the media. `[general]` and
 //! `[images-*]` are there for Pulp/productmd.
 //!
-//! DESIGN §1 asks to keep the file byte-identical unless the user asks for a change,
+//! ARCHITECTURE.md §1 asks to keep the file byte-identical unless the user asks for a change,
 //! so [`TreeInfo`] keeps every line as it was read (comments, blank lines, spacing,
 //! line endings) and edits touch only the lines they must.
 //!

@@ -1,6 +1,6 @@
 //! `boot/efiboot.img`: the FAT image behind the UEFI El Torito entry and the
 //! isohybrid EFI partition. A USB stick booted in UEFI mode reads the
-//! `EFI/*/grub.cfg` INSIDE this image, not the one in the ISO tree (DESIGN §1), so
+//! `EFI/*/grub.cfg` INSIDE this image, not the one in the ISO tree (ARCHITECTURE.md §1), so
 //! a boot-menu edit must reach it too.
 //!
 //! The image is edited in memory with `fatfs` over a cursor on a fixed-size byte

@@ -1,7 +1,7 @@
 //! Boot menus: `isolinux.cfg` and GRUB `grub.cfg`, parsed only as far as kernel
 //! arguments go, and edited with [`ArgEdit`].
 //!
-//! The installer's options are the words on the dom0 kernel's line (DESIGN §1): the
+//! The installer's options are the words on the dom0 kernel's line (ARCHITECTURE.md §1): the
 //! `vmlinuz` segment of an mboot.c32 `APPEND xen.gz … --- vmlinuz ARGS --- install.img`
 //! line, a plain `KERNEL vmlinuz` + `APPEND ARGS` entry, and in GRUB the first
 //! `module2`/`module`/`xen_module` of an entry (Xen's multiboot protocol makes the

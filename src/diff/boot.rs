@@ -1,5 +1,5 @@
 //! Boot differences: the El Torito entries, and the kernel arguments of every boot
-//! menu a firmware path reads (DESIGN §1): `isolinux.cfg` (BIOS), the tree's
+//! menu a firmware path reads (ARCHITECTURE.md §1): `isolinux.cfg` (BIOS), the tree's
 //! `EFI/*/grub*.cfg` (UEFI from CD) and the grub configs inside `efiboot.img` (UEFI
 //! from USB).
 

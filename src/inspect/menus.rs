@@ -1,5 +1,5 @@
 //! The boot menus an image carries and, per entry, Xen's own words and the dom0
-//! kernel's: every menu a firmware path reads (DESIGN §1), `isolinux.cfg` (BIOS),
+//! kernel's: every menu a firmware path reads (ARCHITECTURE.md §1), `isolinux.cfg` (BIOS),
 //! the tree's `EFI/*/grub*.cfg` (UEFI from CD) and the grub configs inside
 //! `efiboot.img` (UEFI from USB). `xiso inspect` lists them and `xiso diff`
 //! compares them.
@@ -15,7 +15,7 @@ use crate::workspace::{EFIBOOT_IMG, ISOLINUX_CFG};
 
 /// Largest boot menu read.
 const MAX_CFG: u64 = 1 << 20;
-/// Largest `efiboot.img` read (an EFI boot image stays below 32 MiB, DESIGN §2).
+/// Largest `efiboot.img` read (an EFI boot image stays below 32 MiB, ARCHITECTURE.md §2).
 const MAX_EFIBOOT: u64 = 32 << 20;
 /// Where older media keep the BIOS menu.
 const ISOLINUX_CFG_TOP: &str = "isolinux/isolinux.cfg";

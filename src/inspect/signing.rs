@@ -1,5 +1,5 @@
 //! Who signed the media: the keys of the file `.treeinfo [keys] key1` names (the only
-//! file the installer's yum imports, DESIGN §1) and, for every package, the key ids
+//! file the installer's yum imports, ARCHITECTURE.md §1) and, for every package, the key ids
 //! its RPM signature header names. Nothing is verified here (`xiso verify` does
 //! that); a package's signature header is read, never its payload.
 

@@ -14,7 +14,7 @@ use crate::source::SECTOR;
 
 /// Largest BIOS boot image read for the info table check (isolinux.bin is ~40 KiB).
 const MAX_BOOT_IMAGE: u64 = 16 << 20;
-/// `efiboot.img` must stay below 32 MiB (DESIGN §2); larger is not read.
+/// `efiboot.img` must stay below 32 MiB (ARCHITECTURE.md §2); larger is not read.
 const MAX_EFIBOOT: u64 = 32 << 20;
 /// Largest grub.cfg read from the tree.
 const MAX_CFG: u64 = 1 << 20;
@@ -314,7 +314,7 @@ fn hybrid(ctx: &mut Ctx<'_>, catalog: &BootCatalog, sa: &SystemArea) {
 }
 
 /// efiboot.img: a FAT with `EFI/BOOT/BOOTX64.EFI`, and the grub configs in it agree with
-/// the tree's (a USB stick booted in UEFI mode reads these copies, DESIGN §1).
+/// the tree's (a USB stick booted in UEFI mode reads these copies, ARCHITECTURE.md §1).
 fn efiboot(ctx: &mut Ctx<'_>, catalog: &BootCatalog) -> Result<()> {
     let Some(efi) = catalog.efi_entry() else {
         return Ok(());

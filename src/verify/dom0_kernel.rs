@@ -1,5 +1,5 @@
 //! The installer image against its kernel: `install.img` is the dom0 kernel's
-//! initramfs (DESIGN §1), so its codec must be one that kernel decompresses
+//! initramfs (ARCHITECTURE.md §1), so its codec must be one that kernel decompresses
 //! ([`crate::boot::bzimage`]): a zstd image under XCP-ng 8.3's Linux 4.19 never
 //! boots.
 

@@ -1,5 +1,5 @@
 //! `.treeinfo`: the installer refuses media without it, and with a signed repository it
-//! imports the key named by `[keys]` from the media (DESIGN §1).
+//! imports the key named by `[keys]` from the media (ARCHITECTURE.md §1).
 
 use super::{check, Ctx, Severity};
 use crate::error::Result;

@@ -1,4 +1,4 @@
-//! Netinstall media (XCP-ng's `create-iso.sh --netinstall`, DESIGN §1): no
+//! Netinstall media (XCP-ng's `create-iso.sh --netinstall`, ARCHITECTURE.md §1): no
 //! `.treeinfo` and no repository on the media; the installer finds the packages
 //! on the network because its kernel line carries `netinstall`. Media without a
 //! repository whose installer lines lack `netinstall` would stop at "no
@@ -14,7 +14,7 @@ use crate::workspace::{EFIBOOT_IMG, ISOLINUX_CFG, NETINSTALL};
 
 /// Largest boot menu read.
 const MAX_CFG: u64 = 1 << 20;
-/// `efiboot.img` stays below 32 MiB (DESIGN §2); larger is a boot finding already.
+/// `efiboot.img` stays below 32 MiB (ARCHITECTURE.md §2); larger is a boot finding already.
 const MAX_EFIBOOT: u64 = 32 << 20;
 
 /// One installer kernel line: the menu it is in, its entry and kernel, and

@@ -1,6 +1,6 @@
 //! `Packages/*.rpm` against primary.xml: the installer fetches each listed package by
 //! `<location href>` and refuses it unless `<size package>` and the sha256
-//! `<checksum>` match (DESIGN §1). Each RPM streams from the ISO through
+//! `<checksum>` match (ARCHITECTURE.md §1). Each RPM streams from the ISO through
 //! [`Package::from_reader`], which parses its headers and hashes the whole file.
 
 use std::collections::HashSet;

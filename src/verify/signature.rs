@@ -1,7 +1,7 @@
 //! `repodata/repomd.xml.asc`: a signed repository's installer imports the key file
 //! the first `.treeinfo` `[keys]` entry names (a path from the root of the media) and
 //! refuses the repository unless the detached signature verifies over the bytes of
-//! `repomd.xml` (DESIGN §1, `repo_gpgcheck=1`). Checked here with rPGP, as `xiso
+//! `repomd.xml` (ARCHITECTURE.md §1, `repo_gpgcheck=1`). Checked here with rPGP, as `xiso
 //! sign` writes it: an armoured detached signature, armoured transferable public
 //! keys; the signature is good when a key of that file (primary or subkey) verifies it.
 

@@ -3,7 +3,7 @@
 //!
 //! Every package is read and every rule checked before anything is written,
 //! so a bad package, a downgrade or a foreign arch leaves `Packages/` and
-//! `repodata/` as they were. The rules (DESIGN.md §2 "RPMs"):
+//! `repodata/` as they were. The rules (ARCHITECTURE.md §2 "RPMs"):
 //! * a package replaces the packages of the same name and arch; it must be
 //!   newer (rpm's EVR comparison) unless `allow_downgrade`, which also allows
 //!   replacing the same version by different bytes; the same file again is a no-op;

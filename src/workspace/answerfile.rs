@@ -4,7 +4,7 @@
 //! root:root, recorded in the installer manifest as `patch-installer` records new
 //! files), and the installer lines of the boot menus get `install
 //! answerfile=file:///answerfile.xml` (`file:///` is the installer's own root, not
-//! the CD; `install` must accompany `answerfile=`, DESIGN §1).
+//! the CD; `install` must accompany `answerfile=`, ARCHITECTURE.md §1).
 //!
 //! The installer refuses gpgcheck options on the command line together with an
 //! answerfile. XCP-ng's `answerfile.py` reads them as boolean attributes of the root

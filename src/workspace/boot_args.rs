@@ -5,7 +5,7 @@
 //! - `iso/boot/isolinux/isolinux.cfg` (BIOS),
 //! - every `iso/EFI/*/grub*.cfg` (UEFI from the CD: grub reads the tree's copy),
 //! - every `EFI/*/grub*.cfg` inside `iso/boot/efiboot.img` (UEFI from a USB stick
-//!   or the EFI partition: grub reads the copy inside the FAT image, DESIGN §1).
+//!   or the EFI partition: grub reads the copy inside the FAT image, ARCHITECTURE.md §1).
 //!
 //! Everything is parsed and edited in memory first; nothing is written unless every
 //! menu could be read and the edit found something to act on. Each changed file is

@@ -1,5 +1,5 @@
 //! The installer image must be one the dom0 kernel can unpack: `install.img` is
-//! its initramfs (DESIGN §1), and a kernel has only the decompressors of its time
+//! its initramfs (ARCHITECTURE.md §1), and a kernel has only the decompressors of its time
 //! ([`crate::boot::bzimage`]). `pack` (and so `remaster`) checks the codec of the
 //! image it will write against every installer kernel of the tree before writing
 //! anything.

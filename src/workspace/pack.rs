@@ -1,6 +1,6 @@
 //! `xiso pack DIR OUT.iso`: write a workspace back as a bootable hybrid ISO.
 //!
-//! Boot replay (DESIGN.md §2): the El Torito entries recorded at unpack time are
+//! Boot replay (ARCHITECTURE.md §2): the El Torito entries recorded at unpack time are
 //! written again for the new layout (the isolinux boot info table patched for
 //! isolinux.bin's new LBA, the UEFI entry over `boot/efiboot.img` with its sector
 //! count), and the hybrid system area is rebuilt exactly as `isohybrid --uefi` lays

@@ -3,7 +3,7 @@
 //!
 //! XCP-ng 8.3's installer verifies `repodata/repomd.xml.asc` (a detached signature
 //! over `repomd.xml`) with the key file that `.treeinfo` `[keys] key1` names at the
-//! root of the media (DESIGN §1). [`sign`] writes all three with the user's key:
+//! root of the media (ARCHITECTURE.md §1). [`sign`] writes all three with the user's key:
 //!
 //! - `iso/repodata/repomd.xml.asc`: a detached, ASCII-armoured OpenPGP signature of
 //!   type "binary document" with SHA-256 (RFC 9580 §5.2), made in pure Rust (rPGP);
