@@ -329,6 +329,11 @@ mod tests {
         assert_eq!(r("lib/modules/1").unwrap(), root.join("usr/lib/modules/1"));
         assert_eq!(r("usr/up/passwd").unwrap(), root.join("etc/passwd"));
         assert_eq!(r("../../x").unwrap(), root.join("x"));
+        // An absolute path is taken inside the root, and a relative link that climbs
+        // past the root stops at it.
+        assert_eq!(r("/lib/x").unwrap(), root.join("usr/lib/x"));
+        std::os::unix::fs::symlink("../../../../..", root.join("usr/lib/out")).unwrap();
+        assert_eq!(r("lib/out/etc").unwrap(), root.join("etc"));
         let e = r("loop/x").unwrap_err().to_string();
         assert!(
             e.contains("too many levels of symbolic links in the root"),
