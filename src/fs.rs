@@ -1,6 +1,6 @@
 //! Filesystem helpers shared by the edits: staged outputs (a temporary sibling
-//! renamed into place), paths inside a root that a symlink can never leave, and file
-//! times.
+//! renamed into place, a file or a directory), paths inside a root that a symlink
+//! can never leave, and file times.
 
 use std::ffi::OsString;
 use std::fs;
@@ -88,6 +88,52 @@ impl Drop for StagedFile {
             drop(self.file.take());
             let _ = fs::remove_file(&self.tmp);
             crate::cleanup::forget(&self.tmp);
+        }
+    }
+}
+
+/// A directory being built where nothing else looks: registered with
+/// [`crate::cleanup`] so a Ctrl-C removes it, and removed with its contents when
+/// dropped, unless [`StagedDir::commit_to`] renamed it into place. The directory is
+/// named here, not created: whoever writes into it creates it.
+#[derive(Debug)]
+pub(crate) struct StagedDir {
+    path: PathBuf,
+}
+
+impl StagedDir {
+    /// A hidden sibling of `dest`, `.NAME<tag>PID` ([`crate::cleanup::temp_sibling`],
+    /// which also removes the leftovers of killed runs).
+    pub(crate) fn sibling(dest: &Path, tag: &str) -> Result<StagedDir> {
+        Ok(StagedDir::at(crate::cleanup::temp_sibling(dest, tag)?))
+    }
+
+    /// The directory at `path`, which the caller named.
+    pub(crate) fn at(path: PathBuf) -> StagedDir {
+        crate::cleanup::register(&path);
+        StagedDir { path }
+    }
+
+    /// The directory's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rename the directory onto `dest`. On failure it is removed as on drop; the
+    /// caller says what failed.
+    pub(crate) fn commit_to(mut self, dest: &Path) -> std::io::Result<()> {
+        fs::rename(&self.path, dest)?;
+        crate::cleanup::forget(&self.path);
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_dir_all(&self.path);
+            crate::cleanup::forget(&self.path);
         }
     }
 }
@@ -238,6 +284,39 @@ mod tests {
     }
 
     #[test]
+    fn staged_dirs_appear_only_on_commit() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("tree");
+        let staged = StagedDir::sibling(&dest, ".xiso-tmp-").unwrap();
+        let tmp = staged.path().to_path_buf();
+        assert_eq!(tmp.parent(), Some(t.path()));
+        assert!(tmp
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(".tree.xiso-tmp-"));
+        fs::create_dir_all(tmp.join("a/b")).unwrap();
+        fs::write(tmp.join("a/b/f"), b"x").unwrap();
+        staged.commit_to(&dest).unwrap();
+        assert_eq!(fs::read(dest.join("a/b/f")).unwrap(), b"x");
+        assert!(!tmp.exists());
+
+        let dropped = StagedDir::sibling(&dest, ".xiso-tmp-").unwrap();
+        let tmp = dropped.path().to_path_buf();
+        fs::create_dir_all(tmp.join("c")).unwrap();
+        drop(dropped);
+        assert!(!tmp.exists());
+        assert!(dest.join("a/b/f").exists());
+
+        // A failed rename (onto a non-empty directory) removes the temporary too.
+        let failed = StagedDir::sibling(&dest, ".xiso-tmp-").unwrap();
+        let tmp = failed.path().to_path_buf();
+        fs::create_dir_all(&tmp).unwrap();
+        assert!(failed.commit_to(&dest).is_err());
+        assert!(!tmp.exists());
+    }
+
+    #[test]
     fn symlinks_never_leave_the_root() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path();
@@ -250,6 +329,11 @@ mod tests {
         assert_eq!(r("lib/modules/1").unwrap(), root.join("usr/lib/modules/1"));
         assert_eq!(r("usr/up/passwd").unwrap(), root.join("etc/passwd"));
         assert_eq!(r("../../x").unwrap(), root.join("x"));
+        // An absolute path is taken inside the root, and a relative link that climbs
+        // past the root stops at it.
+        assert_eq!(r("/lib/x").unwrap(), root.join("usr/lib/x"));
+        std::os::unix::fs::symlink("../../../../..", root.join("usr/lib/out")).unwrap();
+        assert_eq!(r("lib/out/etc").unwrap(), root.join("etc"));
         let e = r("loop/x").unwrap_err().to_string();
         assert!(
             e.contains("too many levels of symbolic links in the root"),

@@ -338,11 +338,9 @@ pub fn remaster(
     }
     let iso = IsoImage::open(input)?;
     let truncation = crate::truncation::check(&iso);
-    let work = private_workspace(output)?;
-    crate::cleanup::register(&work);
-    let result = run_steps(&iso, &work, output, plan, opts);
-    let _ = fs::remove_dir_all(&work);
-    crate::cleanup::forget(&work);
+    let work = crate::fs::StagedDir::sibling(output, ".xiso-remaster-")?;
+    let result = run_steps(&iso, work.path(), output, plan, opts);
+    drop(work);
     let (steps, pack, warnings) = result?;
     Ok(RemasterReport {
         input: input.to_path_buf(),
@@ -358,10 +356,6 @@ pub fn remaster(
 }
 
 /// `.OUT.xiso-remaster-PID` next to the output; leftovers of dead processes removed.
-fn private_workspace(output: &Path) -> Result<PathBuf> {
-    crate::cleanup::temp_sibling(output, ".xiso-remaster-")
-}
-
 type Steps = (Vec<StepReport>, PackReport, Vec<String>);
 
 fn run_steps(

@@ -102,6 +102,19 @@ pub enum DepKind {
 }
 
 impl DepKind {
+    /// The order of the lists inside primary.xml's `<format>` (createrepo_c's
+    /// `cr_xml_dump_primary_dump_format`), which reading it back follows too.
+    pub const PRIMARY_ORDER: [DepKind; 8] = [
+        DepKind::Provides,
+        DepKind::Requires,
+        DepKind::Conflicts,
+        DepKind::Obsoletes,
+        DepKind::Suggests,
+        DepKind::Enhances,
+        DepKind::Recommends,
+        DepKind::Supplements,
+    ];
+
     /// Header reading order (createrepo_c's `dep_items`) and the tags.
     const ALL: [(DepKind, u32, u32, u32); 8] = [
         (
@@ -175,7 +188,7 @@ impl DepKind {
 /// [`write_primary`](PackageEntry::write_primary),
 /// [`write_filelists`](PackageEntry::write_filelists) and
 /// [`write_other`](PackageEntry::write_other).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackageEntry {
     /// `<name>`
     pub name: String,
@@ -300,16 +313,9 @@ impl PackageEntry {
             sourcerpm: header_text(&pkg.source_rpm()?, "sourcerpm")?,
             header_start,
             header_end,
-            provides: Vec::new(),
-            requires: Vec::new(),
-            conflicts: Vec::new(),
-            obsoletes: Vec::new(),
-            suggests: Vec::new(),
-            enhances: Vec::new(),
-            recommends: Vec::new(),
-            supplements: Vec::new(),
-            files: Vec::new(),
             changelogs: read_changelog(pkg, changelog_limit)?,
+            // The dependency lists and files are filled below.
+            ..PackageEntry::default()
         };
         read_dependencies(pkg, &files, &mut entry)?;
         entry.files = files

@@ -11,6 +11,16 @@ use crate::error::{Error, Result};
 impl PackageEntry {
     /// The `<package pkgid name arch>` element, formatted and ending in a newline.
     pub fn filelists_xml(&self) -> String {
+        let mut x = self.start_pkgid_package();
+        write_files(&mut x, 1, self.files.iter());
+        x.end(0, "package");
+        x.buf
+    }
+
+    /// A new document opened with `<package pkgid name arch>` and its `<version>`,
+    /// the head filelists.xml and other.xml share (`cr_xml_dump_filelists`,
+    /// `cr_xml_dump_other`).
+    pub(super) fn start_pkgid_package(&self) -> XmlOut {
         let mut x = XmlOut::new();
         x.start(
             0,
@@ -30,9 +40,7 @@ impl PackageEntry {
                 ("rel", &self.release),
             ],
         );
-        write_files(&mut x, 1, self.files.iter());
-        x.end(0, "package");
-        x.buf
+        x
     }
 
     /// Write [`filelists_xml`](Self::filelists_xml) to `out`.

@@ -31,6 +31,7 @@ pub mod primary;
 pub mod read;
 pub mod repomd;
 pub mod richdep;
+mod stream;
 pub mod update;
 pub mod write;
 pub mod xml;
@@ -38,11 +39,9 @@ pub mod xml;
 use std::io::{BufRead, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
-use quick_xml::events::Event;
-use quick_xml::Reader;
 use serde::Serialize;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::initrd::codec::{detect, Codec};
 pub use closure::{check as check_closure, ClosureReport, Unresolved};
 pub use entry::{
@@ -146,10 +145,10 @@ pub fn summarize(
 
 /// Count the packages of a gzip-compressed primary.xml, streaming.
 ///
-/// A stream that is not gzip is [`ErrorKind::Unsupported`] when it is another
-/// known compression (EL7 yum in the installer reads only gzip) and
-/// [`ErrorKind::Corrupt`] otherwise; XML errors carry the offset in the
-/// decompressed XML.
+/// A stream that is not gzip is [`Unsupported`](crate::ErrorKind::Unsupported)
+/// when it is another known compression (EL7 yum in the installer reads only
+/// gzip) and [`Corrupt`](crate::ErrorKind::Corrupt) otherwise; XML errors carry
+/// the offset in the decompressed XML.
 pub fn count_primary_packages(mut primary_gz: impl Read) -> Result<PackageCount> {
     count_packages_dyn(&mut primary_gz)
 }
@@ -171,83 +170,53 @@ fn count_packages_dyn(primary_gz: &mut dyn Read) -> Result<PackageCount> {
             )))
         }
     }
-    let xml = BufReader::new(MultiGzDecoder::new(compressed));
-    let mut reader = Reader::from_reader(xml);
-    let mut buf = Vec::new();
-    let mut depth = 0usize;
+    let mut xml = BufReader::new(MultiGzDecoder::new(compressed));
     let mut counted = 0u64;
     let mut declared = None;
     let mut saw_root = false;
-    loop {
-        buf.clear();
-        let pos = reader.buffer_position();
-        let event = reader.read_event_into(&mut buf).map_err(|e| match e {
-            quick_xml::Error::Io(io) => Error::new(
-                ErrorKind::Corrupt,
-                format!("primary.xml.gz: gzip stream is damaged: {io}"),
-            ),
-            other => Error::corrupt(
-                reader.error_position(),
-                format!("primary.xml (offset in the decompressed XML): {other}"),
-            ),
-        })?;
-        let (start, empty) = match &event {
-            Event::Start(e) => (Some(e), false),
-            Event::Empty(e) => (Some(e), true),
-            Event::End(_) => {
-                depth = depth.saturating_sub(1);
-                (None, false)
+    stream::for_each_package(
+        &mut xml,
+        "primary.xml",
+        stream::Source::Gzip,
+        stream::Detail::Tag,
+        Some(&mut |root| {
+            if root.local_name() != "metadata" {
+                return Err(Error::corrupt(
+                    root.offset,
+                    format!(
+                        "primary.xml: root element is <{}>, not <metadata>",
+                        root.local_name()
+                    ),
+                ));
             }
-            Event::Eof => break,
-            _ => (None, false),
-        };
-        if let Some(e) = start {
-            let name = e.local_name();
-            if depth == 0 {
-                if name.as_ref() != b"metadata" {
-                    return Err(Error::corrupt(
-                        pos,
-                        format!(
-                            "primary.xml: root element is <{}>, not <metadata>",
-                            String::from_utf8_lossy(name.as_ref())
-                        ),
-                    ));
-                }
-                saw_root = true;
-                declared = packages_attr(e, pos)?;
-            } else if depth == 1 && name.as_ref() == b"package" {
-                counted += 1;
-            }
-            if !empty {
-                depth += 1;
-            }
-        }
-    }
+            saw_root = true;
+            declared = packages_attr(root)?;
+            Ok(())
+        }),
+        &mut |_| {
+            counted += 1;
+            Ok(())
+        },
+    )?;
     if !saw_root {
         return Err(Error::corrupt(0, "primary.xml: no <metadata> element"));
-    }
-    if depth != 0 {
-        return Err(Error::corrupt(
-            reader.buffer_position(),
-            "primary.xml: unexpected end inside an element",
-        ));
     }
     Ok(PackageCount { counted, declared })
 }
 
-fn packages_attr(e: &quick_xml::events::BytesStart<'_>, pos: u64) -> Result<Option<u64>> {
-    for a in e.attributes() {
-        let a =
-            a.map_err(|err| Error::corrupt(pos, format!("primary.xml: bad attribute: {err}")))?;
-        if a.key.local_name().as_ref() == b"packages" {
-            let v = std::str::from_utf8(&a.value)
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    Error::corrupt(pos, "primary.xml: <metadata packages> is not a number")
-                })?;
-            return Ok(Some(v));
-        }
-    }
-    Ok(None)
+fn packages_attr(root: &stream::Element) -> Result<Option<u64>> {
+    let Some((_, v)) = root
+        .attrs
+        .iter()
+        .find(|(k, _)| stream::local(k) == "packages")
+    else {
+        return Ok(None);
+    };
+    let v = v.trim().parse::<u64>().map_err(|_| {
+        Error::corrupt(
+            root.offset,
+            "primary.xml: <metadata packages> is not a number",
+        )
+    })?;
+    Ok(Some(v))
 }

@@ -4,31 +4,12 @@
 use std::io::Write;
 
 use super::entry::PackageEntry;
-use super::xml::XmlOut;
 use crate::error::{Error, Result};
 
 impl PackageEntry {
     /// The `<package pkgid name arch>` element, formatted and ending in a newline.
     pub fn other_xml(&self) -> String {
-        let mut x = XmlOut::new();
-        x.start(
-            0,
-            "package",
-            &[
-                ("pkgid", &self.pkgid),
-                ("name", &self.name),
-                ("arch", &self.arch),
-            ],
-        );
-        x.empty(
-            1,
-            "version",
-            &[
-                ("epoch", &self.epoch),
-                ("ver", &self.version),
-                ("rel", &self.release),
-            ],
-        );
+        let mut x = self.start_pkgid_package();
         for c in &self.changelogs {
             x.text(
                 1,

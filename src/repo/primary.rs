@@ -7,18 +7,6 @@ use super::entry::{DepKind, FileKind, PackageEntry, PackageFile};
 use super::xml::XmlOut;
 use crate::error::{Error, Result};
 
-/// Order of the dependency lists inside `<format>`.
-const PRIMARY_DEP_ORDER: [DepKind; 8] = [
-    DepKind::Provides,
-    DepKind::Requires,
-    DepKind::Conflicts,
-    DepKind::Obsoletes,
-    DepKind::Suggests,
-    DepKind::Enhances,
-    DepKind::Recommends,
-    DepKind::Supplements,
-];
-
 impl PackageEntry {
     /// The `<package type="rpm">` element, formatted and ending in a newline.
     pub fn primary_xml(&self) -> String {
@@ -92,7 +80,7 @@ impl PackageEntry {
                 ("end", &self.header_end.to_string()),
             ],
         );
-        for kind in PRIMARY_DEP_ORDER {
+        for kind in DepKind::PRIMARY_ORDER {
             let deps = self.dependencies(kind);
             if deps.is_empty() {
                 continue;

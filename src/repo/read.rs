@@ -10,35 +10,11 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use flate2::bufread::MultiGzDecoder;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
-
 use super::entry::{ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile};
+use super::stream::{self, Detail, Element, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::initrd::codec::{detect, Codec};
-
-/// One parsed element: qualified name, attributes, text, children.
-#[derive(Debug, Default)]
-struct Node {
-    name: String,
-    attrs: Vec<(String, String)>,
-    text: String,
-    children: Vec<Node>,
-}
-
-impl Node {
-    fn attr(&self, key: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn child(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|c| c.name == name)
-    }
-}
+use flate2::bufread::MultiGzDecoder;
 
 /// Read the entries of a repository from its gzip-compressed primary,
 /// filelists and other files.
@@ -105,7 +81,7 @@ pub fn read_primary(primary_gz: &mut dyn Read) -> Result<Vec<PackageEntry>> {
 fn paired<'a>(
     entries: &'a mut [PackageEntry],
     index: &mut usize,
-    node: &Node,
+    node: &Element,
     pos: u64,
     what: &str,
 ) -> Result<&'a mut PackageEntry> {
@@ -158,7 +134,7 @@ fn number<T: std::str::FromStr>(v: Option<&str>, what: &str) -> Result<T> {
         .ok_or_else(|| Error::new(ErrorKind::Corrupt, format!("{what} is not a number")))
 }
 
-fn file_of(node: &Node) -> Result<PackageFile> {
+fn file_of(node: &Element) -> Result<PackageFile> {
     let kind = match node.attr("type") {
         None | Some("file") => FileKind::File,
         Some("dir") => FileKind::Dir,
@@ -176,7 +152,7 @@ fn file_of(node: &Node) -> Result<PackageFile> {
     })
 }
 
-fn primary_entry(p: &Node) -> Result<PackageEntry> {
+fn primary_entry(p: &Element) -> Result<PackageEntry> {
     let text = |name: &str| p.child(name).map(|c| c.text.clone());
     let version = p.child("version").ok_or_else(|| missing("<version>"))?;
     let checksum = p.child("checksum").ok_or_else(|| missing("<checksum>"))?;
@@ -223,27 +199,10 @@ fn primary_entry(p: &Node) -> Result<PackageEntry> {
             "<rpm:header-range start>",
         )?,
         header_end: number(range.and_then(|r| r.attr("end")), "<rpm:header-range end>")?,
-        provides: Vec::new(),
-        requires: Vec::new(),
-        conflicts: Vec::new(),
-        obsoletes: Vec::new(),
-        suggests: Vec::new(),
-        enhances: Vec::new(),
-        recommends: Vec::new(),
-        supplements: Vec::new(),
-        files: Vec::new(),
-        changelogs: Vec::new(),
+        // The dependency lists and files are filled below; changelogs come from other.xml.
+        ..PackageEntry::default()
     };
-    for kind in [
-        DepKind::Provides,
-        DepKind::Requires,
-        DepKind::Conflicts,
-        DepKind::Obsoletes,
-        DepKind::Suggests,
-        DepKind::Enhances,
-        DepKind::Recommends,
-        DepKind::Supplements,
-    ] {
+    for kind in DepKind::PRIMARY_ORDER {
         let Some(list) = format.child(kind.element()) else {
             continue;
         };
@@ -275,12 +234,11 @@ fn primary_entry(p: &Node) -> Result<PackageEntry> {
     Ok(entry)
 }
 
-/// Call `f` with every `<package>` child of the root element of a gzip XML
-/// file, and the offset of its start tag in the decompressed XML.
+/// Call `f` with every `<package>` of a gzip XML file ([`stream::for_each_package`]).
 fn for_each_package(
     gz: &mut dyn Read,
     what: &str,
-    f: &mut dyn FnMut(Node, u64) -> Result<()>,
+    f: &mut dyn FnMut(Element, u64) -> Result<()>,
 ) -> Result<()> {
     let mut compressed = BufReader::new(gz);
     let head = compressed
@@ -291,118 +249,9 @@ fn for_each_package(
             "{what} is not gzip-compressed; xiso reads and writes gzip metadata only"
         )));
     }
-    let mut reader = Reader::from_reader(BufReader::new(MultiGzDecoder::new(compressed)));
-    let mut buf = Vec::new();
-    // The open elements below the root; the package being read is stack[0].
-    let mut stack: Vec<Node> = Vec::new();
-    let mut depth = 0usize;
-    let mut package_pos = 0u64;
-    loop {
-        buf.clear();
-        let pos = reader.buffer_position();
-        let event = reader.read_event_into(&mut buf).map_err(|e| match e {
-            quick_xml::Error::Io(io) => Error::new(
-                ErrorKind::Corrupt,
-                format!("{what}.gz: gzip stream is damaged: {io}"),
-            ),
-            other => Error::corrupt(
-                reader.error_position(),
-                format!("{what} (offset in the decompressed XML): {other}"),
-            ),
-        })?;
-        let corrupt = |m: String| Error::corrupt(pos, format!("{what}: {m}"));
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(event, Event::Empty(_));
-                if depth >= 1 {
-                    if depth == 1 {
-                        package_pos = pos;
-                    }
-                    stack.push(node_of(&reader, e).map_err(corrupt)?);
-                }
-                depth += 1;
-                if empty {
-                    depth -= 1;
-                    close(&mut stack, depth, package_pos, f)?;
-                }
-            }
-            Event::End(_) => {
-                depth = depth
-                    .checked_sub(1)
-                    .ok_or_else(|| corrupt("end tag without start tag".to_string()))?;
-                close(&mut stack, depth, package_pos, f)?;
-            }
-            Event::Text(t) => {
-                if let Some(n) = stack.last_mut() {
-                    let s = t.xml10_content().map_err(|e| corrupt(e.to_string()))?;
-                    n.text.push_str(&s);
-                }
-            }
-            Event::CData(t) => {
-                if let Some(n) = stack.last_mut() {
-                    let s = t.decode().map_err(|e| corrupt(e.to_string()))?;
-                    n.text.push_str(&s);
-                }
-            }
-            Event::GeneralRef(r) => {
-                let resolved = crate::repo::xml::resolve_reference(&r);
-                let resolved =
-                    resolved.ok_or_else(|| corrupt("unknown entity reference".to_string()))?;
-                if let Some(n) = stack.last_mut() {
-                    n.text.push_str(&resolved);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if depth != 0 || !stack.is_empty() {
-        return Err(Error::corrupt(
-            reader.buffer_position(),
-            format!("{what}: unexpected end inside an element"),
-        ));
-    }
-    Ok(())
-}
-
-/// An element ended at `depth` (0 = root): attach it to its parent, or hand a
-/// whole package to `f`.
-fn close(
-    stack: &mut Vec<Node>,
-    depth: usize,
-    package_pos: u64,
-    f: &mut dyn FnMut(Node, u64) -> Result<()>,
-) -> Result<()> {
-    if depth == 0 {
-        return Ok(());
-    }
-    let node = stack
-        .pop()
-        .expect("one node per open element below the root");
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(node),
-        None if node.name == "package" => f(node, package_pos)?,
-        None => {}
-    }
-    Ok(())
-}
-
-fn node_of<R>(reader: &Reader<R>, e: &BytesStart<'_>) -> std::result::Result<Node, String> {
-    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-    let mut attrs = Vec::new();
-    for a in e.attributes() {
-        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
-        let v = a
-            .decoded_and_normalized_value(quick_xml::XmlVersion::Implicit1_0, reader.decoder())
-            .map_err(|err| format!("bad attribute: {err}"))?;
-        attrs.push((
-            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-            v.into_owned(),
-        ));
-    }
-    Ok(Node {
-        name,
-        attrs,
-        ..Node::default()
+    let mut xml = BufReader::new(MultiGzDecoder::new(compressed));
+    stream::for_each_package(&mut xml, what, Source::Gzip, Detail::Tree, None, &mut |p| {
+        let pos = p.offset;
+        f(p, pos)
     })
 }

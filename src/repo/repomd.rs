@@ -81,25 +81,11 @@ impl Repomd {
             let pos = reader.buffer_position();
             let event = reader.read_event().map_err(|e| xml_error(&reader, e))?;
             match event {
-                Event::Start(e) => {
+                Event::Start(ref e) | Event::Empty(ref e) => {
                     let name = e.local_name().as_ref().to_vec();
                     open_element(
                         &reader,
-                        &e,
-                        &name,
-                        stack.len(),
-                        pos,
-                        &mut records,
-                        &mut saw_root,
-                    )?;
-                    stack.push(name);
-                    text.clear();
-                }
-                Event::Empty(e) => {
-                    let name = e.local_name().as_ref().to_vec();
-                    open_element(
-                        &reader,
-                        &e,
+                        e,
                         &name,
                         stack.len(),
                         pos,
@@ -107,7 +93,11 @@ impl Repomd {
                         &mut saw_root,
                     )?;
                     text.clear();
-                    close_element(&name, stack.len(), "", pos, &mut revision, &mut records)?;
+                    if matches!(event, Event::Empty(_)) {
+                        close_element(&name, stack.len(), "", pos, &mut revision, &mut records)?;
+                    } else {
+                        stack.push(name);
+                    }
                 }
                 Event::Text(t) => {
                     let s = t

@@ -292,16 +292,8 @@ pub fn replace_repodata(
                 .in_file(stale_dir)?;
         }
     }
-    crate::cleanup::register(&tmp);
-    let result = build(root, &tmp, entries, old, opts);
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            crate::cleanup::forget(&tmp);
-            return Err(e);
-        }
-    };
+    let staged = crate::fs::StagedDir::at(tmp);
+    let report = build(root, staged.path(), entries, old, opts)?;
     let repodata = root.join("repodata");
     let had_old = repodata.exists();
     if had_old {
@@ -309,13 +301,12 @@ pub fn replace_repodata(
             .map_err(|e| Error::io(e, "moving the old repodata aside"))
             .in_file(&repodata)?;
     }
-    if let Err(e) = fs::rename(&tmp, &repodata) {
+    if let Err(e) = staged.commit_to(&repodata) {
         if had_old {
             let _ = fs::rename(&retired, &repodata);
         }
         return Err(Error::io(e, "moving the new repodata into place").in_file(&repodata));
     }
-    crate::cleanup::forget(&tmp);
     if had_old {
         // The files first, concurrently (`crate::fs::remove_files`), then the rest.
         let files: Vec<PathBuf> = fs::read_dir(&retired)

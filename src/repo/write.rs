@@ -210,7 +210,7 @@ pub fn metadata_files(
     comps: Option<&[u8]>,
     opts: &MetadataOptions,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    crate::cleanup::register(staging);
+    let staged = crate::fs::StagedDir::at(staging.to_path_buf());
     let result = (|| {
         let mut repomd = write_metadata(staging, entries, opts)?;
         if let Some(comps) = comps {
@@ -234,8 +234,7 @@ pub fn metadata_files(
         ));
         Ok(files)
     })();
-    let _ = fs::remove_dir_all(staging);
-    crate::cleanup::forget(staging);
+    drop(staged);
     result
 }
 

@@ -207,23 +207,15 @@ fn unpack_entries(
         )
         .in_file(dir));
     }
-    let (work, staged) = if empty && stage {
-        let parent = dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "workspace".into());
-        let tmp = parent.join(format!(".{name}.xiso-tmp-{}", std::process::id()));
-        (tmp, true)
+    // An empty target is written as a hidden sibling renamed onto it at the end.
+    let staged = if empty && stage {
+        Some(crate::fs::StagedDir::sibling(dir, ".xiso-tmp-")?)
     } else {
-        (dir.to_path_buf(), false)
+        None
     };
-    if staged {
-        crate::cleanup::register(&work);
-    }
+    let work = staged
+        .as_ref()
+        .map_or(dir.to_path_buf(), |s| s.path().to_path_buf());
     let result = write_workspace(iso, entries, &manifest, &work).and_then(|mut report| {
         let image = entries
             .iter()
@@ -266,40 +258,27 @@ fn unpack_entries(
         }
         Ok(report)
     });
-    let result = finish_staging(result, &work, dir, staged);
-    if staged {
-        crate::cleanup::forget(&work);
-    }
-    result
+    finish_staging(result, staged, dir)
 }
 
+/// Move a staged workspace into place; on error it is removed (dropped).
 fn finish_staging(
     result: Result<UnpackReport>,
-    work: &Path,
+    staged: Option<crate::fs::StagedDir>,
     dir: &Path,
-    staged: bool,
 ) -> Result<UnpackReport> {
-    match result {
-        Ok(report) if staged => {
-            if dir.exists() {
-                fs::remove_dir(dir).map_err(|e| {
-                    Error::io(e, "cannot replace the empty target directory").in_file(dir)
-                })?;
-            }
-            fs::rename(work, dir).map_err(|e| {
-                let _ = fs::remove_dir_all(work);
-                Error::io(e, "cannot move the unpacked workspace into place").in_file(dir)
+    let report = result?;
+    if let Some(staged) = staged {
+        if dir.exists() {
+            fs::remove_dir(dir).map_err(|e| {
+                Error::io(e, "cannot replace the empty target directory").in_file(dir)
             })?;
-            Ok(report)
         }
-        Ok(report) => Ok(report),
-        Err(e) => {
-            if staged {
-                let _ = fs::remove_dir_all(work);
-            }
-            Err(e)
-        }
+        staged.commit_to(dir).map_err(|e| {
+            Error::io(e, "cannot move the unpacked workspace into place").in_file(dir)
+        })?;
     }
+    Ok(report)
 }
 
 fn io_at(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
