@@ -579,89 +579,14 @@ pub struct RemasterArgs {
     /// TOML plan file with the edits (paths in it are relative to the file).
     #[arg(long, value_name = "PLAN.toml")]
     pub plan: Option<PathBuf>,
-    /// Add an RPM to the ISO's repository (repeatable).
-    #[arg(long, value_name = "PKG.rpm")]
-    pub add_rpm: Vec<PathBuf>,
-    /// Install an RPM into the installer root inside install.img (repeatable).
-    #[arg(long, value_name = "PKG.rpm")]
-    pub add_rpm_installer: Vec<PathBuf>,
-    /// Copy a directory onto the installer root (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub patch_installer: Vec<PathBuf>,
-    /// Copy a directory onto the ISO tree (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub overlay: Vec<PathBuf>,
-    /// Add an installer kernel argument in every boot entry (repeatable).
-    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
-    pub boot_arg: Vec<String>,
-    /// Remove an installer kernel argument by key (repeatable).
-    #[arg(long, value_name = "KEY")]
-    pub remove_boot_arg: Vec<String>,
-    /// Add a Xen argument in every Xen entry (repeatable), e.g. dom0_mem=max:4096M.
-    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
-    pub xen_arg: Vec<String>,
-    /// Remove a Xen argument by key (repeatable).
-    #[arg(long, value_name = "KEY")]
-    pub remove_xen_arg: Vec<String>,
-    /// Move Xen's serial console to comN (1..4), optionally at BAUD (com2,115200).
-    #[arg(long, value_name = "comN[,BAUD]")]
-    pub serial: Option<String>,
-    /// Put an answerfile in the installer and boot it unattended.
-    #[arg(long, value_name = "FILE.xml")]
-    pub answerfile: Option<PathBuf>,
-    /// Sign repodata/repomd.xml with this armoured secret key.
-    #[arg(long, value_name = "KEY.asc", conflicts_with = "disable_gpgcheck")]
-    pub sign: Option<PathBuf>,
-    /// Name of the exported public key file (RPM-GPG-KEY-NICK).
-    #[arg(long, value_name = "NICK", requires = "sign")]
-    pub sign_nick: Option<String>,
-    /// File whose first line is the key's passphrase.
-    #[arg(long, value_name = "FILE", requires = "sign")]
-    pub passphrase_file: Option<PathBuf>,
-    /// With --sign: do not keep the old [keys] keys in the new key file.
-    #[arg(long, requires = "sign")]
-    pub replace_keys: bool,
-    /// With --sign: sign only repomd.xml, leave every package as it is.
-    #[arg(long, requires = "sign")]
-    pub no_sign_packages: bool,
-    /// Turn the installer's repository signature check off.
-    #[arg(long)]
-    pub disable_gpgcheck: bool,
-    /// New volume id.
-    #[arg(long, value_name = "ID")]
-    pub volid: Option<String>,
-    /// Append installer changes to install.img instead of rebuilding it (fast).
-    /// With only --patch-installer edits, install.img is not even decoded: every
-    /// overlay path is appended root:root with the overlay's modes (a replaced
-    /// file does not keep the image's owner and mode; directories in the overlay
-    /// set theirs too).
-    #[arg(long)]
-    pub installer_append: bool,
+    // The edits: one flag per field of the plan (its help texts are in remaster.rs).
+    #[command(flatten)]
+    pub edits: xiso::remaster::Plan,
     /// fsync the ISO before renaming it into place, so it survives a power loss
     /// right after xiso returns (off by default, as in cp, genisoimage and xorriso;
     /// the output is only renamed into place once complete either way).
     #[arg(long)]
     pub fsync: bool,
-    /// Let --add-rpm replace a package by an older version.
-    #[arg(long)]
-    pub allow_downgrade: bool,
-    /// Skip the dependency check of --add-rpm.
-    #[arg(long)]
-    pub no_deps_check: bool,
-    /// Rewrite xcp-ng-deps (the install target) to require the --add-rpm
-    /// packages, so the installer installs them (see `xiso add-rpm --help`).
-    #[arg(long)]
-    pub pull_in: bool,
-    /// Replace the media's packages by newer ones of the same name and arch
-    /// found under DIR (recursive; see `xiso add-rpm --help`).
-    #[arg(long, value_name = "DIR")]
-    pub refresh_from: Option<PathBuf>,
-    /// Make netinstall media, as XCP-ng's create-iso.sh --netinstall does: no
-    /// Packages/, repodata/ or .treeinfo (the installer asks for a network
-    /// repository), and `netinstall` right after /boot/vmlinuz on every installer
-    /// line of every boot menu (efiboot.img's grub.cfg included).
-    #[arg(long, conflicts_with_all = ["add_rpm", "refresh_from", "sign", "disable_gpgcheck"])]
-    pub netinstall: bool,
     /// Timestamp for every date and seed for every id (Unix seconds; overrides SOURCE_DATE_EPOCH).
     #[arg(long, value_name = "UNIX_SECONDS")]
     pub date: Option<i64>,

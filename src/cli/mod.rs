@@ -37,7 +37,10 @@ impl Outcome {
 
 /// Parse the arguments, run the command, and turn its outcome into the exit status.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(e),
+    };
     // Ctrl-C / SIGTERM: delete the temporary outputs (never a partial ISO), exit 130.
     let _ = ctrlc::set_handler(|| {
         xiso::cleanup::set_interrupted();
@@ -70,6 +73,22 @@ fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
+    error_exit(e.as_ref())
+}
+
+/// clap's own messages (usage errors, --help, --version) as clap prints them; a flag
+/// value the library refused while clap parsed it (`remaster --serial`, a
+/// [`xiso::remaster::Plan`] field) as the one line of any other error.
+fn parse_error(e: clap::Error) -> ExitCode {
+    use std::error::Error as _;
+    match e.source().and_then(|s| s.downcast_ref::<xiso::Error>()) {
+        Some(lib) => error_exit(lib),
+        None => e.exit(),
+    }
+}
+
+/// `xiso: error: ` and the error with its causes on one line; exit 2.
+fn error_exit(e: &(dyn std::error::Error + 'static)) -> ExitCode {
     let mut msg = format!("xiso: error: {e}");
     let mut src = e.source();
     while let Some(s) = src {

@@ -12,31 +12,7 @@ pub fn remaster(a: RemasterArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
         Some(f) => xiso::remaster::Plan::from_toml_file(f)?,
         None => xiso::remaster::Plan::default(),
     };
-    plan.merge(xiso::remaster::Plan {
-        add_rpm: a.add_rpm,
-        add_rpm_installer: a.add_rpm_installer,
-        patch_installer: a.patch_installer,
-        overlay: a.overlay,
-        boot_arg: a.boot_arg,
-        remove_boot_arg: a.remove_boot_arg,
-        xen_arg: a.xen_arg,
-        remove_xen_arg: a.remove_xen_arg,
-        serial: a.serial.as_deref().map(str::parse).transpose()?,
-        answerfile: a.answerfile,
-        sign: a.sign,
-        sign_nick: a.sign_nick,
-        sign_passphrase_file: a.passphrase_file,
-        replace_keys: a.replace_keys,
-        no_sign_packages: a.no_sign_packages,
-        disable_gpgcheck: a.disable_gpgcheck,
-        volid: a.volid,
-        installer_append: a.installer_append,
-        allow_downgrade: a.allow_downgrade,
-        no_deps_check: a.no_deps_check,
-        pull_in: a.pull_in,
-        refresh_from: a.refresh_from,
-        netinstall: a.netinstall,
-    });
+    plan.merge(a.edits);
     let bar = (!a.quiet && io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.enable_steady_tick(std::time::Duration::from_millis(120));
