@@ -70,54 +70,98 @@ use crate::workspace::{self, manifest::Manifest, PackOptions, PackReport};
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+// With the `cli` feature the fields are also `xiso remaster`'s flags: each doc comment
+// below is its flag's help text.
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Plan {
-    /// RPMs added to the ISO's repository (`xiso add-rpm`).
+    /// Add an RPM to the ISO's repository (repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "PKG.rpm"))]
     pub add_rpm: Vec<PathBuf>,
-    /// RPMs installed into the installer root (`xiso add-rpm --installer`).
+    /// Install an RPM into the installer root inside install.img (repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "PKG.rpm"))]
     pub add_rpm_installer: Vec<PathBuf>,
-    /// Directories copied onto the installer root (`xiso patch-installer`).
+    /// Copy a directory onto the installer root (repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     pub patch_installer: Vec<PathBuf>,
-    /// Directories copied onto the ISO tree (`xiso overlay`).
+    /// Copy a directory onto the ISO tree (repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     pub overlay: Vec<PathBuf>,
-    /// Installer kernel arguments to add in every boot entry (`xiso boot-args --add`).
+    /// Add an installer kernel argument in every boot entry (repeatable).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "ARG", allow_hyphen_values = true)
+    )]
     pub boot_arg: Vec<String>,
-    /// Argument keys to remove (`xiso boot-args --remove`).
+    /// Remove an installer kernel argument by key (repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "KEY"))]
     pub remove_boot_arg: Vec<String>,
-    /// Xen's own arguments to add in every Xen entry (`xiso boot-args --xen-add`).
+    /// Add a Xen argument in every Xen entry (repeatable), e.g. dom0_mem=max:4096M.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "ARG", allow_hyphen_values = true)
+    )]
     pub xen_arg: Vec<String>,
-    /// Xen argument keys to remove (`xiso boot-args --xen-remove`).
+    /// Remove a Xen argument by key (repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "KEY"))]
     pub remove_xen_arg: Vec<String>,
-    /// Move Xen's serial console to this port (`xiso boot-args --serial`).
+    /// Move Xen's serial console to comN (1..4), optionally at BAUD (com2,115200).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "comN[,BAUD]"))]
     pub serial: Option<SerialConsole>,
-    /// An answerfile for unattended installs (`xiso answerfile`).
+    /// Put an answerfile in the installer and boot it unattended.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE.xml"))]
     pub answerfile: Option<PathBuf>,
-    /// Armoured secret key to sign repomd.xml with (`xiso sign`).
+    /// Sign repodata/repomd.xml with this armoured secret key.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "KEY.asc", conflicts_with = "disable_gpgcheck")
+    )]
     pub sign: Option<PathBuf>,
-    /// Name of the exported public key file (`RPM-GPG-KEY-<nick>`).
+    /// Name of the exported public key file (RPM-GPG-KEY-NICK).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "NICK", requires = "sign"))]
     pub sign_nick: Option<String>,
-    /// File holding the key's passphrase (first line).
+    /// File whose first line is the key's passphrase.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "passphrase-file", value_name = "FILE", requires = "sign")
+    )]
     pub sign_passphrase_file: Option<PathBuf>,
-    /// With `sign`: drop the old `[keys]` keys instead of keeping them in the key file.
+    /// With --sign: do not keep the old [keys] keys in the new key file.
+    #[cfg_attr(feature = "cli", arg(long, requires = "sign"))]
     pub replace_keys: bool,
-    /// With `sign`: leave the packages as they are (sign only repomd.xml).
+    /// With --sign: sign only repomd.xml, leave every package as it is.
+    #[cfg_attr(feature = "cli", arg(long, requires = "sign"))]
     pub no_sign_packages: bool,
-    /// Turn the repository signature check off instead (`xiso sign --disable-gpgcheck`).
+    /// Turn the installer's repository signature check off.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub disable_gpgcheck: bool,
     /// New volume id.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "ID"))]
     pub volid: Option<String>,
-    /// Append the installer changes to install.img instead of rebuilding it.
+    /// Append installer changes to install.img instead of rebuilding it (fast). With only
+    /// --patch-installer edits, install.img is not even decoded: every overlay path is appended
+    /// root:root with the overlay's modes (a replaced file does not keep the image's owner and
+    /// mode; directories in the overlay set theirs too).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub installer_append: bool,
-    /// Allow `add-rpm` to replace a package by an older version.
+    /// Let --add-rpm replace a package by an older version.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub allow_downgrade: bool,
-    /// Skip the dependency check of `add-rpm`.
+    /// Skip the dependency check of --add-rpm.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub no_deps_check: bool,
-    /// Rewrite the install target to require the added packages (`xiso add-rpm --pull-in`).
+    /// Rewrite xcp-ng-deps (the install target) to require the --add-rpm packages, so the
+    /// installer installs them (see `xiso add-rpm --help`).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub pull_in: bool,
-    /// Replace packages by newer ones of the same name and arch found under this
-    /// directory (`xiso add-rpm --refresh-from`).
+    /// Replace the media's packages by newer ones of the same name and arch found under DIR
+    /// (recursive; see `xiso add-rpm --help`).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     pub refresh_from: Option<PathBuf>,
-    /// Make netinstall media ([`workspace::netinstall`]): no `Packages/`,
-    /// `repodata/` or `.treeinfo`; `netinstall` on every installer line.
+    /// Make netinstall media, as XCP-ng's create-iso.sh --netinstall does: no Packages/,
+    /// repodata/ or .treeinfo (the installer asks for a network repository), and `netinstall`
+    /// right after /boot/vmlinuz on every installer line of every boot menu (efiboot.img's
+    /// grub.cfg included).
+    #[cfg_attr(feature = "cli", arg(long, conflicts_with_all = ["add_rpm", "refresh_from", "sign", "disable_gpgcheck"]))]
     pub netinstall: bool,
 }
 
