@@ -20,6 +20,27 @@
 //!   modes), so the output equals `unpack --no-installer` + `patch-installer` +
 //!   `pack --installer-append`.
 //!
+//! The steps, in this order (a [`Plan`] is a list of [`Edit`]s, [`Plan::edits`]):
+//!
+//! 1. `unpack` ([`Workspace::unpack_sparse`]; the source image stays open in the
+//!    [`Workspace`] until `pack` has copied its extents);
+//! 2. with `add-rpm` or `refresh-from`: the few RPMs whose repodata entry cannot be
+//!    reused are written whole ([`crate::repo::update::reusable_entry`]);
+//! 3. `overlay`, once per directory;
+//! 4. `add-rpm` (with `pull-in`, `refresh-from`);
+//! 5. `add-rpm-installer`;
+//! 6. `patch-installer`, once per directory;
+//! 7. `answerfile`;
+//! 8. `netinstall`;
+//! 9. `boot-args` (kernel and Xen arguments, `serial`);
+//! 10. `sign` or `disable-gpgcheck`;
+//! 11. [`Workspace::save`] writes the manifests the edits changed, then `pack`.
+//!
+//! The order is the one a careful manual run takes: files first, then the repository
+//! over them (so an overlaid RPM is indexed), the installer, the boot menus (which
+//! `answerfile` and `netinstall` edit too), and signing last, over the final
+//! repository.
+//!
 //! ```no_run
 //! use xiso::remaster::{remaster, Plan, RemasterOptions};
 //!
@@ -566,4 +587,73 @@ fn materialize_unreusable_rpms(ws: &mut Workspace) -> Result<()> {
 /// A step's report as JSON (every report type is `Serialize`).
 fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_is_its_edits_in_the_documented_order() {
+        let plan: Plan = toml::from_str(
+            r#"
+            sign = "key.asc"
+            sign-nick = "release"
+            boot-arg = ["console=ttyS0"]
+            answerfile = "a.xml"
+            patch-installer = ["p1", "p2"]
+            add-rpm-installer = ["i.rpm"]
+            add-rpm = ["x.rpm"]
+            pull-in = true
+            overlay = ["o"]
+            "#,
+        )
+        .expect("the plan parses");
+        let edits = plan.edits_dated(Some(7)).expect("edits");
+        let names: Vec<&str> = edits.iter().map(Edit::name).collect();
+        assert_eq!(
+            names,
+            [
+                "overlay",
+                "add-rpm",
+                "add-rpm-installer",
+                "patch-installer",
+                "patch-installer",
+                "answerfile",
+                "boot-args",
+                "sign",
+            ]
+        );
+        let Edit::AddRpm(add) = &edits[1] else {
+            panic!("add-rpm expected, got {:?}", edits[1]);
+        };
+        assert_eq!(add.packages, [PathBuf::from("x.rpm")]);
+        assert!(add.options.pull_in && add.options.deps_check);
+        let Edit::Sign(sign) = &edits[7] else {
+            panic!("sign expected, got {:?}", edits[7]);
+        };
+        assert_eq!(sign.options.nick.as_deref(), Some("release"));
+        assert_eq!(sign.options.date, Some(7));
+        let Edit::PatchInstaller(p2) = &edits[4] else {
+            panic!("patch-installer expected, got {:?}", edits[4]);
+        };
+        assert_eq!(p2.overlay.as_deref(), Some(Path::new("p2")));
+    }
+
+    #[test]
+    fn netinstall_and_disable_gpgcheck_come_in_their_places() {
+        let plan = Plan {
+            netinstall: true,
+            disable_gpgcheck: true,
+            remove_boot_arg: vec!["quiet".into()],
+            ..Plan::default()
+        };
+        let names: Vec<&str> = plan
+            .edits()
+            .expect("edits")
+            .iter()
+            .map(Edit::name)
+            .collect();
+        assert_eq!(names, ["netinstall", "boot-args", "disable-gpgcheck"]);
+    }
 }

@@ -51,6 +51,27 @@ impl Workspace {
         })
     }
 
+    /// A new workspace at `dir` (made by `unpack`) whose manifest is `manifest`:
+    /// [`Workspace::save`] writes it.
+    pub(super) fn create(dir: &Path, manifest: Manifest) -> Workspace {
+        Workspace {
+            dir: dir.to_path_buf(),
+            manifest: Some(manifest),
+            manifest_changed: true,
+            installer: OnceCell::new(),
+            installer_changed: false,
+            source: OnceCell::new(),
+            old_repo: None,
+        }
+    }
+
+    /// Give the workspace an installer manifest (`unpack`); [`Workspace::save`]
+    /// writes it.
+    pub(super) fn set_installer(&mut self, im: InstallerManifest) {
+        self.installer = OnceCell::from(Some(im));
+        self.installer_changed = true;
+    }
+
     /// Unpack `iso` sparsely into `dir` (`remaster`'s private workspace, see
     /// [`super::unpack_sparse`]) and keep `iso` open as the workspace's source.
     pub fn unpack_sparse(
