@@ -20,6 +20,27 @@
 //!   modes), so the output equals `unpack --no-installer` + `patch-installer` +
 //!   `pack --installer-append`.
 //!
+//! The steps, in this order (a [`Plan`] is a list of [`Edit`]s, [`Plan::edits`]):
+//!
+//! 1. `unpack` ([`Workspace::unpack_sparse`]; the source image stays open in the
+//!    [`Workspace`] until `pack` has copied its extents);
+//! 2. with `add-rpm` or `refresh-from`: the few RPMs whose repodata entry cannot be
+//!    reused are written whole ([`crate::repo::update::reusable_entry`]);
+//! 3. `overlay`, once per directory;
+//! 4. `add-rpm` (with `pull-in`, `refresh-from`);
+//! 5. `add-rpm-installer`;
+//! 6. `patch-installer`, once per directory;
+//! 7. `answerfile`;
+//! 8. `netinstall`;
+//! 9. `boot-args` (kernel and Xen arguments, `serial`);
+//! 10. `sign` or `disable-gpgcheck`;
+//! 11. [`Workspace::save`] writes the manifests the edits changed, then `pack`.
+//!
+//! The order is the one a careful manual run takes: files first, then the repository
+//! over them (so an overlaid RPM is indexed), the installer, the boot menus (which
+//! `answerfile` and `netinstall` edit too), and signing last, over the final
+//! repository.
+//!
 //! ```no_run
 //! use xiso::remaster::{remaster, Plan, RemasterOptions};
 //!
@@ -45,7 +66,7 @@ use crate::bootcfg::{ArgEdit, SerialConsole};
 use crate::error::{Error, Result};
 use crate::iso::IsoImage;
 use crate::source::SECTOR;
-use crate::workspace::{self, manifest::Manifest, PackOptions, PackReport};
+use crate::workspace::{self, Edit, EditReport, PackOptions, PackReport, Workspace};
 
 /// The edits of one remaster. Field names are the TOML keys (and the CLI flags).
 ///
@@ -299,6 +320,83 @@ impl Plan {
         Ok(())
     }
 
+    /// The edits of this plan in the order a remaster applies them (with every date
+    /// left to `SOURCE_DATE_EPOCH`, else now, as the single commands do).
+    pub fn edits(&self) -> Result<Vec<Edit>> {
+        self.edits_dated(None)
+    }
+
+    /// [`Plan::edits`] with `date` for every timestamp the edits write (boot menus
+    /// inside efiboot.img, signatures). The order is the module docs'.
+    pub fn edits_dated(&self, date: Option<i64>) -> Result<Vec<Edit>> {
+        let mut edits = Vec::new();
+        for ov in &self.overlay {
+            edits.push(Edit::Overlay(workspace::Overlay { dir: ov.clone() }));
+        }
+        if !self.add_rpm.is_empty() || self.refresh_from.is_some() {
+            edits.push(Edit::AddRpm(workspace::AddRpm {
+                packages: self.add_rpm.clone(),
+                options: workspace::AddRpmOptions {
+                    allow_downgrade: self.allow_downgrade,
+                    deps_check: !self.no_deps_check,
+                    metadata: crate::repo::MetadataOptions::from_env()?,
+                    allow_src: false,
+                    allow_arch: Vec::new(),
+                    pull_in: self.pull_in,
+                    refresh_from: self.refresh_from.clone(),
+                },
+            }));
+        }
+        if !self.add_rpm_installer.is_empty() {
+            edits.push(Edit::AddRpmInstaller(workspace::AddRpmInstaller {
+                packages: self.add_rpm_installer.clone(),
+                options: workspace::InstallerRpmOptions::default(),
+            }));
+        }
+        for ov in &self.patch_installer {
+            edits.push(Edit::PatchInstaller(workspace::PatchInstaller {
+                overlay: Some(ov.clone()),
+                options: workspace::PatchOptions::default(),
+            }));
+        }
+        if let Some(f) = &self.answerfile {
+            edits.push(Edit::Answerfile(workspace::Answerfile {
+                file: f.clone(),
+                options: workspace::AnswerfileOptions { entry: None, date },
+            }));
+        }
+        if self.netinstall {
+            edits.push(Edit::Netinstall(workspace::Netinstall {
+                options: workspace::NetinstallOptions { date },
+            }));
+        }
+        if let Some(options) = self.boot_args_options(date)? {
+            edits.push(Edit::BootArgs(workspace::BootArgs { options }));
+        }
+        if let Some(key) = &self.sign {
+            edits.push(Edit::Sign(workspace::Sign {
+                key: key.clone(),
+                passphrase_file: self.sign_passphrase_file.clone(),
+                options: workspace::SignOptions {
+                    nick: self.sign_nick.clone(),
+                    passphrase: None,
+                    date,
+                    replace_keys: self.replace_keys,
+                    no_sign_packages: self.no_sign_packages,
+                },
+            }));
+        }
+        if self.disable_gpgcheck {
+            edits.push(Edit::DisableGpgcheck(workspace::DisableGpgcheck {
+                options: workspace::DisableGpgcheckOptions {
+                    no_gpgcheck: false,
+                    date,
+                },
+            }));
+        }
+        Ok(edits)
+    }
+
     /// The `boot-args` step of this plan: kernel and Xen edits and the serial port,
     /// the same value `xiso boot-args --add … --xen-add … --serial …` builds; `None`
     /// when the plan edits no boot argument.
@@ -382,13 +480,14 @@ pub fn remaster(
     }
     let iso = IsoImage::open(input)?;
     let truncation = crate::truncation::check(&iso);
+    let input_bytes = iso.source().len();
     let work = crate::fs::StagedDir::sibling(output, ".xiso-remaster-")?;
-    let result = run_steps(&iso, work.path(), output, plan, opts);
+    let result = run_steps(iso, work.path(), output, plan, opts);
     drop(work);
     let (steps, pack, warnings) = result?;
     Ok(RemasterReport {
         input: input.to_path_buf(),
-        input_bytes: iso.source().len(),
+        input_bytes,
         output: output.to_path_buf(),
         output_bytes: pack.bytes,
         steps,
@@ -399,137 +498,67 @@ pub fn remaster(
     })
 }
 
-/// `.OUT.xiso-remaster-PID` next to the output; leftovers of dead processes removed.
 type Steps = (Vec<StepReport>, PackReport, Vec<String>);
 
+/// Times one step and records its report.
+struct StepLog<'a> {
+    opts: &'a RemasterOptions,
+    steps: Vec<StepReport>,
+}
+
+impl StepLog<'_> {
+    fn run<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce() -> Result<(T, serde_json::Value)>,
+    ) -> Result<T> {
+        if let Some(p) = &self.opts.progress {
+            p(name);
+        }
+        let t = Instant::now();
+        let (value, detail) = f()?;
+        self.steps.push(StepReport {
+            step: name.to_string(),
+            seconds: t.elapsed().as_secs_f64(),
+            detail,
+        });
+        Ok(value)
+    }
+}
+
 fn run_steps(
-    iso: &IsoImage,
+    iso: IsoImage,
     work: &Path,
     output: &Path,
     plan: &Plan,
     opts: &RemasterOptions,
 ) -> Result<Steps> {
     let (_, fixed) = workspace::resolve_date(opts.date)?;
-    let mut steps = Vec::new();
-    let mut warnings = Vec::new();
-    let mut step = |name: &str, f: &mut dyn FnMut() -> Result<serde_json::Value>| -> Result<()> {
-        if let Some(p) = &opts.progress {
-            p(name);
-        }
-        let t = Instant::now();
-        let detail = f()?;
-        steps.push(StepReport {
-            step: name.to_string(),
-            seconds: t.elapsed().as_secs_f64(),
-            detail,
-        });
-        Ok(())
+    let edits = plan.edits_dated(fixed)?;
+    let mut log = StepLog {
+        opts,
+        steps: Vec::new(),
     };
-    step("unpack", &mut || {
-        let r = workspace::unpack_sparse(iso, work, plan.touches_installer(), &|_| false)?;
-        Ok(json(&r))
+    let mut warnings = Vec::new();
+    let mut ws = log.run("unpack", || {
+        let (ws, r) = Workspace::unpack_sparse(iso, work, plan.touches_installer(), &|_| false)?;
+        Ok((ws, json(&r)))
     })?;
-    let repo_edit = !plan.add_rpm.is_empty() || plan.refresh_from.is_some();
-    if repo_edit {
-        materialize_unreusable_rpms(iso, work)?;
+    if edits.iter().any(Edit::edits_repository) {
+        materialize_unreusable_rpms(&mut ws)?;
     }
-    for ov in &plan.overlay {
-        step("overlay", &mut || Ok(json(&workspace::overlay(work, ov)?)))?;
-    }
-    if repo_edit {
-        step("add-rpm", &mut || {
-            let o = workspace::AddRpmOptions {
-                allow_downgrade: plan.allow_downgrade,
-                deps_check: !plan.no_deps_check,
-                metadata: crate::repo::MetadataOptions::from_env()?,
-                allow_src: false,
-                allow_arch: Vec::new(),
-                pull_in: plan.pull_in,
-                refresh_from: plan.refresh_from.clone(),
-            };
-            let r = workspace::add_rpms(work, &plan.add_rpm, &o)?;
+    for edit in &edits {
+        let report = log.run(edit.name(), || {
+            let r = edit.apply(&mut ws)?;
+            let v = r.to_json();
+            Ok((r, v))
+        })?;
+        if let EditReport::AddRpm(r) = &report {
             warnings.extend(r.warnings.iter().cloned());
-            Ok(json(&r))
-        })?;
+        }
     }
-    if !plan.add_rpm_installer.is_empty() {
-        step("add-rpm-installer", &mut || {
-            let o = workspace::InstallerRpmOptions::default();
-            Ok(json(&workspace::add_rpms_installer(
-                work,
-                &plan.add_rpm_installer,
-                &o,
-            )?))
-        })?;
-    }
-    for ov in &plan.patch_installer {
-        step("patch-installer", &mut || {
-            let r =
-                workspace::patch_installer(work, Some(ov), &workspace::PatchOptions::default())?;
-            Ok(json(&r))
-        })?;
-    }
-    if let Some(f) = &plan.answerfile {
-        step("answerfile", &mut || {
-            let xml = fs::read(f).map_err(|e| Error::io(e, "cannot read").in_file(f))?;
-            let o = workspace::AnswerfileOptions {
-                entry: None,
-                date: fixed,
-            };
-            Ok(json(
-                &workspace::answerfile(work, &xml, &o).map_err(|e| e.in_file(f))?,
-            ))
-        })?;
-    }
-    if plan.netinstall {
-        step("netinstall", &mut || {
-            let o = workspace::NetinstallOptions { date: fixed };
-            Ok(json(&workspace::netinstall(work, &o)?))
-        })?;
-    }
-    if let Some(o) = plan.boot_args_options(fixed)? {
-        step("boot-args", &mut || {
-            Ok(json(&workspace::boot_args(work, &o)?))
-        })?;
-    }
-    if let Some(key) = &plan.sign {
-        step("sign", &mut || {
-            let armored =
-                fs::read(key).map_err(|e| Error::io(e, "cannot read the key").in_file(key))?;
-            let passphrase = match &plan.sign_passphrase_file {
-                Some(p) => Some(
-                    fs::read_to_string(p)
-                        .map_err(|e| Error::io(e, "cannot read the passphrase").in_file(p))?
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_string(),
-                ),
-                None => None,
-            };
-            let o = workspace::SignOptions {
-                nick: plan.sign_nick.clone(),
-                passphrase,
-                date: fixed,
-                replace_keys: plan.replace_keys,
-                no_sign_packages: plan.no_sign_packages,
-            };
-            Ok(json(
-                &workspace::sign(work, &armored, &o).map_err(|e| e.in_file(key))?,
-            ))
-        })?;
-    }
-    if plan.disable_gpgcheck {
-        step("disable-gpgcheck", &mut || {
-            let o = workspace::DisableGpgcheckOptions {
-                no_gpgcheck: false,
-                date: fixed,
-            };
-            Ok(json(&workspace::disable_gpgcheck(work, &o)?))
-        })?;
-    }
-    let mut pack_report = None;
-    step("pack", &mut || {
+    ws.save()?;
+    let pack = log.run("pack", || {
         let o = PackOptions {
             date: opts.date,
             volume_id: plan.volid.clone(),
@@ -540,36 +569,39 @@ fn run_steps(
             },
             ..Default::default()
         };
-        let r = workspace::pack(work, output, &o)?;
+        let r = ws.pack(output, &o)?;
         let v = json(&r);
-        pack_report = Some(r);
-        Ok(v)
+        Ok((r, v))
     })?;
-    let pack = pack_report.ok_or_else(|| Error::invalid("pack produced no report"))?;
     warnings.extend(pack.warnings.iter().cloned());
-    Ok((steps, pack, warnings))
+    Ok((log.steps, pack, warnings))
 }
 
 /// RPMs whose size no longer matches their repodata entry (or that have none) would
 /// be re-read by `add-rpm`: write those few in full instead of leaving holes. The
-/// others keep their entries unread (`repo::update`'s rule for files still as the
-/// source had them).
-fn materialize_unreusable_rpms(iso: &IsoImage, work: &Path) -> Result<()> {
-    let tree = work.join(workspace::manifest::TREE_DIR);
-    let Ok(old) = crate::repo::update::OldRepo::load(&tree) else {
+/// others keep their entries unread ([`crate::repo::update::reusable_entry`], the
+/// rule `add-rpm`'s scan applies to them). The metadata read here is kept for
+/// `add-rpm`.
+fn materialize_unreusable_rpms(ws: &mut Workspace) -> Result<()> {
+    let tree = ws.tree();
+    let Ok(old) = ws.take_old_repo() else {
         return Ok(());
     };
-    let mut m = Manifest::load(work)?;
+    let sparse = match ws.manifest_mut() {
+        Some(m) => std::mem::take(&mut m.sparse),
+        None => return Ok(()),
+    };
+    let m = ws.manifest()?;
+    let source = ws
+        .source_image()
+        .ok_or_else(|| Error::invalid("the source image is not open").in_file(ws.dir()))?
+        .source();
     let mut keep = Vec::new();
-    for rel in std::mem::take(&mut m.sparse) {
+    for rel in sparse {
         let Some(rec) = m.entries.iter().find(|e| e.path == rel) else {
             continue;
         };
-        // The rule of `repo::update::scan` for a file still as the source had it.
-        let reusable = old
-            .entries
-            .get(&rel)
-            .is_some_and(|e| e.checksum_type == "sha256" && e.size_package == rec.size);
+        let reusable = crate::repo::update::reusable_entry(&old, &rel, rec.size).is_some();
         if !rel.ends_with(".rpm") || reusable {
             keep.push(rel);
             continue;
@@ -578,16 +610,87 @@ fn materialize_unreusable_rpms(iso: &IsoImage, work: &Path) -> Result<()> {
         let mut f =
             fs::File::create(&path).map_err(|e| Error::io(e, "cannot write").in_file(&path))?;
         for &(lba, len) in &rec.extents {
-            iso.source()
-                .copy_range_to_file(u64::from(lba) * SECTOR, len, &mut f, &rel)?;
+            source.copy_range_to_file(u64::from(lba) * SECTOR, len, &mut f, &rel)?;
         }
         crate::fs::set_mtime(&f, rec.mtime);
     }
-    m.sparse = keep;
-    m.save(work)
+    if let Some(m) = ws.manifest_mut() {
+        m.sparse = keep;
+    }
+    ws.keep_old_repo(old);
+    Ok(())
 }
 
 /// A step's report as JSON (every report type is `Serialize`).
 fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_is_its_edits_in_the_documented_order() {
+        let plan: Plan = toml::from_str(
+            r#"
+            sign = "key.asc"
+            sign-nick = "release"
+            boot-arg = ["console=ttyS0"]
+            answerfile = "a.xml"
+            patch-installer = ["p1", "p2"]
+            add-rpm-installer = ["i.rpm"]
+            add-rpm = ["x.rpm"]
+            pull-in = true
+            overlay = ["o"]
+            "#,
+        )
+        .expect("the plan parses");
+        let edits = plan.edits_dated(Some(7)).expect("edits");
+        let names: Vec<&str> = edits.iter().map(Edit::name).collect();
+        assert_eq!(
+            names,
+            [
+                "overlay",
+                "add-rpm",
+                "add-rpm-installer",
+                "patch-installer",
+                "patch-installer",
+                "answerfile",
+                "boot-args",
+                "sign",
+            ]
+        );
+        let Edit::AddRpm(add) = &edits[1] else {
+            panic!("add-rpm expected, got {:?}", edits[1]);
+        };
+        assert_eq!(add.packages, [PathBuf::from("x.rpm")]);
+        assert!(add.options.pull_in && add.options.deps_check);
+        let Edit::Sign(sign) = &edits[7] else {
+            panic!("sign expected, got {:?}", edits[7]);
+        };
+        assert_eq!(sign.options.nick.as_deref(), Some("release"));
+        assert_eq!(sign.options.date, Some(7));
+        let Edit::PatchInstaller(p2) = &edits[4] else {
+            panic!("patch-installer expected, got {:?}", edits[4]);
+        };
+        assert_eq!(p2.overlay.as_deref(), Some(Path::new("p2")));
+    }
+
+    #[test]
+    fn netinstall_and_disable_gpgcheck_come_in_their_places() {
+        let plan = Plan {
+            netinstall: true,
+            disable_gpgcheck: true,
+            remove_boot_arg: vec!["quiet".into()],
+            ..Plan::default()
+        };
+        let names: Vec<&str> = plan
+            .edits()
+            .expect("edits")
+            .iter()
+            .map(Edit::name)
+            .collect();
+        assert_eq!(names, ["netinstall", "boot-args", "disable-gpgcheck"]);
+    }
 }

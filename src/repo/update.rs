@@ -183,6 +183,15 @@ pub fn scan(
     Ok(scan)
 }
 
+/// The old entry of `href` when it may stand for a file of `size` bytes: the
+/// first test of [`scan`]'s reuse rule (then the file's mtime, or its hash, must
+/// agree too). A file failing it is read whole.
+pub fn reusable_entry<'a>(old: &'a OldRepo, href: &str, size: u64) -> Option<&'a PackageEntry> {
+    old.entries
+        .get(href)
+        .filter(|e| e.checksum_type == "sha256" && e.size_package == size)
+}
+
 fn reusable(
     path: &Path,
     href: &str,
@@ -190,19 +199,15 @@ fn reusable(
     pristine: &Pristine,
     scan: &mut Scan,
 ) -> Result<Option<PackageEntry>> {
-    let Some(old) = old
-        .entries
-        .get(href)
-        .filter(|e| e.checksum_type == "sha256")
-    else {
+    if !old.entries.contains_key(href) {
         return Ok(None);
-    };
+    }
     let meta = fs::metadata(path)
         .map_err(|e| Error::io(e, "reading the package's metadata"))
         .in_file(path)?;
-    if meta.len() != old.size_package {
+    let Some(old) = reusable_entry(old, href, meta.len()) else {
         return Ok(None);
-    }
+    };
     let mtime = mtime_seconds(&meta);
     if mtime == old.time_file {
         return Ok(Some(old.clone()));

@@ -38,7 +38,7 @@ use crate::repo::{
     RepodataReport,
 };
 use crate::rpm::{Evr, Package};
-use crate::workspace::manifest::Manifest;
+use crate::workspace::handle::Workspace;
 use crate::workspace::pull_in::{rewrite_target, PullInReport};
 use crate::workspace::refresh::{newer_packages, Refreshed};
 
@@ -150,14 +150,14 @@ fn iso_root(dir: &Path) -> Result<PathBuf> {
 /// The workspace's packages as `xiso unpack` wrote them, for
 /// [`crate::repo::update::scan`]; empty when the manifest cannot be read (every
 /// package is then checked by mtime or hash).
-pub(super) fn pristine_packages(dir: &Path) -> Pristine {
-    let Ok(m) = Manifest::load(dir) else {
+pub(super) fn pristine_packages(ws: &Workspace) -> Pristine {
+    let Some(m) = ws.manifest_if_any() else {
         return Pristine::new();
     };
     m.entries
-        .into_iter()
+        .iter()
         .filter(|e| e.kind == "file" && e.path.ends_with(".rpm"))
-        .map(|e| (e.path, (e.size, e.mtime)))
+        .map(|e| (e.path.clone(), (e.size, e.mtime)))
         .collect()
 }
 
@@ -197,16 +197,44 @@ fn read_incoming(path: &Path) -> Result<Incoming> {
 
 /// Add `packages` to the workspace's ISO repository (see the module docs).
 pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Result<RpmChangeReport> {
+    let edit = AddRpm {
+        packages: packages.to_vec(),
+        options: opts.clone(),
+    };
+    let mut ws = Workspace::open(dir)?;
+    let report = edit.apply(&mut ws)?;
+    ws.save()?;
+    Ok(report)
+}
+
+/// The `add-rpm` edit: packages to add to the ISO repository, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRpm {
+    /// The RPM files to add.
+    pub packages: Vec<PathBuf>,
+    /// What the edit may do.
+    pub options: AddRpmOptions,
+}
+
+impl AddRpm {
+    /// Add the packages to `ws`'s ISO repository (see the module docs).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<RpmChangeReport> {
+        add(ws, &self.packages, &self.options)
+    }
+}
+
+fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result<RpmChangeReport> {
     if packages.is_empty() && opts.refresh_from.is_none() {
         return Err(Error::invalid("no packages to add"));
     }
-    let root = iso_root(dir)?;
+    let root = iso_root(ws.dir())?;
     let mut incoming = packages
         .iter()
         .map(|p| read_incoming(p))
         .collect::<Result<Vec<_>>>()?;
-    let old = OldRepo::load(&root)?;
-    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
+    let old = ws.take_old_repo()?;
+    let ws = &*ws;
+    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(ws))?;
     let refreshed = match &opts.refresh_from {
         Some(from) => {
             let given: Vec<(String, String)> = incoming
@@ -353,7 +381,7 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
             .map(|i| (i.entry.location_href.as_str(), i.source.as_path()))
             .collect();
         let time = i64::try_from(opts.metadata.timestamp).unwrap_or(i64::MAX);
-        target = rewrite_target(dir, &entries, &added, &sources, &reach, time)?;
+        target = rewrite_target(ws, &entries, &added, &sources, &reach, time)?;
     }
     if let Some(t) = &target {
         entries.retain(|e| e.location_href != t.old.location_href);
@@ -439,7 +467,8 @@ pub fn remove_rpms(
     }
     let root = iso_root(dir)?;
     let old = OldRepo::load(&root)?;
-    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
+    let ws = Workspace::open(dir)?;
+    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(&ws))?;
     let matches = |e: &PackageEntry, n: &str| e.name == n || format!("{}.{}", e.name, e.arch) == n;
     for n in names {
         if !current.entries.iter().any(|e| matches(e, n)) {

@@ -41,6 +41,7 @@ use std::io;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use super::handle::Workspace;
 use super::installer::{
     check_parents_on_disk, disk_path, normalize_name, DiskState, InstalledPackage, InstallerEntry,
     InstallerKind, InstallerManifest, INSTALLER_DIR,
@@ -52,7 +53,7 @@ use crate::rpm::payload::{Payload, RpmFile, PAYLOAD};
 use crate::rpm::{rpmdb, tag};
 
 /// Options for [`add_rpms_installer`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstallerRpmOptions {
     /// Overwrite existing `%config` files instead of writing `PATH.rpmnew`.
     pub replace_config: bool,
@@ -134,12 +135,37 @@ pub fn add_rpms_installer(
     pkgs: &[PathBuf],
     opts: &InstallerRpmOptions,
 ) -> Result<InstallerRpmReport> {
-    let mut m = InstallerManifest::load(dir)?.ok_or_else(|| {
-        Error::invalid(
-            "this workspace has no installer root (.xiso/installer): unpack the ISO without --no-installer",
-        )
-        .in_file(dir)
-    })?;
+    let mut ws = Workspace::open(dir)?;
+    let report = install_all(&mut ws, pkgs, opts)?;
+    ws.save()?;
+    Ok(report)
+}
+
+/// The `add-rpm --installer` edit: packages to install into the installer root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddRpmInstaller {
+    /// The RPM files, installed in this order.
+    pub packages: Vec<PathBuf>,
+    /// How configuration files are treated.
+    pub options: InstallerRpmOptions,
+}
+
+impl AddRpmInstaller {
+    /// Install the packages into `ws`'s installer root (see [`add_rpms_installer`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<InstallerRpmReport> {
+        install_all(ws, &self.packages, &self.options)
+    }
+}
+
+fn install_all(
+    ws: &mut Workspace,
+    pkgs: &[PathBuf],
+    opts: &InstallerRpmOptions,
+) -> Result<InstallerRpmReport> {
+    let dir = &ws.dir().to_path_buf();
+    let m = ws.require_installer(
+        "this workspace has no installer root (.xiso/installer): unpack the ISO without --no-installer",
+    )?;
     m.require_unpacked(dir, "add-rpm --installer")?;
     let root = dir.join(INSTALLER_DIR);
     let mut report = InstallerRpmReport {
@@ -154,7 +180,7 @@ pub fn add_rpms_installer(
     // could still disagree with each other.
     let mut kinds: HashMap<String, (bool, String)> = HashMap::new();
     for p in pkgs {
-        let plan = plan_package(&root, p, &m).map_err(|e| e.in_file(p))?;
+        let plan = plan_package(&root, p, m).map_err(|e| e.in_file(p))?;
         if !names.insert(plan.name.clone()) {
             return Err(Error::invalid(format!("package {} is given twice", plan.name)).in_file(p));
         }
@@ -165,7 +191,7 @@ pub fn add_rpms_installer(
     let ids = Ids::read(&root);
     let mut kvers = BTreeSet::new();
     for plan in plans {
-        let r = install(&root, &mut m, plan, opts, &ids, &mut report.warnings)?;
+        let r = install(&root, m, plan, opts, &ids, &mut report.warnings)?;
         // Modules added and modules of the old version removed both change the index.
         let added = m.packages.last().map(|p| &p.files).into_iter().flatten();
         for f in added.chain(&r.removed) {
@@ -176,8 +202,9 @@ pub fn add_rpms_installer(
         report.packages.push(r);
     }
     report.kernel_modules = kvers.into_iter().collect();
-    write_installed_record(&root, &m)?;
-    m.save(dir)?;
+    write_installed_record(&root, m)?;
+    // Saved before depmod: the packages are installed whether or not it succeeds.
+    ws.save()?;
     // Modules landed or went: regenerate that kernel's indexes so modprobe in the
     // installer finds them (the packages stay installed if this fails; the error says so).
     for k in &report.kernel_modules {

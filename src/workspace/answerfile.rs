@@ -15,14 +15,15 @@
 //! other byte of the file is kept.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde::Serialize;
 
 use super::boot_args::{boot_args, replace_file, BootArgsOptions, BootArgsReport};
-use super::installer::{InstallerManifest, Override, INSTALLER_DIR};
+use super::handle::Workspace;
+use super::installer::{Override, INSTALLER_DIR};
 use super::sign::{NO_GPGCHECK, NO_REPO_GPGCHECK};
 use crate::bootcfg::{key_of, ArgEdit};
 use crate::error::{Error, ErrorKind, Result};
@@ -33,7 +34,7 @@ pub const ANSWERFILE_NAME: &str = "answerfile.xml";
 pub const ANSWERFILE_URL: &str = "file:///answerfile.xml";
 
 /// Options for [`answerfile`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnswerfileOptions {
     /// Only the entries with this isolinux `LABEL` / GRUB `menuentry` title
     /// (default: every kernel line).
@@ -71,13 +72,36 @@ struct RootTag {
 /// a workspace without installer root, a root attribute that contradicts a gpgcheck
 /// option on the boot lines, or the boot menu errors of [`boot_args`].
 pub fn answerfile(dir: &Path, xml: &[u8], opts: &AnswerfileOptions) -> Result<AnswerfileReport> {
+    let mut ws = Workspace::open(dir)?;
+    let report = put(&mut ws, xml, opts)?;
+    ws.save()?;
+    Ok(report)
+}
+
+/// The `answerfile` edit: the XML file, and which boot entries name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answerfile {
+    /// The answerfile to put into the installer root.
+    pub file: PathBuf,
+    /// Boot entries and date.
+    pub options: AnswerfileOptions,
+}
+
+impl Answerfile {
+    /// Read the file and put it into `ws` (see [`answerfile`]); errors name the file.
+    pub fn apply(&self, ws: &mut Workspace) -> Result<AnswerfileReport> {
+        let f = &self.file;
+        let xml = fs::read(f).map_err(|e| Error::io(e, "cannot read").in_file(f))?;
+        put(ws, &xml, &self.options).map_err(|e| e.in_file(f))
+    }
+}
+
+fn put(ws: &mut Workspace, xml: &[u8], opts: &AnswerfileOptions) -> Result<AnswerfileReport> {
     let root_tag = check(xml)?;
-    let mut manifest = InstallerManifest::load(dir)?.ok_or_else(|| {
-        Error::invalid(
-            "this workspace has no installer root (.xiso/installer): unpack without --no-installer",
-        )
-        .in_file(dir)
-    })?;
+    let dir = &ws.dir().to_path_buf();
+    let manifest = ws.require_installer(
+        "this workspace has no installer root (.xiso/installer): unpack without --no-installer",
+    )?;
     manifest.require_unpacked(dir, "answerfile")?;
 
     let mut boot_opts = BootArgsOptions {
@@ -158,7 +182,9 @@ pub fn answerfile(dir: &Path, xml: &[u8], opts: &AnswerfileOptions) -> Result<An
             perm: Some(0o644),
         },
     );
-    manifest.save(dir)?;
+    // Saved before the boot menus change, as the file is in place now: a boot menu
+    // error leaves the installer root and its manifest agreeing.
+    ws.save()?;
 
     boot_opts.dry_run = false;
     let boot = boot_args(dir, &boot_opts)?;

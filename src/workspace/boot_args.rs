@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::handle::Workspace;
 use super::manifest::TREE_DIR;
 use super::pack::resolve_date;
 use crate::boot::efiboot::EfiBootImage;
@@ -230,6 +231,21 @@ pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
         report.written.push(p.rel);
     }
     Ok(report)
+}
+
+/// The `boot-args` edit: kernel and Xen arguments and the serial console of the
+/// boot menus.
+#[derive(Debug, Clone, Default)]
+pub struct BootArgs {
+    /// What to change, where, and the date of the FAT image's file.
+    pub options: BootArgsOptions,
+}
+
+impl BootArgs {
+    /// Edit `ws`'s boot menus (see [`boot_args`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<BootArgsReport> {
+        boot_args(ws.dir(), &self.options)
+    }
 }
 
 /// `EFI/<dir>/grub*.cfg` below the tree root, sorted.

@@ -22,6 +22,8 @@ mod add_rpm_installer;
 mod answerfile;
 mod boot_args;
 mod dom0_kernel;
+mod edit;
+mod handle;
 pub mod installer;
 mod installer_pack;
 mod installer_root;
@@ -38,34 +40,39 @@ mod sign;
 mod sign_packages;
 mod unpack;
 
-pub use add_rpm::{add_rpms, remove_rpms, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES};
+pub use add_rpm::{
+    add_rpms, remove_rpms, AddRpm, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES,
+};
 pub use add_rpm_installer::{
-    add_rpms_installer, InstallerRpm, InstallerRpmOptions, InstallerRpmReport, RPMDB_POLICY,
+    add_rpms_installer, AddRpmInstaller, InstallerRpm, InstallerRpmOptions, InstallerRpmReport,
+    RPMDB_POLICY,
 };
 pub use answerfile::{
-    answerfile, AnswerfileOptions, AnswerfileReport, ANSWERFILE_NAME, ANSWERFILE_URL,
+    answerfile, Answerfile, AnswerfileOptions, AnswerfileReport, ANSWERFILE_NAME, ANSWERFILE_URL,
 };
 pub use boot_args::{
-    boot_args, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
+    boot_args, BootArgs, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
 };
 pub use dom0_kernel::{every_kernel_reads, DOM0_KERNELS};
+pub use edit::{Edit, EditReport};
+pub use handle::Workspace;
 pub use installer::{InstalledPackage, InstallerManifest};
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
 pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
 pub use manifest::Manifest;
 pub use netinstall::{
-    netinstall, NetinstallOptions, NetinstallReport, NETINSTALL, REPOSITORY_PATHS,
+    netinstall, Netinstall, NetinstallOptions, NetinstallReport, NETINSTALL, REPOSITORY_PATHS,
 };
-pub use overlay::{overlay, OverlayReport};
+pub use overlay::{overlay, Overlay, OverlayReport};
 pub use pack::{isohybrid_parts, pack, resolve_date, IsohybridParts, PackOptions, PackReport};
 pub use pack_tree::TreeStats;
-pub use patch::{patch_installer, PatchOptions, PatchReport};
+pub use patch::{patch_installer, PatchInstaller, PatchOptions, PatchReport};
 pub use pull_in::PullInReport;
 pub use refresh::Refreshed;
 pub(crate) use sign::nick_from_user_id;
 pub use sign::{
-    disable_gpgcheck, sign, DisableGpgcheckOptions, DisableGpgcheckReport, SignOptions, SignReport,
-    NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML, TREEINFO,
+    disable_gpgcheck, read_passphrase_file, sign, DisableGpgcheck, DisableGpgcheckOptions,
+    DisableGpgcheckReport, Sign, SignOptions, SignReport, NO_GPGCHECK, NO_REPO_GPGCHECK,
+    REPOMD_ASC, REPOMD_XML, TREEINFO,
 };
-pub(crate) use unpack::unpack_sparse;
 pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};

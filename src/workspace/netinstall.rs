@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::boot_args::{boot_args, BootArgsOptions, BootArgsReport};
+use super::handle::Workspace;
 use super::manifest::TREE_DIR;
 use crate::bootcfg::ArgEdit;
 use crate::error::{Error, Result};
@@ -25,7 +26,7 @@ pub const NETINSTALL: &str = "netinstall";
 pub const REPOSITORY_PATHS: [&str; 3] = ["Packages", "repodata", ".treeinfo"];
 
 /// Options for [`netinstall`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetinstallOptions {
     /// Modification time for the grub.cfg inside efiboot.img (see [`BootArgsOptions`]).
     pub date: Option<i64>,
@@ -71,4 +72,21 @@ pub fn netinstall(dir: &Path, opts: &NetinstallOptions) -> Result<NetinstallRepo
         removed.push(rel.to_string());
     }
     Ok(NetinstallReport { removed, boot })
+}
+
+/// The `netinstall` edit (see [`netinstall`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Netinstall {
+    /// The boot menus' date.
+    pub options: NetinstallOptions,
+}
+
+impl Netinstall {
+    /// Make `ws` netinstall media (see [`netinstall`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<NetinstallReport> {
+        let report = netinstall(ws.dir(), &self.options);
+        // The repository is gone (or half gone on an error).
+        ws.repo_changed();
+        report
+    }
 }

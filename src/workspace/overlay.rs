@@ -11,6 +11,7 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use super::handle::Workspace;
 use super::installer::check_parents_on_disk;
 use super::manifest::TREE_DIR;
 use crate::error::{Error, Result};
@@ -79,6 +80,25 @@ pub fn overlay(dir: &Path, src: &Path) -> Result<OverlayReport> {
         }
     }
     Ok(report)
+}
+
+/// The `overlay` edit: a directory copied onto the ISO tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    /// The directory to copy.
+    pub dir: PathBuf,
+}
+
+impl Overlay {
+    /// Copy the directory onto `ws`'s ISO tree (see [`overlay`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<OverlayReport> {
+        let report = overlay(ws.dir(), &self.dir)?;
+        let repodata = |rel: &String| rel == "repodata" || rel.starts_with("repodata/");
+        if report.added.iter().chain(&report.replaced).any(repodata) {
+            ws.repo_changed();
+        }
+        Ok(report)
+    }
 }
 
 fn remove_existing(p: &Path) -> Result<bool> {

@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::handle::Workspace;
 use super::installer::{DiskState, InstallerManifest};
 use super::installer_pack::{
     scan_installer, write_installer, InstallerPackOptions, InstallerPackReport,
 };
 use super::manifest::{Manifest, SYSTEM_AREA_PATH, TREE_DIR};
-use super::pack_tree::{build_tree, open_source, TreeStats};
+use super::pack_tree::{build_tree, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
 use crate::fs::StagedFile;
@@ -295,29 +296,49 @@ pub fn resolve_date(explicit: Option<i64>) -> Result<(i64, Option<i64>)> {
 /// next to `out` and renamed into place at the end: on any error `out` is left as it
 /// was. The source image is only read.
 pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
-    let m = Manifest::load(dir)?;
+    Workspace::open(dir)?.pack(out, opts)
+}
+
+impl Workspace {
+    /// Pack this workspace into `out` (see [`pack`]): the unchanged files are copied
+    /// from the source image the workspace holds (or opens now).
+    pub fn pack(&self, out: &Path, opts: &PackOptions) -> Result<PackReport> {
+        pack_workspace(self, out, opts)
+    }
+}
+
+fn pack_workspace(ws: &Workspace, out: &Path, opts: &PackOptions) -> Result<PackReport> {
+    let dir = ws.dir();
+    let m = ws.manifest()?;
     let (now, fixed) = resolve_date(opts.date)?;
     let mut warnings = Vec::new();
-    let source = open_source(&m);
+    let source = ws.source();
     if source.is_none() {
         warnings.push(format!(
             "source image {} is gone or changed: every file is read from the workspace",
             m.source.path.display()
         ));
     }
-    if let Some(im) = InstallerManifest::load(dir)? {
+    let installer_manifest = ws.installer()?;
+    if let Some(im) = installer_manifest {
         let codec = opts.installer.compress.unwrap_or(im.compression);
         super::dom0_kernel::check_installer_codec(dir, codec, &mut warnings)?;
     }
-    let boot = boot_spec(&m, dir, opts, &mut warnings)?;
+    let boot = boot_spec(m, dir, opts, &mut warnings)?;
     let skip: Vec<String> = boot.iter().map(|b| b.catalog_path.clone()).collect();
-    let (mut tree, mut stats) = build_tree(dir, &m, source.as_ref(), &skip, now)?;
+    let (mut tree, mut stats) = build_tree(dir, m, source, &skip, now)?;
     let mut installer_opts = opts.installer.clone();
     installer_opts.date = installer_opts.date.or(fixed);
-    let (installer, _image_guard) =
-        pack_installer(dir, out, &installer_opts, &mut tree, &mut stats)?;
-    let pvd = descriptor(&m)?;
-    let mut wopts = volume_options(&m, &pvd, opts, now);
+    let (installer, _image_guard) = pack_installer(
+        dir,
+        installer_manifest,
+        out,
+        &installer_opts,
+        &mut tree,
+        &mut stats,
+    )?;
+    let pvd = descriptor(m)?;
+    let mut wopts = volume_options(m, &pvd, opts, now);
     wopts.boot = boot;
 
     let code = if opts.no_hybrid {
@@ -343,13 +364,7 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
     let mut staged = StagedFile::new(out)?;
     let tmp = staged.path().to_path_buf();
     layout
-        .write_file_with(
-            source.as_ref(),
-            &system_area,
-            &tail,
-            staged.file(),
-            opts.fsync,
-        )
+        .write_file_with(source, &system_area, &tail, staged.file(), opts.fsync)
         .and_then(|_| {
             if opts.fsync {
                 staged
@@ -383,12 +398,13 @@ pub fn pack(dir: &Path, out: &Path, opts: &PackOptions) -> Result<PackReport> {
 /// new install.img next to the output and put it in the tree in place of the old.
 fn pack_installer(
     dir: &Path,
+    im: Option<&InstallerManifest>,
     out: &Path,
     opts: &InstallerPackOptions,
     tree: &mut IsoTree,
     stats: &mut TreeStats,
 ) -> Result<(Option<InstallerPackReport>, Option<StagedFile>)> {
-    let Some(im) = InstallerManifest::load(dir)? else {
+    let Some(im) = im else {
         if opts.append || opts.compress.is_some() {
             return Err(Error::invalid(
                 "this workspace has no installer root: --installer-append and --compress do not apply",
@@ -407,7 +423,7 @@ fn pack_installer(
             return Ok((None, None));
         }
     }
-    let changes = scan_installer(dir, &im)?;
+    let changes = scan_installer(dir, im)?;
     if im.append_only && changes.any() && !opts.append {
         return Err(Error::invalid(
             "this workspace was unpacked with --no-installer, so its installer overlay can only be appended to install.img: pack with --installer-append (or unpack again without --no-installer to rebuild the image)",
@@ -442,7 +458,7 @@ fn pack_installer(
     // Not committed: the image is read into the ISO, then the guard removes it.
     let mut guard = StagedFile::new(&out.with_file_name(format!("{name}.install-img")))?;
     let tmp = guard.path().to_path_buf();
-    let (report, spliced) = write_installer(dir, &im, &changes, opts, &image, guard.file())
+    let (report, spliced) = write_installer(dir, im, &changes, opts, &image, guard.file())
         .map_err(|e| {
             if e.file().is_some() {
                 e

@@ -26,13 +26,6 @@ pub struct TreeStats {
     pub changed: Vec<String>,
 }
 
-/// The source image, when it is still the one the workspace was unpacked from.
-pub fn open_source(m: &Manifest) -> Option<Source> {
-    let iso = crate::iso::IsoImage::open(&m.source.path).ok()?;
-    let id = super::unpack::source_identity(&iso).ok()?;
-    (id == m.source).then(|| iso.into_source())
-}
-
 fn mtime_of(meta: &fs::Metadata) -> i64 {
     meta.mtime()
 }

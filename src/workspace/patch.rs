@@ -12,13 +12,14 @@ use std::io;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use super::handle::Workspace;
 use super::installer::{
     check_parents_on_disk, disk_path, normalize_name, InstallerManifest, Override, INSTALLER_DIR,
 };
 use crate::error::{Error, Result};
 
 /// Options for [`patch_installer`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PatchOptions {
     /// Installer paths to delete (relative, or absolute inside the installer root).
     pub remove: Vec<String>,
@@ -68,12 +69,33 @@ pub fn patch_installer(
     overlay: Option<&Path>,
     opts: &PatchOptions,
 ) -> Result<PatchReport> {
-    let mut m = InstallerManifest::load(dir)?.ok_or_else(|| {
-        Error::invalid(
-            "this workspace has no installer root (.xiso/installer): the ISO had no install.img xiso can unpack",
-        )
-        .in_file(dir)
-    })?;
+    let mut ws = Workspace::open(dir)?;
+    let report = patch(&mut ws, overlay, opts)?;
+    ws.save()?;
+    Ok(report)
+}
+
+/// The `patch-installer` edit: an overlay for the installer root and paths to delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatchInstaller {
+    /// Directory copied onto the installer root, if any.
+    pub overlay: Option<PathBuf>,
+    /// Paths to delete and the owner of the overlay's files.
+    pub options: PatchOptions,
+}
+
+impl PatchInstaller {
+    /// Apply the overlay and removals to `ws`'s installer root (see [`patch_installer`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<PatchReport> {
+        patch(ws, self.overlay.as_deref(), &self.options)
+    }
+}
+
+fn patch(ws: &mut Workspace, overlay: Option<&Path>, opts: &PatchOptions) -> Result<PatchReport> {
+    let dir = &ws.dir().to_path_buf();
+    let m = ws.require_installer(
+        "this workspace has no installer root (.xiso/installer): the ISO had no install.img xiso can unpack",
+    )?;
     let root = dir.join(INSTALLER_DIR);
     let mut report = PatchReport {
         append_only: m.append_only,
@@ -147,7 +169,7 @@ pub fn patch_installer(
                     fs::create_dir(&p).map_err(|e| Error::io(e, "cannot create").in_file(&p))?;
                     fs::set_permissions(&p, fs::Permissions::from_mode(perm | 0o700))
                         .map_err(|e| Error::io(e, "cannot set permissions").in_file(&p))?;
-                    record_new(&mut m, &rel, perm, opts.owner);
+                    record_new(m, &rel, perm, opts.owner);
                     report.added.push(rel);
                 }
             }
@@ -189,7 +211,7 @@ pub fn patch_installer(
                 } else {
                     to.set_permissions(fs::Permissions::from_mode(perm | 0o600))
                         .map_err(|e| Error::io(e, "cannot set permissions").in_file(&p))?;
-                    record_new(&mut m, &rel, perm, opts.owner);
+                    record_new(m, &rel, perm, opts.owner);
                     if exists {
                         report.replaced.push(rel);
                     } else {
@@ -226,7 +248,6 @@ pub fn patch_installer(
             }
         }
     }
-    m.save(dir)?;
     Ok(report)
 }
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::manifest::Manifest;
+use super::handle::Workspace;
 use super::sign_packages::package_bytes;
 use crate::error::{Error, Result, ResultExt};
 use crate::repo::closure::{StartFrom, INSTALL_TARGET};
@@ -51,7 +51,7 @@ pub(super) struct RewrittenTarget {
 /// `sources` maps hrefs of packages not yet in the workspace to their files.
 /// The new file's time is `mtime`.
 pub(super) fn rewrite_target(
-    dir: &Path,
+    ws: &Workspace,
     entries: &[PackageEntry],
     added: &[&str],
     sources: &[(&str, &Path)],
@@ -86,18 +86,13 @@ pub(super) fn rewrite_target(
         return Ok(None);
     }
 
-    let root = dir.join(super::manifest::TREE_DIR);
+    let root = ws.tree();
     let old_path = root.join(&target.location_href);
     let bytes = match sources.iter().find(|(h, _)| *h == target.location_href) {
         Some((_, src)) => std::fs::read(src)
             .map_err(|e| Error::io(e, "reading the package"))
             .in_file(src)?,
-        None => package_bytes(
-            &old_path,
-            &target.location_href,
-            Manifest::load(dir).ok().as_ref(),
-            &mut None,
-        )?,
+        None => package_bytes(&old_path, &target.location_href, ws)?,
     };
     let rewritten = add_requires(&bytes, &names).in_file(&old_path)?;
     let file = format!(

@@ -24,6 +24,7 @@ use pgp::types::KeyDetails;
 use serde::Serialize;
 
 use super::boot_args::{boot_args, replace_file, BootArgsOptions, BootArgsReport};
+use super::handle::Workspace;
 use super::manifest::TREE_DIR;
 use super::pack::resolve_date;
 use super::sign_packages;
@@ -45,7 +46,7 @@ pub const NO_REPO_GPGCHECK: &str = "no-repo-gpgcheck";
 pub const NO_GPGCHECK: &str = "no-gpgcheck";
 
 /// Options for [`sign`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignOptions {
     /// Name of the key file: `RPM-GPG-KEY-<nick>` (default: from the key's first user
     /// id, else `xiso`). Letters, digits, `.`, `_` and `-` only.
@@ -119,7 +120,50 @@ pub struct SignReport {
 /// invalid nick, an old key file that is missing or holds no key (unless
 /// `replace_keys`), a package whose digests do not match.
 pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignReport> {
-    let root = tree_root(dir)?;
+    let mut ws = Workspace::open(dir)?;
+    let report = sign_with(&mut ws, key_armored, opts)?;
+    ws.save()?;
+    Ok(report)
+}
+
+/// The `sign` edit: the armoured secret key in a file, and how to sign (see [`sign`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sign {
+    /// The ASCII-armoured secret key.
+    pub key: PathBuf,
+    /// A file whose first line is the key's passphrase, used when
+    /// `options.passphrase` is not set.
+    pub passphrase_file: Option<PathBuf>,
+    /// Nick, date, key file and package policy.
+    pub options: SignOptions,
+}
+
+impl Sign {
+    /// Read the key (and passphrase file) and sign `ws`'s repository (see [`sign`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<SignReport> {
+        let key = &self.key;
+        let armored =
+            fs::read(key).map_err(|e| Error::io(e, "cannot read the key").in_file(key))?;
+        let mut opts = self.options.clone();
+        if let (None, Some(p)) = (&opts.passphrase, &self.passphrase_file) {
+            opts.passphrase = Some(read_passphrase_file(p)?);
+        }
+        sign_with(ws, &armored, &opts).map_err(|e| e.in_file(key))
+    }
+}
+
+/// The first line of a passphrase file (empty when the file is).
+pub fn read_passphrase_file(path: &Path) -> Result<String> {
+    Ok(fs::read_to_string(path)
+        .map_err(|e| Error::io(e, "cannot read the passphrase").in_file(path))?
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string())
+}
+
+fn sign_with(ws: &mut Workspace, key_armored: &[u8], opts: &SignOptions) -> Result<SignReport> {
+    let root = tree_root(ws.dir())?;
     let repomd_path = root.join(REPOMD_XML);
     if !repomd_path.is_file() {
         return Err(Error::new(
@@ -175,7 +219,7 @@ pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignRe
         .set("keys", "key1", &key_file)
         .in_file(&treeinfo_path)?;
     let staged = sign_packages::stage(
-        dir,
+        ws,
         &root,
         (&ring, &dropped),
         &key,
@@ -186,7 +230,7 @@ pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignRe
     report.unverified_packages = staged.unverified.clone();
     report.signed_packages = staged.signed.iter().map(|p| p.href.clone()).collect();
     if !staged.signed.is_empty() {
-        report.repodata = Some(sign_packages::commit(dir, &root, staged, created)?);
+        report.repodata = Some(sign_packages::commit(ws, &root, staged, created)?);
     }
     let repomd = fs::read(&repomd_path)
         .map_err(|e| Error::io(e, "cannot read the repository index").in_file(&repomd_path))?;
@@ -307,7 +351,7 @@ fn check_nick(nick: &str) -> Result<String> {
 }
 
 /// Options for [`disable_gpgcheck`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DisableGpgcheckOptions {
     /// Also skip the RPM signature check (`no-gpgcheck`), not only the repository's.
     pub no_gpgcheck: bool,
@@ -334,6 +378,30 @@ pub fn disable_gpgcheck(
     dir: &Path,
     opts: &DisableGpgcheckOptions,
 ) -> Result<DisableGpgcheckReport> {
+    let mut ws = Workspace::open(dir)?;
+    let report = DisableGpgcheck {
+        options: opts.clone(),
+    }
+    .apply(&mut ws)?;
+    ws.save()?;
+    Ok(report)
+}
+
+/// The `disable-gpgcheck` edit (see [`disable_gpgcheck`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisableGpgcheck {
+    /// Which checks, and the boot menus' date.
+    pub options: DisableGpgcheckOptions,
+}
+
+impl DisableGpgcheck {
+    /// Turn the signature checks of `ws`'s media off (see [`disable_gpgcheck`]).
+    pub fn apply(&self, ws: &mut Workspace) -> Result<DisableGpgcheckReport> {
+        disable(ws.dir(), &self.options)
+    }
+}
+
+fn disable(dir: &Path, opts: &DisableGpgcheckOptions) -> Result<DisableGpgcheckReport> {
     let root = tree_root(dir)?;
     let treeinfo_path = root.join(TREEINFO);
     let mut treeinfo = read_treeinfo(&treeinfo_path)?;

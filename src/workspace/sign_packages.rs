@@ -11,16 +11,15 @@ use std::fs;
 use std::path::Path;
 
 use super::add_rpm::pristine_packages;
-use super::manifest::Manifest;
-use super::pack_tree::open_source;
+use super::handle::Workspace;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::fs::StagedFile;
 use crate::openpgp::{KeyRing, SecretKey};
-use crate::repo::update::{replace_repodata, scan, OldRepo, RepodataReport};
+use crate::repo::update::{replace_repodata, scan, RepodataReport};
 use crate::repo::{package_files, MetadataOptions, PackageEntry};
 use crate::rpm::signature::{check_package, SignatureStatus};
 use crate::rpm::Package;
-use crate::source::{Source, SECTOR};
+use crate::source::SECTOR;
 
 /// A package signed into a temporary file.
 pub(super) struct SignedPackage {
@@ -46,22 +45,20 @@ pub(super) struct Staged {
 /// replaced. A package with a wrong digest is an error: signing it would vouch for
 /// damaged bytes.
 pub(super) fn stage(
-    dir: &Path,
+    ws: &Workspace,
     root: &Path,
     (ring, dropped): (&KeyRing, &KeyRing),
     key: &SecretKey,
     created: u32,
     no_sign: bool,
 ) -> Result<Staged> {
-    let manifest = Manifest::load(dir).ok();
-    let mut source = None;
     let mut staged = Staged {
         signed: Vec::new(),
         verified: 0,
         unverified: Vec::new(),
     };
     for (href, path) in package_files(root)? {
-        let bytes = package_bytes(&path, &href, manifest.as_ref(), &mut source)?;
+        let bytes = package_bytes(&path, &href, ws)?;
         let why = match check_package(&bytes, ring).in_file(&path)? {
             SignatureStatus::Good { .. } => {
                 staged.verified += 1;
@@ -102,29 +99,23 @@ pub(super) fn stage(
 
 /// A package's bytes: the workspace file, or for a placeholder of a private
 /// remaster workspace (`Manifest::sparse`) its extents in the source image.
-pub(super) fn package_bytes(
-    path: &Path,
-    href: &str,
-    manifest: Option<&Manifest>,
-    source: &mut Option<Source>,
-) -> Result<Vec<u8>> {
-    let sparse = manifest.filter(|m| m.sparse.iter().any(|s| s == href));
+pub(super) fn package_bytes(path: &Path, href: &str, ws: &Workspace) -> Result<Vec<u8>> {
+    let sparse = ws
+        .manifest_if_any()
+        .filter(|m| m.sparse.iter().any(|s| s == href));
     let record = sparse.and_then(|m| m.entries.iter().find(|e| e.path == href).map(|r| (m, r)));
     let Some((m, record)) = record else {
         return fs::read(path)
             .map_err(|e| Error::io(e, "reading the package"))
             .in_file(path);
     };
-    if source.is_none() {
-        *source = Some(open_source(m).ok_or_else(|| {
-            Error::invalid(format!(
-                "{href} is a placeholder for data that only the source image {} holds, and that image is gone or changed",
-                m.source.path.display()
-            ))
-            .in_file(path)
-        })?);
-    }
-    let src = source.as_ref().expect("opened above");
+    let src = ws.source().ok_or_else(|| {
+        Error::invalid(format!(
+            "{href} is a placeholder for data that only the source image {} holds, and that image is gone or changed",
+            m.source.path.display()
+        ))
+        .in_file(path)
+    })?;
     let mut out = Vec::new();
     for &(lba, len) in &record.extents {
         let offset = u64::from(lba)
@@ -140,24 +131,24 @@ pub(super) fn package_bytes(
 /// Write repodata for the staged packages, rename them into place, and record in
 /// the manifest that their bytes are no longer the source image's.
 pub(super) fn commit(
-    dir: &Path,
+    ws: &mut Workspace,
     root: &Path,
     staged: Staged,
     created: u32,
 ) -> Result<RepodataReport> {
-    let old = OldRepo::load(root)?;
+    let old = ws.take_old_repo()?;
     let known: HashMap<String, PackageEntry> = staged
         .signed
         .iter()
         .map(|p| (p.href.clone(), p.entry.clone()))
         .collect();
-    let current = scan(root, &old, &known, &pristine_packages(dir))?;
+    let current = scan(root, &old, &known, &pristine_packages(ws))?;
     let report = replace_repodata(root, &current.entries, &old, &MetadataOptions::from_env()?)?;
     let signed: Vec<String> = staged.signed.iter().map(|p| p.href.clone()).collect();
     for p in staged.signed {
         p.file.commit()?;
     }
-    if let Ok(mut m) = Manifest::load(dir) {
+    if let Some(m) = ws.manifest_mut() {
         m.sparse.retain(|s| !signed.contains(s));
         for e in m.entries.iter_mut().filter(|e| signed.contains(&e.path)) {
             // New bytes: pack must not copy the source's extents, even when size
@@ -165,7 +156,6 @@ pub(super) fn commit(
             e.extents.clear();
             e.mtime = Some(i64::from(created));
         }
-        m.save(dir)?;
     }
     Ok(report)
 }

@@ -1,18 +1,19 @@
 //! `xiso unpack ISO DIR`.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::handle::Workspace;
 use super::installer::{DiskState, INSTALLER_DIR};
 use super::installer_unpack::{
     append_only_manifest, extract_installer, InstallerReport, MAX_EXPANDED_DEFAULT,
 };
 use super::manifest::{
-    hex, EntryRecord, Manifest, RawDescriptor, SourceIdentity, MANIFEST_PATH, MANIFEST_VERSION,
+    hex, EntryRecord, Manifest, RawDescriptor, SourceIdentity, MANIFEST_VERSION,
     SYSTEM_AREA_PATH, TREE_DIR,
 };
 use crate::error::{Error, Result};
@@ -217,6 +218,8 @@ fn unpack_entries(
         .as_ref()
         .map_or(dir.to_path_buf(), |s| s.path().to_path_buf());
     let result = write_workspace(iso, entries, &manifest, &work).and_then(|mut report| {
+        let mut ws = Workspace::create(&work, manifest);
+        ws.save()?;
         let image = entries
             .iter()
             .find(|e| e.path == "/install.img" && e.is_file());
@@ -235,7 +238,8 @@ fn unpack_entries(
             let md = fs::symlink_metadata(&tree_file)
                 .map_err(|e| Error::io(e, "cannot stat").in_file(&tree_file))?;
             if let Some(im) = append_only_manifest(&head, rel, DiskState::of(&md)) {
-                im.save(&work)?;
+                ws.set_installer(im);
+                ws.save()?;
             }
         }
         if !opts.skip_installer {
@@ -252,7 +256,8 @@ fn unpack_entries(
                     cap,
                     iso.source().path(),
                 )?;
-                im.save(&work)?;
+                ws.set_installer(im);
+                ws.save()?;
                 report.installer = Some(r);
             }
         }
@@ -358,10 +363,6 @@ fn write_workspace(
     let sa = iso.source().read_vec(0, sa_len, "system area")?;
     let sa_path = work.join(SYSTEM_AREA_PATH);
     fs::write(&sa_path, sa).map_err(io_at(&sa_path))?;
-    let mpath = work.join(MANIFEST_PATH);
-    let mut f = fs::File::create(&mpath).map_err(io_at(&mpath))?;
-    f.write_all(manifest.to_json().as_bytes())
-        .map_err(io_at(&mpath))?;
     Ok(report)
 }
 
