@@ -254,20 +254,14 @@ pub fn boot_entry_records(iso: &IsoImage, entries: &[Entry]) -> Result<Vec<BootE
             }
             let file = find_file(entries, e.load_lba);
             let state = boot_image_state(iso, e, file)?;
-            Ok(BootEntryRecord {
-                platform: e.platform.to_byte(),
-                bootable: e.bootable,
-                media: e.media.to_nibble(),
-                load_segment: e.load_segment,
-                system_type: e.system_type,
-                sector_count: e.sector_count,
-                load_lba: e.load_lba,
-                file: file.map(|f| f.path.trim_start_matches('/').to_string()),
-                boot_info_table: matches!(
+            Ok(BootEntryRecord::new(
+                e,
+                file.map(|f| f.path.trim_start_matches('/').to_string()),
+                matches!(
                     state,
                     Some(InfoTableState::Valid(_) | InfoTableState::Stale { .. })
                 ),
-            })
+            ))
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 //! tree on demand. File data is never read during a walk: an [`Entry`] carries the
 //! extents where its bytes live so callers can stream them.
 
+pub mod ecma119;
 pub mod eltorito;
 mod rockridge;
 pub mod time;
@@ -29,7 +30,7 @@ const MAX_ENTRIES: usize = 4_000_000;
 const MAX_DIR_SIZE: u32 = 64 << 20;
 
 /// Which name space a walk reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Namespace {
     /// Primary tree with Rock Ridge POSIX names and attributes.

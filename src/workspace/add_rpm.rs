@@ -38,7 +38,7 @@ use crate::repo::{
     RepodataReport,
 };
 use crate::rpm::{Evr, Package};
-use crate::workspace::manifest::Manifest;
+use crate::workspace::manifest::{Manifest, RecordKind};
 use crate::workspace::pull_in::{rewrite_target, PullInReport};
 use crate::workspace::refresh::{newer_packages, Refreshed};
 
@@ -156,7 +156,7 @@ pub(super) fn pristine_packages(dir: &Path) -> Pristine {
     };
     m.entries
         .into_iter()
-        .filter(|e| e.kind == "file" && e.path.ends_with(".rpm"))
+        .filter(|e| e.kind == RecordKind::File && e.path.ends_with(".rpm"))
         .map(|e| (e.path, (e.size, e.mtime)))
         .collect()
 }
