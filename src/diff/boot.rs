@@ -9,10 +9,10 @@ use super::files::Tree;
 use super::{ArgsChange, BootChanges, FieldChange, MenuEntry};
 use crate::bootcfg::key_of;
 use crate::error::Result;
-use crate::inspect::{boot_entry_records, boot_menus, BootEntryArgs};
+use crate::inspect::{boot_menus, BootEntryArgs};
+use crate::iso::boot_entries::{boot_entry_records, BootEntryRecord};
 use crate::iso::eltorito::{Media, Platform};
 use crate::iso::IsoImage;
-use crate::workspace::manifest::BootEntryRecord;
 
 /// What the El Torito records say about the two images.
 pub(super) struct ElTorito {

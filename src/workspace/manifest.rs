@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::iso::eltorito::{ElToritoEntry, Media, Platform};
+pub use crate::iso::boot_entries::BootEntryRecord;
 use crate::iso::Namespace;
 
 /// Manifest format version; bump on incompatible changes.
@@ -37,87 +37,6 @@ pub struct RawDescriptor {
     pub lba: u32,
     /// The 2048 bytes as hex.
     pub hex: String,
-}
-
-/// An El Torito boot entry as `pack` must replay it: the catalog entry read from the
-/// source and the file it boots.
-///
-/// On disk the entry's fields are flat, the platform as its byte and the media as its
-/// nibble (see [`RecordOnDisk`]); media flags, selection criteria and the entry's place
-/// in the source catalog are not kept (the writer writes a genisoimage catalog).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(from = "RecordOnDisk", into = "RecordOnDisk")]
-pub struct BootEntryRecord {
-    /// The catalog entry; `load_lba` is the image's LBA in the source.
-    pub entry: ElToritoEntry,
-    /// The file in the tree that starts at that LBA, if any.
-    pub file: Option<String>,
-    /// Whether the boot image carries a boot info table (BIOS isolinux).
-    pub boot_info_table: bool,
-}
-
-impl BootEntryRecord {
-    /// The record of a catalog entry read from the source: only what the manifest keeps,
-    /// so a record reads back from disk equal to itself.
-    pub fn new(entry: &ElToritoEntry, file: Option<String>, boot_info_table: bool) -> Self {
-        BootEntryRecord::from(RecordOnDisk::from(BootEntryRecord {
-            entry: entry.clone(),
-            file,
-            boot_info_table,
-        }))
-    }
-}
-
-/// The manifest's JSON form of a [`BootEntryRecord`] (manifest version 1).
-#[derive(Serialize, Deserialize)]
-struct RecordOnDisk {
-    /// Platform id byte (0 x86, 0xEF UEFI).
-    platform: u8,
-    bootable: bool,
-    /// Media type nibble (0 = no emulation).
-    media: u8,
-    load_segment: u16,
-    system_type: u8,
-    sector_count: u16,
-    load_lba: u32,
-    file: Option<String>,
-    boot_info_table: bool,
-}
-
-impl From<RecordOnDisk> for BootEntryRecord {
-    fn from(r: RecordOnDisk) -> Self {
-        let mut entry = ElToritoEntry::no_emulation(
-            Platform::from_byte(r.platform),
-            r.load_lba,
-            r.sector_count,
-        );
-        entry.bootable = r.bootable;
-        entry.media = Media::from_nibble(r.media);
-        entry.load_segment = r.load_segment;
-        entry.system_type = r.system_type;
-        BootEntryRecord {
-            entry,
-            file: r.file,
-            boot_info_table: r.boot_info_table,
-        }
-    }
-}
-
-impl From<BootEntryRecord> for RecordOnDisk {
-    fn from(r: BootEntryRecord) -> Self {
-        let e = r.entry;
-        RecordOnDisk {
-            platform: e.platform.to_byte(),
-            bootable: e.bootable,
-            media: e.media.to_nibble(),
-            load_segment: e.load_segment,
-            system_type: e.system_type,
-            sector_count: e.sector_count,
-            load_lba: e.load_lba,
-            file: r.file,
-            boot_info_table: r.boot_info_table,
-        }
-    }
 }
 
 /// The kind of a tree entry, as [`EntryRecord::kind`] stores it: [`EntryKind`] without
@@ -284,6 +203,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iso::eltorito::{Media, Platform};
 
     /// Typed fields keep the version-1 text: an old workspace loads, and saving it again
     /// writes the same bytes.

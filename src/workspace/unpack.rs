@@ -77,7 +77,7 @@ pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
             hex: hex(&j.raw),
         });
     }
-    let boot_entries = crate::inspect::boot_entry_records(iso, entries)?;
+    let boot_entries = crate::iso::boot_entries::boot_entry_records(iso, entries)?;
     let boot_catalog = d.boot_catalog_lba.and_then(|lba| {
         entries
             .iter()
