@@ -370,12 +370,12 @@ fn el_torito_entries_and_boot_info_table_match_genisoimage() {
     );
     let bios_line = format!(
         "El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4{:>12}",
-        bios.lba
+        bios.entry.load_lba
     );
     assert!(rep.contains(&bios_line), "want {bios_line:?} in\n{rep}");
     let efi_line = format!(
         "El Torito boot img :   2  UEFI  y   none  0x0000  0x00   2880{:>12}",
-        efi.lba
+        efi.entry.load_lba
     );
     assert!(rep.contains(&efi_line), "want {efi_line:?} in\n{rep}");
     assert!(
@@ -438,11 +438,11 @@ fn el_torito_entries_and_boot_info_table_match_genisoimage() {
         .expect("genisoimage BIOS entry");
     let ours = fs::read(&b.iso).expect("read ours");
     let theirs = fs::read(&g).expect("read genisoimage's");
-    let o = bios.lba as usize * 2048;
+    let o = bios.entry.load_lba as usize * 2048;
     let t = g_lba as usize * 2048;
     let len = bios.size as usize;
     assert_eq!(&ours[o + 8..o + 12], &16u32.to_le_bytes());
-    assert_eq!(&ours[o + 12..o + 16], &bios.lba.to_le_bytes());
+    assert_eq!(&ours[o + 12..o + 16], &bios.entry.load_lba.to_le_bytes());
     assert_eq!(&theirs[t + 12..t + 16], &g_lba.to_le_bytes());
     assert_eq!(&ours[o + 8..o + 12], &theirs[t + 8..t + 12], "PVD LBA");
     assert_eq!(
@@ -460,8 +460,8 @@ fn el_torito_entries_and_boot_info_table_match_genisoimage() {
         .and_then(|s| s.parse().ok())
         .expect("genisoimage catalog");
     let mut theirs_cat = theirs[gc as usize * 2048..gc as usize * 2048 + 2048].to_vec();
-    theirs_cat[40..44].copy_from_slice(&bios.lba.to_le_bytes());
-    theirs_cat[104..108].copy_from_slice(&efi.lba.to_le_bytes());
+    theirs_cat[40..44].copy_from_slice(&bios.entry.load_lba.to_le_bytes());
+    theirs_cat[104..108].copy_from_slice(&efi.entry.load_lba.to_le_bytes());
     assert_eq!(
         &ours[cat as usize * 2048..cat as usize * 2048 + 2048],
         &theirs_cat[..]

@@ -209,7 +209,7 @@ fn files_stream_from_source_extents() {
     let bios = &r.boot_entries[0];
     let got = run_bytes("bsdtar", &["-xOf", out_s, "boot/isolinux/isolinux.bin"]);
     let mut want = run_bytes("bsdtar", &["-xOf", src_s, "boot/isolinux/isolinux.bin"]);
-    want[12..16].copy_from_slice(&bios.lba.to_le_bytes());
+    want[12..16].copy_from_slice(&bios.entry.load_lba.to_le_bytes());
     assert!(got == want, "boot info table differs beyond the LBA");
 
     let rep = run("xorriso", &["-indev", out_s, "-report_el_torito", "plain"]);

@@ -9,10 +9,10 @@ use super::files::Tree;
 use super::{ArgsChange, BootChanges, FieldChange, MenuEntry};
 use crate::bootcfg::key_of;
 use crate::error::Result;
-use crate::inspect::{boot_entry_records, boot_menus, BootEntryArgs};
-use crate::iso::eltorito::Platform;
+use crate::inspect::{boot_menus, BootEntryArgs};
+use crate::iso::boot_entries::{boot_entry_records, BootEntryRecord};
+use crate::iso::eltorito::{Media, Platform};
 use crate::iso::IsoImage;
-use crate::workspace::manifest::BootEntryRecord;
 
 /// What the El Torito records say about the two images.
 pub(super) struct ElTorito {
@@ -70,34 +70,40 @@ fn catalog_path(t: &Tree<'_>) -> Option<String> {
 fn describe(records: &[BootEntryRecord]) -> String {
     records
         .iter()
-        .map(|r| {
-            let platform = match Platform::from_byte(r.platform) {
-                Platform::X86 => "x86".to_string(),
-                Platform::Efi => "efi".to_string(),
-                _ => format!("platform 0x{:02x}", r.platform),
-            };
-            let media = if r.media == 0 {
-                "no-emulation".to_string()
-            } else {
-                format!("media {}", r.media)
-            };
-            format!(
-                "{platform} {media} {}{} ({} sectors{}{})",
-                r.file.as_deref().unwrap_or("(no file)"),
-                if r.bootable { "" } else { " not bootable" },
-                r.sector_count,
-                if r.boot_info_table {
-                    ", boot info table"
+        .map(
+            |BootEntryRecord {
+                 entry: r,
+                 file,
+                 boot_info_table,
+             }| {
+                let platform = match r.platform {
+                    Platform::X86 => "x86".to_string(),
+                    Platform::Efi => "efi".to_string(),
+                    other => format!("platform 0x{:02x}", other.to_byte()),
+                };
+                let media = if r.media == Media::NoEmulation {
+                    "no-emulation".to_string()
                 } else {
-                    ""
-                },
-                if r.load_segment != 0 || r.system_type != 0 {
-                    format!(", segment 0x{:x}, type {}", r.load_segment, r.system_type)
-                } else {
-                    String::new()
-                },
-            )
-        })
+                    format!("media {}", r.media.to_nibble())
+                };
+                format!(
+                    "{platform} {media} {}{} ({} sectors{}{})",
+                    file.as_deref().unwrap_or("(no file)"),
+                    if r.bootable { "" } else { " not bootable" },
+                    r.sector_count,
+                    if *boot_info_table {
+                        ", boot info table"
+                    } else {
+                        ""
+                    },
+                    if r.load_segment != 0 || r.system_type != 0 {
+                        format!(", segment 0x{:x}, type {}", r.load_segment, r.system_type)
+                    } else {
+                        String::new()
+                    },
+                )
+            },
+        )
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -11,8 +11,8 @@ use super::boot::ElTorito;
 use super::{DiffOptions, FieldChange, MetadataChange, PathChanges};
 use crate::boot::info_table::{CHECKSUM_START, TABLE_OFFSET};
 use crate::error::{Error, Result};
-use crate::inspect::ExtentReader;
 use crate::iso::time::format_unix;
+use crate::iso::ExtentReader;
 use crate::iso::{mode_string, Entry, EntryKind, IsoImage};
 
 /// Bytes read from each side at a time.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::files::Tree;
 use super::{PackageChanges, PackageUpdate};
 use crate::error::Result;
-use crate::inspect::ExtentReader;
+use crate::iso::ExtentReader;
 use crate::repo::{read_primary, PackageEntry, Repomd};
 use crate::rpm::evr::Evr;
 

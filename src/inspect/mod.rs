@@ -7,25 +7,23 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::boot::info_table::{self, InfoTableState};
+use crate::boot::info_table::InfoTableState;
 use crate::boot::sysarea::{self, BootPointer, PartitionCoverage, SystemArea};
 use crate::error::{Error, Result};
 use crate::initrd::Codec;
-use crate::iso::eltorito::{self, BootCatalog, ElToritoEntry, Media, Platform};
+use crate::iso::boot_entries::{boot_image_state, file_at_lba as find_file, read_catalog};
+use crate::iso::eltorito::{ElToritoEntry, Platform};
 use crate::iso::time::VolumeDate;
-use crate::iso::{Entry, IsoImage, Namespace};
+use crate::iso::{ExtentReader, IsoImage, Namespace};
 use crate::repo::{self, RepoSummary, Repomd};
 use crate::treeinfo::{TreeInfo, TreeInfoSummary};
 
 pub mod signing;
 
-use crate::workspace::manifest::BootEntryRecord;
 pub use signing::{PackageSigner, SigningSummary};
 
 pub use menus::{boot_menus, BootEntryArgs, BootMenu};
 
-/// Largest boot image read whole to check its boot info table (isolinux.bin is ~40 KiB).
-const MAX_BOOT_IMAGE: u64 = 16 << 20;
 /// Largest text file (.treeinfo, repomd.xml) read whole.
 const MAX_TEXT: u64 = 16 << 20;
 
@@ -191,85 +189,6 @@ pub struct Counts {
     pub other: usize,
     /// Bytes in regular files.
     pub file_bytes: u64,
-}
-
-fn find_file(entries: &[Entry], lba: u32) -> Option<&Entry> {
-    entries
-        .iter()
-        .find(|e| e.is_file() && e.size > 0 && e.extents.first().is_some_and(|x| x.lba == lba))
-}
-
-fn read_catalog(iso: &IsoImage) -> Result<Option<BootCatalog>> {
-    match iso.descriptors().boot_catalog_lba {
-        Some(lba) => Ok(Some(eltorito::read_boot_catalog(iso.source(), lba)?)),
-        None => Ok(None),
-    }
-}
-
-fn boot_image_state(
-    iso: &IsoImage,
-    entry: &ElToritoEntry,
-    file: Option<&Entry>,
-) -> Result<Option<InfoTableState>> {
-    let Some(file) = file else { return Ok(None) };
-    if entry.platform != Platform::X86
-        || entry.media != Media::NoEmulation
-        || file.size > MAX_BOOT_IMAGE
-    {
-        return Ok(None);
-    }
-    let mut image = Vec::with_capacity(file.size as usize);
-    iso.copy_file(file, &mut image)?;
-    Ok(Some(info_table::state_with_pvd(
-        &image,
-        iso.primary().lba,
-        entry.load_lba,
-    )))
-}
-
-/// El Torito entries of `iso` as the manifest records them (`entries` is a full walk).
-///
-/// An entry whose image lies past the end of the file cannot be replayed (its boot
-/// image is missing): that is [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) at the
-/// entry's catalog slot. An image outside the file tree but inside the file is kept.
-pub fn boot_entry_records(iso: &IsoImage, entries: &[Entry]) -> Result<Vec<BootEntryRecord>> {
-    let Some(cat) = read_catalog(iso)? else {
-        return Ok(Vec::new());
-    };
-    cat.entries
-        .iter()
-        .map(|e| {
-            let end = e.image_offset().saturating_add(e.load_size_bytes());
-            if end > iso.source().len() {
-                return Err(crate::Error::corrupt(
-                    e.catalog_offset,
-                    format!(
-                        "El Torito boot image at LBA {} ({} bytes) lies past the end of the file ({} bytes): the boot image is missing",
-                        e.load_lba,
-                        e.load_size_bytes(),
-                        iso.source().len()
-                    ),
-                )
-                .in_file(iso.source().path()));
-            }
-            let file = find_file(entries, e.load_lba);
-            let state = boot_image_state(iso, e, file)?;
-            Ok(BootEntryRecord {
-                platform: e.platform.to_byte(),
-                bootable: e.bootable,
-                media: e.media.to_nibble(),
-                load_segment: e.load_segment,
-                system_type: e.system_type,
-                sector_count: e.sector_count,
-                load_lba: e.load_lba,
-                file: file.map(|f| f.path.trim_start_matches('/').to_string()),
-                boot_info_table: matches!(
-                    state,
-                    Some(InfoTableState::Valid(_) | InfoTableState::Stale { .. })
-                ),
-            })
-        })
-        .collect()
 }
 
 /// Build the report. Only an unreadable image is an error; damaged optional parts
@@ -475,46 +394,6 @@ pub fn inspect(iso: &IsoImage) -> Result<InspectReport> {
         truncation: crate::truncation::check(iso),
         boot_menus,
     })
-}
-
-/// Streams a file's extents as `Read`, for decoders that pull.
-pub struct ExtentReader<'a> {
-    iso: &'a IsoImage,
-    extents: Vec<(u64, u64)>,
-    idx: usize,
-    pos: u64,
-}
-
-impl<'a> ExtentReader<'a> {
-    /// A reader over `entry`'s data.
-    pub fn new(iso: &'a IsoImage, entry: &Entry) -> Self {
-        ExtentReader {
-            iso,
-            extents: entry.extents.iter().map(|x| (x.offset(), x.len)).collect(),
-            idx: 0,
-            pos: 0,
-        }
-    }
-}
-
-impl std::io::Read for ExtentReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while let Some(&(off, len)) = self.extents.get(self.idx) {
-            if self.pos >= len {
-                self.idx += 1;
-                self.pos = 0;
-                continue;
-            }
-            let n = ((len - self.pos) as usize).min(buf.len());
-            self.iso
-                .source()
-                .read_exact_at(off + self.pos, &mut buf[..n], "file data")
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            self.pos += n as u64;
-            return Ok(n);
-        }
-        Ok(0)
-    }
 }
 
 fn date(d: &VolumeDate) -> String {

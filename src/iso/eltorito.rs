@@ -16,11 +16,12 @@
 
 use serde::Serialize;
 
+use super::ecma119::{STANDARD_ID, VD_BOOT_RECORD, VD_ID, VD_VERSION};
 use crate::error::{Error, Result};
 use crate::source::{Source, SECTOR};
 
 mod write;
-pub use write::write_boot_catalog;
+pub use write::{boot_record_sector, write_boot_catalog};
 
 /// Upper bound on the size of a boot catalog the reader follows (a sane image needs one).
 pub const MAX_CATALOG_SECTORS: u32 = 64;
@@ -30,6 +31,10 @@ const ENTRY: usize = 32;
 
 /// Boot system identifier of an El Torito boot record (El Torito 1.0 table 1), zero padded.
 const EL_TORITO_ID: &[u8] = b"EL TORITO SPECIFICATION";
+/// Byte range of the boot system identifier in the boot record (table 1).
+const BOOT_SYSTEM_ID: std::ops::Range<usize> = 7..39;
+/// Offset of the boot catalog's LBA (little-endian u32) in the boot record (table 1).
+const CATALOG_POINTER: usize = 0x47;
 
 /// Section header indicator: more section headers follow (table 4).
 const HEADER_MORE: u8 = 0x90;
@@ -300,13 +305,17 @@ fn id_string(bytes: &[u8]) -> String {
 /// of another boot system, the catalog LBA (byte 71, El Torito table 1) for El Torito, and
 /// an error when the sector is not a boot record volume descriptor at all.
 pub fn parse_boot_record(sector: &[u8], offset: u64) -> Result<Option<u32>> {
-    if sector.len() < 75 {
+    if sector.len() < CATALOG_POINTER + 4 {
         return Err(Error::corrupt(
             offset,
-            format!("boot record is {} bytes, shorter than 75", sector.len()),
+            format!(
+                "boot record is {} bytes, shorter than {}",
+                sector.len(),
+                CATALOG_POINTER + 4
+            ),
         ));
     }
-    if sector[0] != 0 {
+    if sector[0] != VD_BOOT_RECORD {
         return Err(Error::corrupt(
             offset,
             format!(
@@ -315,25 +324,25 @@ pub fn parse_boot_record(sector: &[u8], offset: u64) -> Result<Option<u32>> {
             ),
         ));
     }
-    if &sector[1..6] != b"CD001" {
+    if sector[VD_ID] != *STANDARD_ID {
         return Err(Error::corrupt(
             offset + 1,
             "boot record lacks the standard identifier CD001",
         ));
     }
-    if sector[6] != 1 {
+    if sector[VD_VERSION] != 1 {
         return Err(Error::corrupt(
             offset + 6,
             format!("boot record version {} is not 1", sector[6]),
         ));
     }
-    let system_id = &sector[7..39];
+    let system_id = &sector[BOOT_SYSTEM_ID];
     let is_el_torito = system_id.starts_with(EL_TORITO_ID)
         && system_id[EL_TORITO_ID.len()..].iter().all(|&b| b == 0);
     if !is_el_torito {
         return Ok(None);
     }
-    Ok(Some(u32_le(sector, 71)))
+    Ok(Some(u32_le(sector, CATALOG_POINTER)))
 }
 
 /// Parse a default (table 3) or section (table 5) entry slot. The caller has checked the

@@ -5,7 +5,10 @@
 //! tree on demand. File data is never read during a walk: an [`Entry`] carries the
 //! extents where its bytes live so callers can stream them.
 
+pub mod boot_entries;
+pub mod ecma119;
 pub mod eltorito;
+mod extent_reader;
 mod rockridge;
 pub mod time;
 pub mod volume;
@@ -19,6 +22,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::{Source, SECTOR};
+pub use extent_reader::ExtentReader;
 pub use volume::{DescriptorSet, VolumeDescriptor};
 
 /// Deepest directory nesting accepted (ECMA-119 allows 8; Rock Ridge trees go deeper).
@@ -29,7 +33,7 @@ const MAX_ENTRIES: usize = 4_000_000;
 const MAX_DIR_SIZE: u32 = 64 << 20;
 
 /// Which name space a walk reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Namespace {
     /// Primary tree with Rock Ridge POSIX names and attributes.
@@ -214,22 +218,6 @@ fn plain_name(ident: &str) -> String {
 }
 
 impl IsoImage {
-    /// An owned reader over a file's extents, in order (a decoder may hand it to
-    /// threads): a new handle on the image file per extent, nothing held in memory.
-    pub fn file_reader(&self, e: &Entry) -> Result<Box<dyn std::io::Read + Send + 'static>> {
-        use std::io::{BufReader, Read, Seek, SeekFrom};
-        let path = self.source().path();
-        let mut chained: Box<dyn Read + Send> = Box::new(std::io::empty());
-        for x in &e.extents {
-            let mut f = std::fs::File::open(path)
-                .map_err(|err| Error::io(err, "cannot open").in_file(path))?;
-            f.seek(SeekFrom::Start(x.offset()))
-                .map_err(|err| Error::io(err, "cannot seek").in_file(path))?;
-            chained = Box::new(chained.chain(BufReader::with_capacity(1 << 20, f).take(x.len)));
-        }
-        Ok(chained)
-    }
-
     /// Open an image and read its volume descriptors. Prefers Rock Ridge names,
     /// then Joliet, then plain ISO 9660.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {

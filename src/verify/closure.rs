@@ -14,8 +14,8 @@
 
 use super::{check, Ctx};
 use crate::error::{ErrorKind, Result};
-use crate::inspect::ExtentReader;
 use crate::iso::Entry;
+use crate::iso::ExtentReader;
 use crate::repo::closure::{self, StartFrom, INSTALL_TARGET};
 use crate::repo::{read_entries, Repomd};
 
@@ -41,7 +41,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, repomd: &Repomd) -> Result<()> {
         files.push(f);
     }
     let iso = ctx.iso;
-    let mut readers: Vec<ExtentReader<'_>> = files
+    let mut readers: Vec<ExtentReader<&crate::source::Source>> = files
         .iter()
         .map(|(_, e)| ExtentReader::new(iso, e))
         .collect();

@@ -9,7 +9,7 @@
 use super::{check, Ctx, Severity};
 use crate::driver_disk::{UpdateXml, DRIVERS_GROUP, UPDATE_GROUP};
 use crate::error::{ErrorKind, Result};
-use crate::inspect::ExtentReader;
+use crate::iso::ExtentReader;
 use crate::repo::comps::{parse_groups, CompsGroup};
 use crate::repo::{read_primary, DepKind, Repomd};
 

@@ -11,7 +11,7 @@ use super::repodata::primary_entry;
 use super::{check, Ctx};
 use crate::error::Result;
 use crate::initrd::{codec::Codec, detect, stream};
-use crate::inspect::ExtentReader;
+use crate::iso::ExtentReader;
 use crate::openpgp::KeyRing;
 use crate::repo::listing::{read_primary_packages, ListedPackage};
 use crate::repo::Repomd;

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use super::{check, closure, gpgcheck, packages, signature, Ctx, Severity};
 use crate::error::{Error, Result};
 use crate::initrd::{codec::Codec, detect, stream};
-use crate::inspect::ExtentReader;
 use crate::iso::Entry;
+use crate::iso::ExtentReader;
 use crate::repo::{Checksum, Repomd, RepomdRecord};
 
 const REPOMD: &str = "/repodata/repomd.xml";

@@ -39,6 +39,7 @@ use crate::repo::{
 };
 use crate::rpm::{Evr, Package};
 use crate::workspace::handle::Workspace;
+use crate::workspace::manifest::RecordKind;
 use crate::workspace::pull_in::{rewrite_target, PullInReport};
 use crate::workspace::refresh::{newer_packages, Refreshed};
 
@@ -156,7 +157,7 @@ pub(super) fn pristine_packages(ws: &Workspace) -> Pristine {
     };
     m.entries
         .iter()
-        .filter(|e| e.kind == "file" && e.path.ends_with(".rpm"))
+        .filter(|e| e.kind == RecordKind::File && e.path.ends_with(".rpm"))
         .map(|e| (e.path.clone(), (e.size, e.mtime)))
         .collect()
 }

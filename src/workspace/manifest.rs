@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::iso::boot_entries::BootEntryRecord;
+use crate::iso::Namespace;
 
 /// Manifest format version; bump on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -37,27 +39,46 @@ pub struct RawDescriptor {
     pub hex: String,
 }
 
-/// An El Torito boot entry as `pack` must replay it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct BootEntryRecord {
-    /// Platform id (0 x86, 0xEF UEFI).
-    pub platform: u8,
-    /// Bootable indicator.
-    pub bootable: bool,
-    /// Media type byte (0 = no emulation).
-    pub media: u8,
-    /// Load segment.
-    pub load_segment: u16,
-    /// System type.
-    pub system_type: u8,
-    /// Sector count (512-byte virtual sectors).
-    pub sector_count: u16,
-    /// LBA of the image in the source.
-    pub load_lba: u32,
-    /// The file in the tree that starts at that LBA, if any.
-    pub file: Option<String>,
-    /// Whether the boot image carries a boot info table (BIOS isolinux).
-    pub boot_info_table: bool,
+/// The kind of a tree entry, as [`EntryRecord::kind`] stores it: [`EntryKind`] without
+/// its data (the symlink target and device numbers are fields of the record).
+///
+/// [`EntryKind`]: crate::iso::EntryKind
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// A device node, FIFO or socket.
+    Special,
+}
+
+impl RecordKind {
+    /// The name the manifest stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::File => "file",
+            RecordKind::Dir => "dir",
+            RecordKind::Symlink => "symlink",
+            RecordKind::Special => "special",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the stored name, as code written against the string field did.
+impl PartialEq<&str> for RecordKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// Metadata of one tree entry, as the ISO records it.
@@ -65,8 +86,8 @@ pub struct BootEntryRecord {
 pub struct EntryRecord {
     /// Path relative to the tree root, `/`-separated, no leading slash.
     pub path: String,
-    /// `file`, `dir`, `symlink`, `special`.
-    pub kind: String,
+    /// What the entry is (`file`, `dir`, `symlink`, `special` on disk).
+    pub kind: RecordKind,
     /// POSIX mode (type and permission bits).
     pub mode: u32,
     /// Owner.
@@ -103,8 +124,8 @@ pub struct Manifest {
     pub generator: String,
     /// The source image.
     pub source: SourceIdentity,
-    /// Name space the tree was read from (rock-ridge, joliet, iso9660).
-    pub namespace: String,
+    /// Name space the tree was read from (`rock-ridge`, `joliet`, `iso9660` on disk).
+    pub namespace: Namespace,
     /// Whether the source had a Joliet tree.
     pub joliet: bool,
     /// Primary, supplementary and boot record descriptors, raw.
@@ -177,4 +198,65 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iso::eltorito::{Media, Platform};
+
+    /// Typed fields keep the version-1 text: an old workspace loads, and saving it again
+    /// writes the same bytes.
+    #[test]
+    fn typed_fields_keep_the_on_disk_text() {
+        let boot = r#"{
+  "platform": 239,
+  "bootable": true,
+  "media": 0,
+  "load_segment": 0,
+  "system_type": 0,
+  "sector_count": 2880,
+  "load_lba": 62,
+  "file": "boot/efiboot.img",
+  "boot_info_table": false
+}"#;
+        let r: BootEntryRecord = serde_json::from_str(boot).expect("old record loads");
+        assert_eq!(r.entry.platform, Platform::Efi);
+        assert_eq!(r.entry.media, Media::NoEmulation);
+        assert_eq!(r.entry.load_lba, 62);
+        assert_eq!(serde_json::to_string_pretty(&r).expect("serializes"), boot);
+
+        let odd: BootEntryRecord = serde_json::from_str(
+            r#"{"platform":7,"bootable":false,"media":4,"load_segment":1984,"system_type":6,
+                "sector_count":1,"load_lba":9,"file":null,"boot_info_table":true}"#,
+        )
+        .expect("loads");
+        assert_eq!(odd.entry.platform, Platform::Other(7));
+        assert_eq!(odd.entry.media, Media::HardDisk);
+        let back: serde_json::Value = serde_json::to_value(&odd).expect("serializes");
+        assert_eq!(back["platform"], 7);
+        assert_eq!(back["media"], 4);
+
+        for (kind, text) in [
+            (RecordKind::File, "\"file\""),
+            (RecordKind::Dir, "\"dir\""),
+            (RecordKind::Symlink, "\"symlink\""),
+            (RecordKind::Special, "\"special\""),
+        ] {
+            assert_eq!(serde_json::to_string(&kind).expect("kind"), text);
+            assert_eq!(format!("\"{kind}\""), text);
+            assert_eq!(
+                serde_json::from_str::<RecordKind>(text).expect("kind"),
+                kind
+            );
+        }
+        for (ns, text) in [
+            (Namespace::RockRidge, "\"rock-ridge\""),
+            (Namespace::Joliet, "\"joliet\""),
+            (Namespace::Iso9660, "\"iso9660\""),
+        ] {
+            assert_eq!(serde_json::to_string(&ns).expect("namespace"), text);
+            assert_eq!(serde_json::from_str::<Namespace>(text).expect("ns"), ns);
+        }
+    }
 }

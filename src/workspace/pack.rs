@@ -21,11 +21,12 @@ use super::pack_tree::{build_tree, TreeStats};
 use crate::boot::hybrid::{self, EfiBootImage, HybridParams, MBR_BOOT_CODE_LEN};
 use crate::error::{Error, Result};
 use crate::fs::StagedFile;
+use crate::iso::eltorito::{Media, Platform};
 use crate::iso::write::{
     BootEntrySpec, BootSpec, FileData, Generated, IsoTree, Layout, Node, VolumeDate, VolumeDates,
     WriteOptions, WriteReport,
 };
-use crate::iso::VolumeDescriptor;
+use crate::iso::{Namespace, VolumeDescriptor};
 
 /// How the hybrid system area is chosen.
 #[derive(Debug, Clone, Default)]
@@ -105,7 +106,7 @@ fn volume_options(
         expiration: VolumeDate::Unset,
         effective: VolumeDate::Unix(now),
     };
-    w.rock_ridge = m.namespace == "rock-ridge";
+    w.rock_ridge = m.namespace == Namespace::RockRidge;
     w.joliet = m.joliet;
     w
 }
@@ -123,7 +124,7 @@ fn boot_spec(
         let Some(file) = &e.file else {
             warnings.push(format!(
                 "El Torito entry for platform 0x{:02x} at LBA {} points outside the file tree: not replayed",
-                e.platform, e.load_lba
+                e.entry.platform.to_byte(), e.entry.load_lba
             ));
             continue;
         };
@@ -137,25 +138,18 @@ fn boot_spec(
         let recorded = m.entries.iter().find(|r| &r.path == file).map(|r| r.size);
         // A no-emulation EFI image is loaded whole: its count follows the file
         // (genisoimage -e); the BIOS count (isolinux: 4) is a choice, kept.
-        let sector_count = if e.platform == 0xEF && e.media == 0 && recorded != Some(on_disk.len())
-        {
-            None
-        } else {
-            Some(e.sector_count)
-        };
+        let sector_count_from_file = e.entry.platform == Platform::Efi
+            && e.entry.media == Media::NoEmulation
+            && recorded != Some(on_disk.len());
         entries.push(BootEntrySpec {
-            platform_id: e.platform,
-            bootable: e.bootable,
-            media: e.media,
-            load_segment: e.load_segment,
-            system_type: e.system_type,
-            sector_count,
+            entry: e.entry.clone(),
+            sector_count_from_file,
             boot_file: file.clone(),
             patch_boot_info_table: e.boot_info_table,
         });
     }
     if opts.uefi
-        && !entries.iter().any(|e| e.platform_id == 0xEF)
+        && !entries.iter().any(|e| e.entry.platform == Platform::Efi)
         && tree.join("boot/efiboot.img").is_file()
     {
         entries.push(BootEntrySpec::efi("boot/efiboot.img"));
@@ -246,19 +240,26 @@ pub fn isohybrid_parts(
     plain.tail_len = 0;
     let layout = Layout::new(tree, &plain)?;
     let report = layout.report();
-    let Some(bios) = report.boot_entries.iter().find(|b| b.platform_id == 0) else {
+    let Some(bios) = report
+        .boot_entries
+        .iter()
+        .find(|b| b.entry.platform == Platform::X86)
+    else {
         return Ok(None);
     };
-    let efi = report.boot_entries.iter().find(|b| b.platform_id == 0xEF);
+    let efi = report
+        .boot_entries
+        .iter()
+        .find(|b| b.entry.platform == Platform::Efi);
     let volume_len = u64::from(report.volume_sectors) * 2048;
     let h = hybrid::isohybrid_uefi(&HybridParams {
         boot_code,
         iso_sectors: u64::from(report.volume_sectors),
         image_len: volume_len,
-        bios_boot_lba: bios.lba,
+        bios_boot_lba: bios.entry.load_lba,
         efi_image: efi.map(|e| EfiBootImage {
-            lba: e.lba,
-            sectors: e.sector_count,
+            lba: e.entry.load_lba,
+            sectors: e.entry.sector_count,
         }),
         ids: hybrid::ids_from_seed(&seed(report)),
         mac: false,
@@ -388,7 +389,7 @@ fn pack_workspace(ws: &Workspace, out: &Path, opts: &PackOptions) -> Result<Pack
         boot_lbas: final_report
             .boot_entries
             .iter()
-            .map(|b| (b.boot_file.clone(), b.lba))
+            .map(|b| (b.boot_file.clone(), b.entry.load_lba))
             .collect(),
         warnings,
     })

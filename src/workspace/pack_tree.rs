@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use super::manifest::{EntryRecord, Manifest, TREE_DIR};
+use super::manifest::{EntryRecord, Manifest, RecordKind, TREE_DIR};
 use crate::error::{Error, Result};
 use crate::iso::write::{FileData, IsoTree, Meta};
 use crate::source::{Source, SECTOR};
@@ -131,7 +131,7 @@ pub fn build_tree(
                 tree.add_symlink(&rel, &target, meta_for(0o7777))?;
             } else if ft.is_file() {
                 let untouched = rec.filter(|r| {
-                    r.kind == "file"
+                    r.kind == RecordKind::File
                         && r.size == md.len()
                         && r.mtime.is_none_or(|t| t == mtime_of(&md))
                         && r.extents.len() == 1

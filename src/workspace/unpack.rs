@@ -13,7 +13,7 @@ use super::installer_unpack::{
     append_only_manifest, extract_installer, InstallerReport, MAX_EXPANDED_DEFAULT,
 };
 use super::manifest::{
-    hex, EntryRecord, Manifest, RawDescriptor, SourceIdentity, MANIFEST_VERSION,
+    hex, EntryRecord, Manifest, RawDescriptor, RecordKind, SourceIdentity, MANIFEST_VERSION,
     SYSTEM_AREA_PATH, TREE_DIR,
 };
 use crate::error::{Error, Result};
@@ -78,7 +78,7 @@ pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
             hex: hex(&j.raw),
         });
     }
-    let boot_entries = crate::inspect::boot_entry_records(iso, entries)?;
+    let boot_entries = crate::iso::boot_entries::boot_entry_records(iso, entries)?;
     let boot_catalog = d.boot_catalog_lba.and_then(|lba| {
         entries
             .iter()
@@ -90,10 +90,7 @@ pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
         version: MANIFEST_VERSION,
         generator: format!("xiso {}", env!("CARGO_PKG_VERSION")),
         source: source_identity(iso)?,
-        namespace: serde_json::to_value(iso.namespace())
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        namespace: iso.namespace(),
         joliet: d.joliet.is_some(),
         descriptors,
         boot_catalog,
@@ -108,14 +105,14 @@ pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
 
 pub(crate) fn entry_record(e: &Entry) -> EntryRecord {
     let (kind, target, rdev) = match &e.kind {
-        EntryKind::File => ("file", None, None),
-        EntryKind::Directory => ("dir", None, None),
-        EntryKind::Symlink { target } => ("symlink", Some(target.clone()), None),
-        EntryKind::Special { rdev } => ("special", None, *rdev),
+        EntryKind::File => (RecordKind::File, None, None),
+        EntryKind::Directory => (RecordKind::Dir, None, None),
+        EntryKind::Symlink { target } => (RecordKind::Symlink, Some(target.clone()), None),
+        EntryKind::Special { rdev } => (RecordKind::Special, None, *rdev),
     };
     EntryRecord {
         path: e.path.trim_start_matches('/').to_string(),
-        kind: kind.into(),
+        kind,
         mode: e.mode,
         uid: e.uid,
         gid: e.gid,

@@ -2,11 +2,23 @@
 //! [`read_boot_catalog`](super::read_boot_catalog).
 
 use super::{
-    word_sum, BootCatalog, ElToritoEntry, Platform, SectionHeader, BOOTABLE, CONTINUATION, ENTRY,
-    EXTENSION, EXTENSION_CRITERIA, HEADER_FINAL, HEADER_MORE, SECTION_CRITERIA,
+    word_sum, BootCatalog, ElToritoEntry, Platform, SectionHeader, BOOTABLE, BOOT_SYSTEM_ID,
+    CATALOG_POINTER, CONTINUATION, EL_TORITO_ID, ENTRY, EXTENSION, EXTENSION_CRITERIA,
+    HEADER_FINAL, HEADER_MORE, SECTION_CRITERIA,
 };
 use crate::error::{Error, Result};
+use crate::iso::ecma119::{descriptor_header, VD_BOOT_RECORD};
 use crate::source::SECTOR;
+
+/// The El Torito boot record volume descriptor (El Torito 1.0 table 1) pointing at the
+/// catalog: the inverse of [`parse_boot_record`](super::parse_boot_record).
+pub fn boot_record_sector(catalog_lba: u32) -> [u8; SECTOR as usize] {
+    let mut s = [0u8; SECTOR as usize];
+    s[..7].copy_from_slice(&descriptor_header(VD_BOOT_RECORD));
+    s[BOOT_SYSTEM_ID][..EL_TORITO_ID.len()].copy_from_slice(EL_TORITO_ID);
+    s[CATALOG_POINTER..CATALOG_POINTER + 4].copy_from_slice(&catalog_lba.to_le_bytes());
+    s
+}
 
 /// Write one entry slot (default entry when `section` is false) plus its extensions.
 fn put_entry(out: &mut Vec<[u8; ENTRY]>, e: &ElToritoEntry, section: bool) {
@@ -144,6 +156,48 @@ pub fn write_boot_catalog(
 }
 
 impl BootCatalog {
+    /// The catalog `genisoimage … -eltorito-alt-boot` writes: the validation entry takes
+    /// the first entry's platform, `entries[0]` is the default entry and every further
+    /// entry gets a section of its own (header 0x90, the last 0x91) with an empty id.
+    /// Entries keep their fields; [`BootCatalog::to_sector`] serializes the result.
+    /// Fails when there is no entry or the entries do not fit one sector.
+    pub fn one_section_per_entry(entries: &[ElToritoEntry]) -> Result<BootCatalog> {
+        let Some(first) = entries.first() else {
+            return Err(Error::invalid("El Torito: no boot entries"));
+        };
+        // validation + default + (header + entry) per further entry
+        if 2 + 2 * (entries.len() - 1) > SECTOR as usize / ENTRY {
+            return Err(Error::unsupported(format!(
+                "El Torito: {} boot entries do not fit one catalog sector",
+                entries.len()
+            )));
+        }
+        let mut sections = Vec::new();
+        let mut placed = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let mut e = e.clone();
+            e.section = (i > 0).then(|| {
+                sections.push(SectionHeader {
+                    platform: e.platform,
+                    entry_count: 1,
+                    id: String::new(),
+                    final_header: i + 1 == entries.len(),
+                    catalog_offset: 0,
+                });
+                sections.len() - 1
+            });
+            placed.push(e);
+        }
+        Ok(BootCatalog {
+            lba: 0,
+            sectors: 1,
+            validation_platform: first.platform,
+            id: String::new(),
+            entries: placed,
+            sections,
+        })
+    }
+
     /// Serialize the catalog as it was read, sections and their id strings included,
     /// with the entries' current field values (so a writer can move images by changing
     /// `load_lba` / `sector_count`). Entries are placed in the section their `section`
@@ -192,5 +246,39 @@ impl BootCatalog {
             }
         }
         into_sector(&slots)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_section_per_entry_matches_genisoimage() {
+        // Bytes of genisoimage's catalog for isolinux.bin at 782 and efiboot.img at 62.
+        let cat = BootCatalog::one_section_per_entry(&[
+            ElToritoEntry::no_emulation(Platform::X86, 782, 4),
+            ElToritoEntry::no_emulation(Platform::Efi, 62, 2880),
+        ])
+        .expect("two entries fit");
+        let s = cat.to_sector().expect("serializes");
+        let hex: String = s[..128].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "01000000000000000000000000000000000000000000000000000000aa5555aa\
+             88000000000004000e0300000000000000000000000000000000000000000000\
+             91ef010000000000000000000000000000000000000000000000000000000000\
+             880000000000400b3e0000000000000000000000000000000000000000000000"
+        );
+        assert!(s[128..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn boot_record_round_trips() {
+        let s = boot_record_sector(33);
+        assert_eq!(
+            super::super::parse_boot_record(&s, 0).expect("valid"),
+            Some(33)
+        );
     }
 }

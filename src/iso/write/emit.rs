@@ -5,7 +5,6 @@
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 
-use super::catalog::{boot_record, catalog_sector};
 use super::dirrec::{encode, RECORD_HEADER};
 use super::hierarchy::Hierarchy;
 use super::items::{ItemKind, Payload};
@@ -13,6 +12,7 @@ use super::layout::{sectors, Layout, PVD_LBA};
 use super::sink::Sink;
 use super::volume::{descriptor, path_table, terminator, HierarchyPlace};
 use crate::error::{Error, ErrorKind, Result};
+use crate::iso::eltorito::boot_record_sector;
 use crate::source::{Source, SECTOR};
 
 use super::tree::FileData;
@@ -319,7 +319,7 @@ pub(crate) fn emit(
     if let (Some(lba), Some(cat)) = (layout.boot_record_lba, report.catalog_lba) {
         expect_at(sink, lba, "boot record")?;
         sink.track("boot record", u64::from(lba) * SECTOR, SECTOR);
-        sink.write_all(&boot_record(cat)).map_err(io_err)?;
+        sink.write_all(&boot_record_sector(cat)).map_err(io_err)?;
     }
     if let (Some(lba), Some(j)) = (layout.svd_lba, &layout.joliet) {
         expect_at(sink, lba, "Joliet volume descriptor")?;
@@ -365,8 +365,7 @@ pub(crate) fn emit(
         );
         match payload {
             Payload::Catalog => {
-                let s = catalog_sector(&layout.catalog_entries)?;
-                sink.write_all(&s).map_err(io_err)?;
+                sink.write_all(&layout.catalog_sector).map_err(io_err)?;
             }
             Payload::Data(data) if layout.info_table_items.contains(&i) => {
                 let mut bytes = read_small(data, size, source, &item.path)?;

@@ -10,12 +10,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::catalog::CatalogEntry;
 use super::hierarchy::{build_hierarchy, pack_areas, patch_continuations, CeArea, Hierarchy};
 use super::items::{flatten, Item, ItemKind, Payload};
 use super::tree::{components, FileData, IsoTree};
-use super::{BootEntryReport, FileExtent, WriteOptions, WriteReport};
+use super::{FileExtent, PlacedBootEntry, WriteOptions, WriteReport};
 use crate::error::{Error, ErrorKind, Result};
+use crate::iso::eltorito::BootCatalog;
 use crate::source::SECTOR;
 
 /// Largest extent of one directory record: 4 GiB − 2048 (as genisoimage and
@@ -40,7 +40,8 @@ pub struct Layout<'a> {
     pub(crate) boot_record_lba: Option<u32>,
     pub(crate) svd_lba: Option<u32>,
     pub(crate) terminator_lba: u32,
-    pub(crate) catalog_entries: Vec<CatalogEntry>,
+    /// The boot catalog sector (empty without El Torito).
+    pub(crate) catalog_sector: Vec<u8>,
     pub(crate) info_table_items: Vec<usize>,
     pub(crate) report: WriteReport,
 }
@@ -115,6 +116,7 @@ impl Layout<'_> {
             own_copy: HashSet::new(),
         };
         let mut catalog_entries = Vec::new();
+        let mut catalog_sector = Vec::new();
         let mut info_table_items = Vec::new();
         let mut boot_reports = Vec::new();
         let mut catalog_lba = None;
@@ -151,28 +153,26 @@ impl Layout<'_> {
                     }
                 }
                 let lba = files.place(&items, i)?;
-                let sector_count = e
-                    .sector_count
-                    .unwrap_or_else(|| u16::try_from(size.div_ceil(512)).unwrap_or(u16::MAX));
-                catalog_entries.push(CatalogEntry {
-                    platform_id: e.platform_id,
-                    bootable: e.bootable,
-                    media: e.media,
-                    load_segment: e.load_segment,
-                    system_type: e.system_type,
-                    sector_count,
-                    lba,
-                });
-                boot_reports.push(BootEntryReport {
+                let mut entry = e.entry.clone();
+                entry.load_lba = lba;
+                // What genisoimage writes, and so what the spec promises.
+                entry.media_flags = 0;
+                entry.selection_criteria_type = 0;
+                entry.selection_criteria.clear();
+                if e.sector_count_from_file {
+                    entry.sector_count = u16::try_from(size.div_ceil(512)).unwrap_or(u16::MAX);
+                }
+                boot_reports.push(PlacedBootEntry {
                     boot_file: path,
-                    platform_id: e.platform_id,
-                    lba,
-                    sector_count,
+                    entry: entry.clone(),
                     size,
                 });
+                catalog_entries.push(entry);
             }
-            // Validate now so writing cannot fail on it later.
-            super::catalog::catalog_sector(&catalog_entries)?;
+            // Serialize now so writing cannot fail on it later.
+            catalog_sector = BootCatalog::one_section_per_entry(&catalog_entries)?
+                .to_sector()?
+                .to_vec();
         }
         for i in 0..items.len() {
             if !items[i].is_dir() {
@@ -229,7 +229,7 @@ impl Layout<'_> {
             boot_record_lba,
             svd_lba,
             terminator_lba,
-            catalog_entries,
+            catalog_sector,
             info_table_items,
             report,
         })

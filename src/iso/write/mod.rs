@@ -55,7 +55,6 @@
 //! # Ok::<(), xiso::Error>(())
 //! ```
 
-mod catalog;
 mod dirrec;
 mod emit;
 mod hierarchy;
@@ -77,6 +76,7 @@ pub use layout::{Layout, MAX_EXTENT, PVD_LBA};
 pub use tree::{Dir, FileData, Generate, Generated, IsoTree, Meta, Node, MAX_NAME_BYTES};
 
 use crate::error::Result;
+use crate::iso::eltorito::{ElToritoEntry, Platform};
 use crate::source::Source;
 use sink::Sink;
 
@@ -104,22 +104,17 @@ pub struct VolumeDates {
     pub effective: VolumeDate,
 }
 
-/// One El Torito boot entry to write (El Torito 2.4 section entry).
+/// One El Torito boot entry to write: the catalog entry and the file it boots.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootEntrySpec {
-    /// Platform id: 0 x86 BIOS, 0xEF UEFI.
-    pub platform_id: u8,
-    /// Boot indicator 0x88 when true, 0x00 (not bootable) otherwise.
-    pub bootable: bool,
-    /// Boot media type: 0 no emulation, 1/2/3 floppy 1.2/1.44/2.88 MB, 4 hard disk.
-    pub media: u8,
-    /// Load segment; 0 means the BIOS default 0x7C0.
-    pub load_segment: u16,
-    /// System type (the partition type of a hard-disk image, else 0).
-    pub system_type: u8,
-    /// 512-byte sectors to load; `None` = the file size in 512-byte units
-    /// (capped at 65535), which is what genisoimage writes for `-e`.
-    pub sector_count: Option<u16>,
+    /// The catalog entry (El Torito tables 3 and 5) as written: platform, boot indicator,
+    /// media, load segment, system type, sector count. The layout sets `load_lba` to the
+    /// boot image's; media flags and selection criteria are not written (genisoimage
+    /// writes neither).
+    pub entry: ElToritoEntry,
+    /// Replace `entry.sector_count` by the file size in 512-byte units (capped at
+    /// 65535), which is what genisoimage writes for `-e`.
+    pub sector_count_from_file: bool,
     /// Tree path of the boot image.
     pub boot_file: String,
     /// Patch the isolinux boot info table (`-boot-info-table`) into bytes 8..64.
@@ -130,12 +125,8 @@ impl BootEntrySpec {
     /// BIOS no-emulation entry (`-b FILE -no-emul-boot -boot-load-size N [-boot-info-table]`).
     pub fn bios_no_emulation(boot_file: &str, load_sectors: u16, info_table: bool) -> Self {
         BootEntrySpec {
-            platform_id: 0,
-            bootable: true,
-            media: 0,
-            load_segment: 0,
-            system_type: 0,
-            sector_count: Some(load_sectors),
+            entry: ElToritoEntry::no_emulation(Platform::X86, 0, load_sectors),
+            sector_count_from_file: false,
             boot_file: boot_file.to_string(),
             patch_boot_info_table: info_table,
         }
@@ -144,12 +135,8 @@ impl BootEntrySpec {
     /// UEFI no-emulation entry (`-eltorito-alt-boot -e FILE -no-emul-boot`).
     pub fn efi(boot_file: &str) -> Self {
         BootEntrySpec {
-            platform_id: 0xEF,
-            bootable: true,
-            media: 0,
-            load_segment: 0,
-            system_type: 0,
-            sector_count: None,
+            entry: ElToritoEntry::no_emulation(Platform::Efi, 0, 0),
+            sector_count_from_file: true,
             boot_file: boot_file.to_string(),
             patch_boot_info_table: false,
         }
@@ -247,17 +234,13 @@ pub struct FileExtent {
     pub size: u64,
 }
 
-/// A boot entry as laid out.
+/// A boot entry as laid out: the catalog entry written and the file it boots.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BootEntryReport {
+pub struct PlacedBootEntry {
     /// Tree path of the boot image.
     pub boot_file: String,
-    /// Platform id.
-    pub platform_id: u8,
-    /// LBA of the boot image.
-    pub lba: u32,
-    /// Sector count written in the catalog.
-    pub sector_count: u16,
+    /// The entry as written in the catalog (`load_lba` is the image's LBA).
+    pub entry: ElToritoEntry,
     /// Size of the boot image in bytes.
     pub size: u64,
 }
@@ -277,7 +260,7 @@ pub struct WriteReport {
     /// LBA of the boot catalog, when booting.
     pub catalog_lba: Option<u32>,
     /// Boot entries in catalog order.
-    pub boot_entries: Vec<BootEntryReport>,
+    pub boot_entries: Vec<PlacedBootEntry>,
 }
 
 impl Layout<'_> {
