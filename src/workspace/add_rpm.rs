@@ -40,7 +40,7 @@ use crate::repo::{
 use crate::rpm::{Evr, Package};
 use crate::workspace::manifest::Manifest;
 use crate::workspace::pull_in::{rewrite_target, PullInReport};
-use crate::workspace::refresh::{newer_packages, Refreshed};
+use crate::workspace::refresh::{candidates, newer_packages, Refreshed};
 
 /// Arches the XCP-ng installer installs from its repository.
 pub const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
@@ -223,19 +223,34 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         return Err(Error::invalid("no packages to add"));
     }
     let root = iso_root(dir)?;
-    let mut incoming = packages
-        .iter()
-        .map(|p| read_incoming(p))
-        .collect::<Result<Vec<_>>>()?;
-    let old = OldRepo::load(&root)?;
-    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
-    let refreshed = match &opts.refresh_from {
-        Some(from) => {
+    // Parsing the old metadata is most of a +1's CPU time: it runs on another thread
+    // while the given packages and the refresh candidates' headers are read (errors
+    // are reported in that order all the same).
+    let (incoming, loaded, candidates) = std::thread::scope(|s| {
+        let loading = s.spawn(|| {
+            let old = OldRepo::load(&root)?;
+            let current = scan(&root, &old, &HashMap::new(), &pristine_packages(dir))?;
+            Ok((old, current))
+        });
+        let incoming = packages
+            .iter()
+            .map(|p| read_incoming(p))
+            .collect::<Result<Vec<_>>>();
+        let candidates = opts.refresh_from.as_deref().map(candidates).transpose();
+        let loaded: Result<_> = loading
+            .join()
+            .unwrap_or_else(|_| Err(Error::invalid("the metadata loading thread panicked")));
+        (incoming, loaded, candidates)
+    });
+    let mut incoming = incoming?;
+    let (old, current) = loaded?;
+    let refreshed = match candidates? {
+        Some(found) => {
             let given: Vec<(String, String)> = incoming
                 .iter()
                 .map(|i| (i.entry.name.clone(), i.entry.arch.clone()))
                 .collect();
-            newer_packages(from, &current.entries, &given)?
+            newer_packages(found, &current.entries, &given)
         }
         None => Vec::new(),
     };
