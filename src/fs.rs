@@ -39,6 +39,27 @@ impl StagedFile {
         })
     }
 
+    /// A temporary for `dest` that is a hard link to the regular file `src` (no bytes
+    /// copied, same mtime and mode), or `None` when it cannot be one (`src` is a
+    /// symlink, on another file system, or the link is refused): the caller copies
+    /// instead. Only for outputs nothing writes into in place afterwards; it has no
+    /// open file ([`StagedFile::file`] must not be called).
+    pub(crate) fn hard_link(dest: &Path, src: &Path) -> Result<Option<StagedFile>> {
+        if !fs::symlink_metadata(src).is_ok_and(|m| m.is_file()) {
+            return Ok(None);
+        }
+        let tmp = crate::cleanup::temp_sibling(dest, ".xiso-tmp-")?;
+        if fs::hard_link(src, &tmp).is_err() {
+            return Ok(None);
+        }
+        crate::cleanup::register(&tmp);
+        Ok(Some(StagedFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: None,
+        }))
+    }
+
     /// The temporary's path (errors while writing name it).
     pub(crate) fn path(&self) -> &Path {
         &self.tmp

@@ -41,7 +41,7 @@ use crate::rpm::{Evr, Package};
 use crate::workspace::handle::Workspace;
 use crate::workspace::manifest::RecordKind;
 use crate::workspace::pull_in::{rewrite_target, PullInReport};
-use crate::workspace::refresh::{newer_packages, Refreshed};
+use crate::workspace::refresh::{candidates, newer_packages, Refreshed};
 
 /// Arches the XCP-ng installer installs from its repository.
 pub const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
@@ -196,6 +196,28 @@ fn read_incoming(path: &Path) -> Result<Incoming> {
     })
 }
 
+/// `inc`'s file staged next to its place in the repository: a hard link to the source
+/// when the file system allows it (a refresh of 200 packages then copies no bytes;
+/// nothing in xiso writes into a repository's package in place: signing and pull-in
+/// write new files and rename them), else a copy that keeps the source's mtime (the
+/// entry's `<time file>` was read from it).
+fn stage_package(root: &Path, inc: &Incoming) -> Result<StagedFile> {
+    let dest = root.join(&inc.entry.location_href);
+    if let Some(linked) = StagedFile::hard_link(&dest, &inc.source)? {
+        return Ok(linked);
+    }
+    let mut copy = StagedFile::new(&dest)?;
+    fs::copy(&inc.source, copy.path())
+        .map_err(|e| Error::io(e, "copying the package into Packages/"))
+        .in_file(copy.path())?;
+    let tmp = copy.path().to_path_buf();
+    copy.file()
+        .set_modified(unix_time(inc.mtime))
+        .map_err(|e| Error::io(e, "setting the copied package's mtime"))
+        .in_file(&tmp)?;
+    Ok(copy)
+}
+
 /// Add `packages` to the workspace's ISO repository (see the module docs).
 pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Result<RpmChangeReport> {
     let edit = AddRpm {
@@ -229,20 +251,35 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
         return Err(Error::invalid("no packages to add"));
     }
     let root = iso_root(ws.dir())?;
-    let mut incoming = packages
-        .iter()
-        .map(|p| read_incoming(p))
-        .collect::<Result<Vec<_>>>()?;
-    let old = ws.take_old_repo()?;
+    // Parsing the old metadata is most of a +1's CPU time: it runs on another thread
+    // while the given packages and the refresh candidates' headers are read (errors
+    // are reported in that order all the same).
+    let (incoming, loaded, candidates) = std::thread::scope(|s| {
+        let loading = s.spawn(|| {
+            let old = ws.take_old_repo()?;
+            let current = scan(&root, &old, &HashMap::new(), &pristine_packages(ws))?;
+            Ok((old, current))
+        });
+        let incoming = packages
+            .iter()
+            .map(|p| read_incoming(p))
+            .collect::<Result<Vec<_>>>();
+        let candidates = opts.refresh_from.as_deref().map(candidates).transpose();
+        let loaded: Result<_> = loading
+            .join()
+            .unwrap_or_else(|_| Err(Error::invalid("the metadata loading thread panicked")));
+        (incoming, loaded, candidates)
+    });
     let ws = &*ws;
-    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(ws))?;
-    let refreshed = match &opts.refresh_from {
-        Some(from) => {
+    let mut incoming = incoming?;
+    let (old, current) = loaded?;
+    let refreshed = match candidates? {
+        Some(found) => {
             let given: Vec<(String, String)> = incoming
                 .iter()
                 .map(|i| (i.entry.name.clone(), i.entry.arch.clone()))
                 .collect();
-            newer_packages(from, &current.entries, &given)?
+            newer_packages(found, &current.entries, &given)
         }
         None => Vec::new(),
     };
@@ -414,26 +451,13 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
         }
     }
 
-    // Copy next to the final names first: nothing visible changes until repodata is ready.
-    // (A staged copy that is not committed is removed when dropped.)
+    // Stage next to the final names first: nothing visible changes until repodata is ready.
+    // (A staged file that is not committed is removed when dropped.)
     let packages_dir = root.join("Packages");
     fs::create_dir_all(&packages_dir)
         .map_err(|e| Error::io(e, "creating Packages/"))
         .in_file(&packages_dir)?;
-    let mut staged = Vec::with_capacity(to_copy.len());
-    for inc in &to_copy {
-        let mut copy = StagedFile::new(&root.join(&inc.entry.location_href))?;
-        fs::copy(&inc.source, copy.path())
-            .map_err(|e| Error::io(e, "copying the package into Packages/"))
-            .in_file(copy.path())?;
-        // Keep the source's mtime: the entry (time file) was built from it.
-        let tmp = copy.path().to_path_buf();
-        copy.file()
-            .set_modified(unix_time(inc.mtime))
-            .map_err(|e| Error::io(e, "setting the copied package's mtime"))
-            .in_file(&tmp)?;
-        staged.push(copy);
-    }
+    let mut staged = crate::fs::for_each_io(&to_copy, |inc| stage_package(&root, inc))?;
     if let Some(t) = &target {
         let mut file = StagedFile::new(&root.join(&t.entry.location_href))?;
         let time = u32::try_from(t.entry.time_file).unwrap_or(0);

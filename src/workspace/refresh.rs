@@ -3,9 +3,10 @@
 //! the updates repository) replaces it when its EVR is newer (rpm's
 //! `rpmvercmp`). Packages of other names are left out.
 //!
-//! Only the headers of the candidates are read ([`Package::open_headers`]); the
-//! chosen ones are then read in full by `add-rpm` like packages given on the
-//! command line, so the cost is that of the changed packages.
+//! Only the headers of the candidates are read ([`Package::open_headers`], while
+//! `add-rpm` loads the old metadata on another thread); the chosen ones are then
+//! read in full by `add-rpm` like packages given on the command line, so the cost
+//! is that of the changed packages.
 
 use std::collections::HashMap;
 use std::fs;
@@ -31,13 +32,19 @@ pub struct Refreshed {
     pub source: PathBuf,
 }
 
-/// The newer packages under `from` for the packages of `current`, leaving out the
-/// names.arch of `given` (packages the user named explicitly win).
-pub(super) fn newer_packages(
-    from: &Path,
-    current: &[PackageEntry],
-    given: &[(String, String)],
-) -> Result<Vec<Refreshed>> {
+/// A package found under the refresh directory: its name, arch and EVR from its
+/// header, and its file.
+#[derive(Debug)]
+pub(super) struct Candidate {
+    name: String,
+    arch: String,
+    evr: Evr,
+    path: PathBuf,
+}
+
+/// The packages under `from`, in path order, from their headers alone. Independent of
+/// the repository, so `add-rpm` reads them while it loads the old metadata.
+pub(super) fn candidates(from: &Path) -> Result<Vec<Candidate>> {
     if !from.is_dir() {
         return Err(Error::new(
             crate::error::ErrorKind::NotFound,
@@ -45,6 +52,32 @@ pub(super) fn newer_packages(
         )
         .in_file(from));
     }
+    rpm_files(from)?
+        .into_iter()
+        .map(|path| {
+            let pkg = Package::open_headers(&path)?;
+            let name = pkg.name().in_file(&path)?;
+            let arch = pkg.arch().in_file(&path)?;
+            let (epoch, version, release) = pkg.evr().in_file(&path)?;
+            let evr = Evr::new(epoch.unwrap_or(0), version, release);
+            Ok(Candidate {
+                name,
+                arch,
+                evr,
+                path,
+            })
+        })
+        .collect()
+}
+
+/// Of `candidates` (from [`candidates`]), the newer packages for the packages of
+/// `current`, leaving out the names.arch of `given` (packages the user named
+/// explicitly win).
+pub(super) fn newer_packages(
+    candidates: Vec<Candidate>,
+    current: &[PackageEntry],
+    given: &[(String, String)],
+) -> Vec<Refreshed> {
     let mut on_media: HashMap<(&str, &str), Evr> = HashMap::new();
     for e in current.iter().filter(|e| e.arch != "src") {
         let evr = evr_of(e);
@@ -56,18 +89,19 @@ pub(super) fn newer_packages(
         }
     }
     let mut best: HashMap<(String, String), (Evr, PathBuf)> = HashMap::new();
-    for path in rpm_files(from)? {
-        let pkg = Package::open_headers(&path)?;
-        let name = pkg.name().in_file(&path)?;
-        let arch = pkg.arch().in_file(&path)?;
+    for Candidate {
+        name,
+        arch,
+        evr,
+        path,
+    } in candidates
+    {
         let Some(media_evr) = on_media.get(&(name.as_str(), arch.as_str())) else {
             continue;
         };
         if given.iter().any(|(n, a)| *n == name && *a == arch) {
             continue;
         }
-        let (epoch, version, release) = pkg.evr().in_file(&path)?;
-        let evr = Evr::new(epoch.unwrap_or(0), version, release);
         if !evr.compare(media_evr).is_gt() {
             continue;
         }
@@ -92,7 +126,7 @@ pub(super) fn newer_packages(
         })
         .collect();
     out.sort_by(|a, b| a.package.cmp(&b.package));
-    Ok(out)
+    out
 }
 
 /// Every `*.rpm` file below `dir`, sorted by path (symlinks to files followed,
