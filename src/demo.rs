@@ -213,7 +213,7 @@ fn sample_tree() -> Result<IsoTree> {
 pub fn write_sample(out: &Path) -> Result<()> {
     let tree = sample_tree()?;
     let mut opts = WriteOptions::new("XCP-ng 8.3.0", SAMPLE_TIME);
-    opts.application_id = "xiso demo sample".into();
+    opts.ids.application_id = "xiso demo sample".into();
     opts.boot = Some(BootSpec {
         catalog_path: "boot/isolinux/boot.cat".into(),
         entries: vec![

@@ -133,6 +133,21 @@ impl Source {
         Ok(buf)
     }
 
+    /// `len` bytes at `offset` lie inside the source, or an error naming `what`.
+    fn check_range(&self, offset: u64, len: u64, what: &str) -> Result<()> {
+        if offset.saturating_add(len) > self.len {
+            return Err(Error::corrupt(
+                offset,
+                format!(
+                    "{what} ({len} bytes) runs past the end of the file ({} bytes)",
+                    self.len
+                ),
+            )
+            .in_file(&self.path));
+        }
+        Ok(())
+    }
+
     /// Copy `len` bytes from `offset` into the regular file `out` at its current
     /// position (which moves past them), letting the kernel move the data
     /// (`copy_file_range`) where it can. The source's own file offset is not used.
@@ -144,16 +159,7 @@ impl Source {
         what: &str,
     ) -> Result<()> {
         use std::os::unix::fs::FileExt;
-        if offset.saturating_add(len) > self.len {
-            return Err(Error::corrupt(
-                offset,
-                format!(
-                    "{what} ({len} bytes) runs past the end of the file ({} bytes)",
-                    self.len
-                ),
-            )
-            .in_file(&self.path));
-        }
+        self.check_range(offset, len, what)?;
         let file = match &self.data {
             Backing::File(file) => file,
             Backing::Memory(_) => {
@@ -214,17 +220,8 @@ impl Source {
 
     /// Stream `len` bytes from `offset` into `out` with a bounded buffer.
     pub fn copy_range(&self, offset: u64, len: u64, out: &mut dyn Write, what: &str) -> Result<()> {
-        let end = offset.saturating_add(len);
-        if end > self.len {
-            return Err(Error::corrupt(
-                offset,
-                format!(
-                    "{what} ({len} bytes) runs past the end of the file ({} bytes)",
-                    self.len
-                ),
-            )
-            .in_file(&self.path));
-        }
+        self.check_range(offset, len, what)?;
+        let end = offset + len;
         if let Some(bytes) = self.memory(offset, len) {
             return out
                 .write_all(bytes)

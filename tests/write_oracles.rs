@@ -62,7 +62,7 @@ fn expected(root: &Path) -> BTreeMap<String, Expect> {
 
 fn options() -> WriteOptions {
     let mut opts = WriteOptions::new("XISO_TEST", T);
-    opts.application_id = "XISO".into();
+    opts.ids.application_id = "XISO".into();
     opts.boot = Some(BootSpec {
         catalog_path: "boot/isolinux/boot.cat".into(),
         entries: vec![

@@ -184,31 +184,26 @@ pub fn state_with_pvd(image: &[u8], pvd_lba: u32, actual_lba: u32) -> InfoTableS
     }
     let len = u32::try_from(image.len()).unwrap_or(u32::MAX);
     let sum = compute_checksum(image);
-    let mut reasons = Vec::new();
-    if table.pvd_lba != pvd_lba {
-        reasons.push(StaleReason::PvdLba {
-            recorded: table.pvd_lba,
-            expected: pvd_lba,
-        });
-    }
-    if table.file_lba != actual_lba {
-        reasons.push(StaleReason::FileLba {
-            recorded: table.file_lba,
-            actual: actual_lba,
-        });
-    }
-    if table.file_len != len {
-        reasons.push(StaleReason::FileLen {
-            recorded: table.file_len,
-            actual: len,
-        });
-    }
-    if table.checksum != sum {
-        reasons.push(StaleReason::Checksum {
-            recorded: table.checksum,
-            actual: sum,
-        });
-    }
+    // Each field of the table beside what it should hold, and the reason it is stale.
+    let checks: [(u32, u32, fn(u32, u32) -> StaleReason); 4] = [
+        (table.pvd_lba, pvd_lba, |recorded, expected| {
+            StaleReason::PvdLba { recorded, expected }
+        }),
+        (table.file_lba, actual_lba, |recorded, actual| {
+            StaleReason::FileLba { recorded, actual }
+        }),
+        (table.file_len, len, |recorded, actual| {
+            StaleReason::FileLen { recorded, actual }
+        }),
+        (table.checksum, sum, |recorded, actual| {
+            StaleReason::Checksum { recorded, actual }
+        }),
+    ];
+    let reasons: Vec<StaleReason> = checks
+        .into_iter()
+        .filter(|(recorded, wanted, _)| recorded != wanted)
+        .map(|(recorded, wanted, reason)| reason(recorded, wanted))
+        .collect();
     if reasons.is_empty() {
         InfoTableState::Valid(table)
     } else {

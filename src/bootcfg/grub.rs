@@ -143,11 +143,7 @@ mod tests {
     #[test]
     fn xcpng_shape_finds_the_first_module() {
         let cfg = BootConfig::parse_grub(XCPNG);
-        let got: Vec<_> = cfg
-            .kernel_lines()
-            .iter()
-            .map(|k| (k.entry.as_str(), k.kernel.as_str(), cfg.args(k)))
-            .collect();
+        let got = cfg.triples(cfg.kernel_lines());
         assert_eq!(
             got,
             [

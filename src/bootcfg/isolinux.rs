@@ -149,11 +149,7 @@ mod tests {
     #[test]
     fn xcpng_shape_finds_the_dom0_segments() {
         let cfg = BootConfig::parse_isolinux(XCPNG);
-        let got: Vec<_> = cfg
-            .kernel_lines()
-            .iter()
-            .map(|k| (k.entry.as_str(), k.kernel.as_str(), cfg.args(k)))
-            .collect();
+        let got = cfg.triples(cfg.kernel_lines());
         assert_eq!(
             got,
             [
@@ -203,11 +199,7 @@ mod tests {
     fn xen_edits_touch_only_the_hypervisor_segment() {
         use crate::bootcfg::SerialConsole;
         let mut cfg = BootConfig::parse_isolinux(XCPNG);
-        let xen: Vec<_> = cfg
-            .hypervisor_lines()
-            .iter()
-            .map(|k| (k.entry.as_str(), k.kernel.as_str(), cfg.args(k)))
-            .collect();
+        let xen = cfg.triples(cfg.hypervisor_lines());
         assert_eq!(xen.len(), 4);
         assert_eq!(
             xen[1],

@@ -185,6 +185,18 @@ impl BootConfig {
             .find(|h| previous.is_none_or(|p| h.line > p))
     }
 
+    /// `(entry, kernel, arguments)` of each of `lines` (the tests' view of a menu).
+    #[cfg(test)]
+    pub(crate) fn triples<'a>(
+        &'a self,
+        lines: &'a [KernelLine],
+    ) -> Vec<(&'a str, &'a str, &'a str)> {
+        lines
+            .iter()
+            .map(|k| (k.entry.as_str(), k.kernel.as_str(), self.args(k)))
+            .collect()
+    }
+
     /// The argument words of `k` as they appear in the file (without the leading
     /// separator).
     pub fn args(&self, k: &KernelLine) -> &str {

@@ -261,7 +261,7 @@ pub fn build(
         .clone()
         .unwrap_or_else(|| label.chars().take(VOLUME_ID_MAX).collect());
     let mut wopts = WriteOptions::new(&volume_id, now);
-    wopts.application_id = "xiso driver-disk".into();
+    wopts.ids.application_id = "xiso driver-disk".into();
     let layout = Layout::new(&tree, &wopts)?;
     let mut staged = StagedFile::new(out)?;
     layout.write_file(None, &[], &[], staged.file())?;

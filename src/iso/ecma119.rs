@@ -27,6 +27,20 @@ pub fn descriptor_header(kind: u8) -> [u8; 7] {
     h
 }
 
+/// Byte ranges of a primary or supplementary volume descriptor's seven identifier
+/// fields, in [`crate::iso::VolumeIds`] order: volume set (8.4.19), publisher (8.4.20),
+/// data preparer (8.4.21), application (8.4.22), copyright file (8.4.23), abstract
+/// file (8.4.24) and bibliographic file (8.4.25).
+pub const VD_IDENTIFIERS: [Range<usize>; 7] = [
+    190..318,
+    318..446,
+    446..574,
+    574..702,
+    702..739,
+    739..776,
+    776..813,
+];
+
 /// Directory record flag: hidden ("existence" bit 0, ECMA-119 9.1.6).
 pub const FLAG_HIDDEN: u8 = 0x01;
 /// Directory record flag: directory (bit 1).

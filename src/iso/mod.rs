@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::{Source, SECTOR};
 pub use extent_reader::ExtentReader;
-pub use volume::{DescriptorSet, VolumeDescriptor};
+pub use volume::{DescriptorSet, VolumeDescriptor, VolumeIds};
 
 /// Deepest directory nesting accepted (ECMA-119 allows 8; Rock Ridge trees go deeper).
 const MAX_DEPTH: usize = 64;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::ecma119::VD_IDENTIFIERS;
 use super::time::VolumeDate;
 use crate::error::{Error, Result};
 use crate::source::{Source, SECTOR};
@@ -37,20 +38,10 @@ pub struct VolumeDescriptor {
     pub path_table_l: u32,
     /// Type-M path table LBA.
     pub path_table_m: u32,
-    /// Volume set identifier.
-    pub volume_set_id: String,
-    /// Publisher identifier.
-    pub publisher_id: String,
-    /// Data preparer identifier.
-    pub preparer_id: String,
-    /// Application identifier.
-    pub application_id: String,
-    /// Copyright file identifier.
-    pub copyright_file_id: String,
-    /// Abstract file identifier.
-    pub abstract_file_id: String,
-    /// Bibliographic file identifier.
-    pub bibliographic_file_id: String,
+    /// The identifier fields (volume set, publisher, preparer, application and the
+    /// three file identifiers).
+    #[serde(flatten)]
+    pub ids: VolumeIds,
     /// Volume creation date.
     pub created: VolumeDate,
     /// Volume modification date.
@@ -70,6 +61,57 @@ pub struct VolumeDescriptor {
     /// The raw 2048 bytes, kept so `pack` can replay fields xiso does not model.
     #[serde(skip)]
     pub raw: Vec<u8>,
+}
+
+/// The seven identifier fields of a volume descriptor that describe the volume rather
+/// than lay it out (ECMA-119 8.4.19–8.4.25; positions in
+/// [`super::ecma119::VD_IDENTIFIERS`]): read from a source and written back by `pack`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VolumeIds {
+    /// Volume set identifier.
+    pub volume_set_id: String,
+    /// Publisher identifier.
+    pub publisher_id: String,
+    /// Data preparer identifier.
+    pub preparer_id: String,
+    /// Application identifier.
+    pub application_id: String,
+    /// Copyright file identifier.
+    pub copyright_file_id: String,
+    /// Abstract file identifier.
+    pub abstract_file_id: String,
+    /// Bibliographic file identifier.
+    pub bibliographic_file_id: String,
+}
+
+impl VolumeIds {
+    /// The fields in [`super::ecma119::VD_IDENTIFIERS`] order.
+    pub fn fields(&self) -> [&str; 7] {
+        [
+            &self.volume_set_id,
+            &self.publisher_id,
+            &self.preparer_id,
+            &self.application_id,
+            &self.copyright_file_id,
+            &self.abstract_file_id,
+            &self.bibliographic_file_id,
+        ]
+    }
+
+    /// The fields of `sector`, each decoded by `text`.
+    fn read(sector: &[u8], text: impl Fn(&[u8]) -> String) -> VolumeIds {
+        let [volume_set_id, publisher_id, preparer_id, application_id, copyright_file_id, abstract_file_id, bibliographic_file_id] =
+            VD_IDENTIFIERS.map(|r| text(&sector[r]));
+        VolumeIds {
+            volume_set_id,
+            publisher_id,
+            preparer_id,
+            application_id,
+            copyright_file_id,
+            abstract_file_id,
+            bibliographic_file_id,
+        }
+    }
 }
 
 /// All descriptors found in the volume descriptor set.
@@ -165,13 +207,7 @@ pub fn parse_volume(sector: &[u8], lba: u32) -> Result<VolumeDescriptor> {
         path_table_size: u32le(sector, 132),
         path_table_l: u32le(sector, 140),
         path_table_m: u32be(sector, 148),
-        volume_set_id: s(&sector[190..318]),
-        publisher_id: s(&sector[318..446]),
-        preparer_id: s(&sector[446..574]),
-        application_id: s(&sector[574..702]),
-        copyright_file_id: s(&sector[702..739]),
-        abstract_file_id: s(&sector[739..776]),
-        bibliographic_file_id: s(&sector[776..813]),
+        ids: VolumeIds::read(sector, s),
         created: date(sector, 813),
         modified: date(sector, 830),
         expires: date(sector, 847),

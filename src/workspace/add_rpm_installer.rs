@@ -526,7 +526,7 @@ impl<'a> Recorder<'a> {
             }
         }
         self.m.overrides.remove(rel);
-        self.m.touched.insert(rel.to_string());
+        self.m.touch(rel);
     }
 
     /// Refresh the on-disk state of the recorded paths.

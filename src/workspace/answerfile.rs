@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::boot_args::{boot_args, replace_file, BootArgsOptions, BootArgsReport};
 use super::handle::Workspace;
-use super::installer::{Override, INSTALLER_DIR};
+use super::installer::INSTALLER_DIR;
 use super::sign::{NO_GPGCHECK, NO_REPO_GPGCHECK};
 use crate::bootcfg::{key_of, ArgEdit};
 use crate::error::{Error, ErrorKind, Result};
@@ -173,15 +173,8 @@ fn put(ws: &mut Workspace, xml: &[u8], opts: &AnswerfileOptions) -> Result<Answe
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
             .map_err(|e| Error::io(e, "cannot set permissions").in_file(&path))?;
     }
-    manifest.touched.insert(ANSWERFILE_NAME.to_string());
-    manifest.overrides.insert(
-        ANSWERFILE_NAME.to_string(),
-        Override {
-            uid: Some(0),
-            gid: Some(0),
-            perm: Some(0o644),
-        },
-    );
+    manifest.touch(ANSWERFILE_NAME);
+    manifest.set_owner(ANSWERFILE_NAME, (0, 0), Some(0o644));
     // Saved before the boot menus change, as the file is in place now: a boot menu
     // error leaves the installer root and its manifest agreeing.
     ws.save()?;

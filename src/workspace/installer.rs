@@ -249,6 +249,33 @@ pub struct InstallerManifest {
 }
 
 impl InstallerManifest {
+    /// An edit wrote `rel` on the disk: `pack` takes it from there whatever its size and
+    /// time say.
+    pub fn touch(&mut self, rel: &str) {
+        self.touched.insert(rel.to_string());
+    }
+
+    /// `rel`'s owner in the image is `uid:gid`, and its permission bits `perm` when
+    /// given (else the disk's): what an unprivileged workspace cannot keep on the disk.
+    pub fn set_owner(&mut self, rel: &str, (uid, gid): (u32, u32), perm: Option<u32>) {
+        self.overrides.insert(
+            rel.to_string(),
+            Override {
+                uid: Some(uid),
+                gid: Some(gid),
+                perm: perm.map(|p| p & 0o7777),
+            },
+        );
+    }
+
+    /// Forget what edits recorded about `rel` and everything under it (it was removed).
+    pub fn forget_tree(&mut self, rel: &str) {
+        let under = format!("{rel}/");
+        self.touched.retain(|t| t != rel && !t.starts_with(&under));
+        self.overrides
+            .retain(|t, _| t != rel && !t.starts_with(&under));
+    }
+
     /// Read `DIR/.xiso/installer`; `None` when the workspace has no installer root.
     pub fn load(dir: &Path) -> Result<Option<InstallerManifest>> {
         let path = dir.join(INSTALLER_MANIFEST_PATH);

@@ -93,13 +93,7 @@ fn volume_options(
 ) -> WriteOptions {
     let mut w = WriteOptions::new(opts.volume_id.as_deref().unwrap_or(&pvd.volume_id), now);
     w.system_id = pvd.system_id.clone();
-    w.volume_set_id = pvd.volume_set_id.clone();
-    w.publisher_id = pvd.publisher_id.clone();
-    w.preparer_id = pvd.preparer_id.clone();
-    w.application_id = pvd.application_id.clone();
-    w.copyright_file_id = pvd.copyright_file_id.clone();
-    w.abstract_file_id = pvd.abstract_file_id.clone();
-    w.bibliographic_file_id = pvd.bibliographic_file_id.clone();
+    w.ids = pvd.ids.clone();
     w.dates = VolumeDates {
         creation: VolumeDate::Unix(now),
         modification: VolumeDate::Unix(now),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::handle::Workspace;
 use super::installer::{
-    check_parents_on_disk, disk_path, normalize_name, InstallerManifest, Override, INSTALLER_DIR,
+    check_parents_on_disk, disk_path, normalize_name, InstallerManifest, INSTALLER_DIR,
 };
 use crate::error::{Error, Result};
 
@@ -41,6 +41,17 @@ pub struct PatchReport {
     /// `pack --installer-append`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub append_only: bool,
+}
+
+impl PatchReport {
+    /// The overlay wrote `rel`: replaced when it `existed`, else added.
+    fn written(&mut self, rel: String, existed: bool) {
+        if existed {
+            self.replaced.push(rel);
+        } else {
+            self.added.push(rel);
+        }
+    }
 }
 
 enum Step {
@@ -155,10 +166,7 @@ fn patch(ws: &mut Workspace, overlay: Option<&Path>, opts: &PatchOptions) -> Res
             fs::remove_file(&p)
         };
         r.map_err(|e| Error::io(e, "cannot remove").in_file(&p))?;
-        let under = format!("{rel}/");
-        m.touched.retain(|t| t != &rel && !t.starts_with(&under));
-        m.overrides
-            .retain(|t, _| t != &rel && !t.starts_with(&under));
+        m.forget_tree(&rel);
         report.removed.push(rel);
     }
     for step in steps {
@@ -195,29 +203,18 @@ fn patch(ws: &mut Workspace, overlay: Option<&Path>, opts: &PatchOptions) -> Res
                     .map_err(|e| Error::io(e, "cannot write").in_file(&p))?;
                 io::copy(&mut from, &mut to)
                     .map_err(|e| Error::io(e, "cannot copy").in_file(&p))?;
-                m.touched.insert(rel.clone());
+                m.touch(&rel);
                 if exists && !was_link {
-                    if let Some((uid, gid)) = opts.owner {
-                        m.overrides.insert(
-                            rel.clone(),
-                            Override {
-                                uid: Some(uid),
-                                gid: Some(gid),
-                                perm: None,
-                            },
-                        );
+                    // A replaced file keeps the image's mode; only a given owner changes.
+                    if let Some(owner) = opts.owner {
+                        m.set_owner(&rel, owner, None);
                     }
-                    report.replaced.push(rel);
                 } else {
                     to.set_permissions(fs::Permissions::from_mode(perm | 0o600))
                         .map_err(|e| Error::io(e, "cannot set permissions").in_file(&p))?;
                     record_new(m, &rel, perm, opts.owner);
-                    if exists {
-                        report.replaced.push(rel);
-                    } else {
-                        report.added.push(rel);
-                    }
                 }
+                report.written(rel, exists);
             }
             Step::Symlink {
                 rel,
@@ -229,22 +226,11 @@ fn patch(ws: &mut Workspace, overlay: Option<&Path>, opts: &PatchOptions) -> Res
                     fs::remove_file(&p).map_err(|e| Error::io(e, "cannot replace").in_file(&p))?;
                 }
                 symlink(&target, &p).map_err(|e| Error::io(e, "cannot create").in_file(&p))?;
-                m.touched.insert(rel.clone());
-                if let Some((uid, gid)) = opts.owner {
-                    m.overrides.insert(
-                        rel.clone(),
-                        Override {
-                            uid: Some(uid),
-                            gid: Some(gid),
-                            perm: None,
-                        },
-                    );
+                m.touch(&rel);
+                if let Some(owner) = opts.owner {
+                    m.set_owner(&rel, owner, None);
                 }
-                if exists {
-                    report.replaced.push(rel);
-                } else {
-                    report.added.push(rel);
-                }
+                report.written(rel, exists);
             }
         }
     }
@@ -253,15 +239,7 @@ fn patch(ws: &mut Workspace, overlay: Option<&Path>, opts: &PatchOptions) -> Res
 
 /// A path new to the installer root: the overlay's mode, root:root or `--owner`.
 fn record_new(m: &mut InstallerManifest, rel: &str, perm: u32, owner: Option<(u32, u32)>) {
-    let (uid, gid) = owner.unwrap_or((0, 0));
-    m.overrides.insert(
-        rel.to_string(),
-        Override {
-            uid: Some(uid),
-            gid: Some(gid),
-            perm: Some(perm & 0o7777),
-        },
-    );
+    m.set_owner(rel, owner.unwrap_or((0, 0)), Some(perm));
 }
 
 fn plan_overlay(ov_root: &Path, rel: &str, root: &Path, steps: &mut Vec<Step>) -> Result<()> {

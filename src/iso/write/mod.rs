@@ -77,6 +77,7 @@ pub use tree::{Dir, FileData, Generate, Generated, IsoTree, Meta, Node, MAX_NAME
 
 use crate::error::Result;
 use crate::iso::eltorito::{ElToritoEntry, Platform};
+use crate::iso::VolumeIds;
 use crate::source::Source;
 use sink::Sink;
 
@@ -162,20 +163,8 @@ pub struct WriteOptions {
     pub system_id: String,
     /// Volume identifier (8.4.6), at most 32 characters (16 in Joliet).
     pub volume_id: String,
-    /// Volume set identifier (8.4.19).
-    pub volume_set_id: String,
-    /// Publisher identifier (8.4.20).
-    pub publisher_id: String,
-    /// Data preparer identifier (8.4.21).
-    pub preparer_id: String,
-    /// Application identifier (8.4.22).
-    pub application_id: String,
-    /// Copyright file identifier (8.4.23).
-    pub copyright_file_id: String,
-    /// Abstract file identifier (8.4.24).
-    pub abstract_file_id: String,
-    /// Bibliographic file identifier (8.4.25).
-    pub bibliographic_file_id: String,
+    /// Volume set, publisher, preparer, application and file identifiers (8.4.19–8.4.25).
+    pub ids: VolumeIds,
     /// Volume descriptor dates.
     pub dates: VolumeDates,
     /// Write Rock Ridge entries in the primary hierarchy.
@@ -202,13 +191,7 @@ impl WriteOptions {
         WriteOptions {
             system_id: "LINUX".into(),
             volume_id: volume_id.into(),
-            volume_set_id: String::new(),
-            publisher_id: String::new(),
-            preparer_id: String::new(),
-            application_id: String::new(),
-            copyright_file_id: String::new(),
-            abstract_file_id: String::new(),
-            bibliographic_file_id: String::new(),
+            ids: VolumeIds::default(),
             dates: VolumeDates {
                 creation: VolumeDate::Unix(time),
                 modification: VolumeDate::Unix(time),

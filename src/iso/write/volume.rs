@@ -4,6 +4,7 @@
 use super::dirrec::{both16, both32, date17, DATE17_UNSET};
 use super::names::str_ucs2_be;
 use super::{VolumeDate, WriteOptions};
+use crate::iso::ecma119::VD_IDENTIFIERS;
 use crate::source::SECTOR;
 
 /// Where a hierarchy's structures are, for its volume descriptor.
@@ -114,13 +115,9 @@ pub fn descriptor(
     s[140..144].copy_from_slice(&place.l_table.to_le_bytes());
     s[148..152].copy_from_slice(&place.m_table.to_be_bytes());
     s[156..190].copy_from_slice(&place.root_record);
-    put(&mut s[190..318], &opts.volume_set_id);
-    put(&mut s[318..446], &opts.publisher_id);
-    put(&mut s[446..574], &opts.preparer_id);
-    put(&mut s[574..702], &opts.application_id);
-    put(&mut s[702..739], &opts.copyright_file_id);
-    put(&mut s[739..776], &opts.abstract_file_id);
-    put(&mut s[776..813], &opts.bibliographic_file_id);
+    for (range, id) in VD_IDENTIFIERS.into_iter().zip(opts.ids.fields()) {
+        put(&mut s[range], id);
+    }
     s[813..830].copy_from_slice(&date(&opts.dates.creation));
     s[830..847].copy_from_slice(&date(&opts.dates.modification));
     s[847..864].copy_from_slice(&date(&opts.dates.expiration));
