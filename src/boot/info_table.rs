@@ -128,6 +128,9 @@ pub enum StaleReason {
     },
 }
 
+/// Makes the [`StaleReason`] of a field from what the table records and what it should hold.
+type StaleFn = fn(u32, u32) -> StaleReason;
+
 /// What a boot image's table says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum InfoTableState {
@@ -185,7 +188,7 @@ pub fn state_with_pvd(image: &[u8], pvd_lba: u32, actual_lba: u32) -> InfoTableS
     let len = u32::try_from(image.len()).unwrap_or(u32::MAX);
     let sum = compute_checksum(image);
     // Each field of the table beside what it should hold, and the reason it is stale.
-    let checks: [(u32, u32, fn(u32, u32) -> StaleReason); 4] = [
+    let checks: [(u32, u32, StaleFn); 4] = [
         (table.pvd_lba, pvd_lba, |recorded, expected| {
             StaleReason::PvdLba { recorded, expected }
         }),
