@@ -191,6 +191,21 @@ pub struct Plan {
     /// grub.cfg included).
     #[cfg_attr(feature = "cli", arg(long, conflicts_with_all = ["add_rpm", "refresh_from", "sign", "disable_gpgcheck"]))]
     pub netinstall: bool,
+    /// Let --add-rpm accept source packages.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub allow_src: bool,
+    /// Let --add-rpm accept packages built for ARCH (besides x86_64, noarch and the
+    /// repository's arches; repeatable).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "ARCH"))]
+    pub allow_arch: Vec<String>,
+    /// With --add-rpm-installer: overwrite existing %config files (default: keep them,
+    /// write PATH.rpmnew).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub replace_config: bool,
+    /// Only the boot entries with this isolinux LABEL / GRUB menuentry title get the
+    /// --boot-arg, --xen-arg, --serial and --answerfile edits (default: every entry).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "LABEL"))]
+    pub entry: Option<String>,
 }
 
 impl Plan {
@@ -256,6 +271,10 @@ impl Plan {
         self.pull_in |= other.pull_in;
         self.refresh_from = other.refresh_from.or(self.refresh_from.take());
         self.netinstall |= other.netinstall;
+        self.allow_src |= other.allow_src;
+        self.allow_arch.extend(other.allow_arch);
+        self.replace_config |= other.replace_config;
+        self.entry = other.entry.or(self.entry.take());
     }
 
     /// Whether an edit needs the installer root unpacked. Overlays that are only
@@ -347,8 +366,8 @@ impl Plan {
                     allow_downgrade: self.allow_downgrade,
                     deps_check: !self.no_deps_check,
                     metadata: crate::repo::MetadataOptions::from_env()?,
-                    allow_src: false,
-                    allow_arch: Vec::new(),
+                    allow_src: self.allow_src,
+                    allow_arch: self.allow_arch.clone(),
                     pull_in: self.pull_in,
                     refresh_from: self.refresh_from.clone(),
                 },
@@ -357,7 +376,10 @@ impl Plan {
         if !self.add_rpm_installer.is_empty() {
             edits.push(Edit::AddRpmInstaller(workspace::AddRpmInstaller {
                 packages: self.add_rpm_installer.clone(),
-                options: workspace::InstallerRpmOptions::default(),
+                options: workspace::InstallerRpmOptions {
+                    replace_config: self.replace_config,
+                    ..workspace::InstallerRpmOptions::default()
+                },
             }));
         }
         for ov in &self.patch_installer {
@@ -369,7 +391,10 @@ impl Plan {
         if let Some(f) = &self.answerfile {
             edits.push(Edit::Answerfile(workspace::Answerfile {
                 file: f.clone(),
-                options: workspace::AnswerfileOptions { entry: None, date },
+                options: workspace::AnswerfileOptions {
+                    entry: self.entry.clone(),
+                    date,
+                },
             }));
         }
         if self.netinstall {
@@ -415,7 +440,7 @@ impl Plan {
             edit: ArgEdit::new(self.boot_arg.clone(), self.remove_boot_arg.clone())?,
             xen_edit: ArgEdit::new_xen(self.xen_arg.clone(), self.remove_xen_arg.clone())?,
             serial: self.serial,
-            entry: None,
+            entry: self.entry.clone(),
             date,
             dry_run: false,
         };
@@ -682,6 +707,42 @@ mod tests {
             panic!("patch-installer expected, got {:?}", edits[4]);
         };
         assert_eq!(p2.overlay.as_deref(), Some(Path::new("p2")));
+    }
+
+    /// The options of the single commands are plan keys too, and reach the edits.
+    #[test]
+    fn command_options_are_plan_keys() {
+        let plan: Plan = toml::from_str(
+            r#"
+            add-rpm = ["x.src.rpm"]
+            allow-src = true
+            allow-arch = ["i686"]
+            add-rpm-installer = ["i.rpm"]
+            replace-config = true
+            answerfile = "a.xml"
+            boot-arg = ["quiet"]
+            entry = "install"
+            "#,
+        )
+        .expect("the plan parses");
+        let edits = plan.edits().expect("edits");
+        let Edit::AddRpm(add) = &edits[0] else {
+            panic!("add-rpm expected, got {:?}", edits[0]);
+        };
+        assert!(add.options.allow_src);
+        assert_eq!(add.options.allow_arch, ["i686"]);
+        let Edit::AddRpmInstaller(inst) = &edits[1] else {
+            panic!("add-rpm-installer expected, got {:?}", edits[1]);
+        };
+        assert!(inst.options.replace_config);
+        let Edit::Answerfile(answers) = &edits[2] else {
+            panic!("answerfile expected, got {:?}", edits[2]);
+        };
+        assert_eq!(answers.options.entry.as_deref(), Some("install"));
+        let Edit::BootArgs(boot) = &edits[3] else {
+            panic!("boot-args expected, got {:?}", edits[3]);
+        };
+        assert_eq!(boot.options.entry.as_deref(), Some("install"));
     }
 
     #[test]

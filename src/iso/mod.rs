@@ -543,11 +543,19 @@ impl IsoImage {
     /// directory's entries in on-disc order. Validates the whole tree: directory
     /// loops, extents past the end of the file, absurd sizes.
     pub fn walk(&self) -> Result<Vec<Entry>> {
+        self.walk_under(&self.root())
+    }
+
+    /// Every entry below the directory `dir` (not `dir` itself), depth first, in
+    /// the order [`IsoImage::walk`] lists them: `xiso ls DIR` reads only that subtree.
+    pub fn walk_under(&self, dir: &Entry) -> Result<Vec<Entry>> {
         let mut out = Vec::new();
-        let root = self.root();
         let mut seen: HashSet<u32> = HashSet::new();
-        seen.insert(root.extents[0].lba);
-        self.walk_dir(&root, 0, &mut seen, &mut out)?;
+        if let Some(first) = dir.extents.first() {
+            seen.insert(first.lba);
+        }
+        let depth = dir.path.split('/').filter(|c| !c.is_empty()).count();
+        self.walk_dir(dir, depth, &mut seen, &mut out)?;
         Ok(out)
     }
 

@@ -51,15 +51,7 @@ pub fn ls(a: LsArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else if a.no_recurse {
         img.read_dir(&start)?
     } else {
-        let prefix = if start.path == "/" {
-            "/".to_string()
-        } else {
-            format!("{}/", start.path)
-        };
-        img.walk()?
-            .into_iter()
-            .filter(|e| e.path.starts_with(&prefix))
-            .collect()
+        img.walk_under(&start)?
     };
     json_or_text(out, a.json, &entries, |out, entries| {
         entries
