@@ -378,7 +378,6 @@ impl Plan {
                 packages: self.add_rpm_installer.clone(),
                 options: workspace::InstallerRpmOptions {
                     replace_config: self.replace_config,
-                    ..workspace::InstallerRpmOptions::default()
                 },
             }));
         }
