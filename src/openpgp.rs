@@ -1,5 +1,5 @@
 //! OpenPGP keys and signatures, shared by repository signing (`repomd.xml.asc`),
-//! package signing ([`crate::rpm::sign`]) and their checks ([`crate::verify`]).
+//! package signing ([`crate::rpm::sign`]) and their checks ([`mod@crate::verify`]).
 //!
 //! Everything is rPGP (pure Rust). A [`SecretKey`] is the user's armoured secret key
 //! with its passphrase; [`SecretKey::detached_signature`] makes the v4 binary

@@ -146,7 +146,7 @@ pub struct Plan {
         arg(long = "passphrase-file", value_name = "FILE", requires = "sign")
     )]
     pub sign_passphrase_file: Option<PathBuf>,
-    /// With --sign: do not keep the old [keys] keys in the new key file.
+    /// With --sign: do not keep the old `[keys]` keys in the new key file.
     #[cfg_attr(feature = "cli", arg(long, requires = "sign"))]
     pub replace_keys: bool,
     /// With --sign: sign only repomd.xml, leave every package as it is.

@@ -73,7 +73,7 @@ impl Workspace {
     }
 
     /// Unpack `iso` sparsely into `dir` (`remaster`'s private workspace, see
-    /// [`super::unpack_sparse`]) and keep `iso` open as the workspace's source.
+    /// `workspace::unpack::unpack_sparse`) and keep `iso` open as the workspace's source.
     pub fn unpack_sparse(
         iso: IsoImage,
         dir: &Path,
