@@ -67,6 +67,8 @@
 //! # Ok::<(), xiso::Error>(())
 //! ```
 #![deny(missing_docs)]
+// A type a public item hands out can also be named by the caller.
+#![warn(unnameable_types)]
 
 pub mod boot;
 pub mod bootcfg;
@@ -74,7 +76,7 @@ pub mod cleanup;
 pub mod demo;
 pub mod diff;
 pub mod driver_disk;
-pub mod error;
+mod error;
 mod fs;
 pub mod initrd;
 pub mod inspect;

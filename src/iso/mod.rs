@@ -6,12 +6,12 @@
 //! extents where its bytes live so callers can stream them.
 
 pub mod boot_entries;
-pub mod ecma119;
+pub(crate) mod ecma119;
 pub mod eltorito;
 mod extent_reader;
 mod rockridge;
 pub mod time;
-pub mod volume;
+pub(crate) mod volume;
 pub mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::{Source, SECTOR};
-pub use extent_reader::ExtentReader;
+pub(crate) use extent_reader::ExtentReader;
 pub use volume::{DescriptorSet, VolumeDescriptor};
 
 /// Deepest directory nesting accepted (ECMA-119 allows 8; Rock Ridge trees go deeper).
@@ -254,11 +254,6 @@ impl IsoImage {
     /// The underlying file.
     pub fn source(&self) -> &Source {
         &self.src
-    }
-
-    /// Give up the parsed image and keep the open file.
-    pub fn into_source(self) -> Source {
-        self.src
     }
 
     /// Volume descriptors.
@@ -681,7 +676,7 @@ impl IsoImage {
 
     /// Map from extent LBA to the path of the file that starts there (for El Torito and
     /// hybrid reports).
-    pub fn files_by_lba(entries: &[Entry]) -> HashMap<u32, String> {
+    pub(crate) fn files_by_lba(entries: &[Entry]) -> HashMap<u32, String> {
         entries
             .iter()
             .filter(|e| e.is_file())
