@@ -8,7 +8,7 @@
 //! first module the dom0 kernel) or a `linux`/`linuxefi` line. Xen's own words (the
 //! `xen.gz` segment of mboot.c32 lines, GRUB's `multiboot2 /boot/xen.gz` and
 //! `xen_hypervisor` lines) are hypervisor lines, edited only by
-//! [`BootConfig::apply_xen`] and `BootConfig::apply_serial`. A [`BootConfig`] keeps
+//! [`BootConfig::apply_xen`] and [`BootConfig::apply_serial`]. A [`BootConfig`] keeps
 //! every line as read (line endings, tabs, comments, unknown commands), so printing
 //! it without an edit gives the input's bytes back, and an edit rewrites only the
 //! argument words it must.
@@ -240,10 +240,9 @@ impl BootConfig {
         })
     }
 
-    /// Move Xen's serial console to `serial`'s port ([`SerialConsole::apply`]) on
+    /// Move Xen's serial console to `serial`'s port (`SerialConsole::apply`) on
     /// every hypervisor line, or those of the entries named `entry`.
-    #[cfg(test)]
-    pub(crate) fn apply_serial(
+    pub fn apply_serial(
         &mut self,
         serial: &SerialConsole,
         entry: Option<&str>,
