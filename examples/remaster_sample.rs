@@ -12,8 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xiso::iso::IsoImage;
-use xiso::remaster::{remaster, Plan, RemasterOptions};
+use xiso::{remaster, DiffOptions, IsoImage, Plan, RemasterOptions};
 
 fn main() -> ExitCode {
     match run() {
@@ -55,9 +54,9 @@ fn run() -> xiso::Result<bool> {
 
     let before = IsoImage::open(&sample)?;
     let after = IsoImage::open(&custom)?;
-    let verify = xiso::verify::verify(&after)?;
+    let verify = xiso::verify(&after)?;
     print!("{}", verify.to_text());
-    let diff = xiso::diff::diff(&before, &after, &xiso::diff::DiffOptions::default())?;
+    let diff = xiso::diff(&before, &after, &DiffOptions::default())?;
     print!("{}", diff.to_text());
     Ok(verify.is_clean())
 }

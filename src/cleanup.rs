@@ -28,7 +28,7 @@ pub fn interrupted() -> bool {
 
 /// Stop a long loop once the process is being interrupted, so it does not recreate
 /// what the handler is deleting.
-pub fn check_interrupted() -> crate::error::Result<()> {
+pub(crate) fn check_interrupted() -> crate::error::Result<()> {
     if interrupted() {
         return Err(crate::error::Error::new(
             crate::error::ErrorKind::Io,
@@ -39,13 +39,13 @@ pub fn check_interrupted() -> crate::error::Result<()> {
 }
 
 /// Remember `path` as a temporary to delete on interruption.
-pub fn register(path: &Path) {
+pub(crate) fn register(path: &Path) {
     let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
     p.push(path.to_path_buf());
 }
 
 /// Forget `path` (it was renamed into place or removed).
-pub fn forget(path: &Path) {
+pub(crate) fn forget(path: &Path) {
     let mut p = PENDING.lock().unwrap_or_else(|e| e.into_inner());
     p.retain(|x| x != path);
 }
@@ -73,7 +73,7 @@ pub fn remove_all() {
 /// removed first, files and directories alike. Each directory is swept once per
 /// tag and process: staging 200 packages into a 1,000-file `Packages/` would
 /// otherwise read the directory 200 times.
-pub fn temp_sibling(out: &Path, tag: &str) -> crate::error::Result<PathBuf> {
+pub(crate) fn temp_sibling(out: &Path, tag: &str) -> crate::error::Result<PathBuf> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

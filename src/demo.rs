@@ -236,7 +236,7 @@ pub fn write_sample(out: &Path) -> Result<()> {
 
 /// A small real RPM (gzip payload, one file), built in memory with rpm-rs and
 /// stamped with the sample time so the same call gives the same bytes.
-pub fn sample_rpm(name: &str, arch: &str, path: &str, contents: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn sample_rpm(name: &str, arch: &str, path: &str, contents: &[u8]) -> Result<Vec<u8>> {
     let fail =
         |e: rpm_rs::Error| Error::invalid(format!("cannot build the sample RPM {name}: {e}"));
     let config = rpm_rs::BuildConfig::default()

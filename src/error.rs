@@ -40,7 +40,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// A new error of `kind` with a message.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
@@ -52,17 +52,17 @@ impl Error {
     }
 
     /// Damaged input at a byte offset.
-    pub fn corrupt(offset: u64, message: impl Into<String>) -> Self {
+    pub(crate) fn corrupt(offset: u64, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Corrupt, message).at(offset)
     }
 
     /// Caller misuse.
-    pub fn invalid(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidInput, message)
     }
 
     /// Feature not handled.
-    pub fn unsupported(message: impl Into<String>) -> Self {
+    pub(crate) fn unsupported(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Unsupported, message)
     }
 
@@ -74,7 +74,7 @@ impl Error {
     }
 
     /// Attach the byte offset (kept if already set: the innermost offset is the precise one).
-    pub fn at(mut self, offset: u64) -> Self {
+    pub(crate) fn at(mut self, offset: u64) -> Self {
         self.offset.get_or_insert(offset);
         self
     }
@@ -88,7 +88,7 @@ impl Error {
     }
 
     /// Attach the path inside the image (kept if already set).
-    pub fn in_path(mut self, path: impl Into<String>) -> Self {
+    pub(crate) fn in_path(mut self, path: impl Into<String>) -> Self {
         if self.inner_path.is_none() {
             self.inner_path = Some(path.into());
         }
@@ -144,7 +144,7 @@ impl std::error::Error for Error {
 }
 
 /// Adds file context to results, like ripgrep's `WithPath`.
-pub trait ResultExt<T> {
+pub(crate) trait ResultExt<T> {
     /// Attach the file name to an error.
     fn in_file(self, file: impl AsRef<Path>) -> Result<T>;
     /// Attach the inner image path to an error.

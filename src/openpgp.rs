@@ -1,11 +1,11 @@
 //! OpenPGP keys and signatures, shared by repository signing (`repomd.xml.asc`),
-//! package signing ([`crate::rpm::sign`]) and their checks ([`crate::verify`]).
+//! package signing ([`crate::rpm::sign`]) and their checks ([`mod@crate::verify`]).
 //!
 //! Everything is rPGP (pure Rust). A [`SecretKey`] is the user's armoured secret key
-//! with its passphrase; [`SecretKey::detached_signature`] makes the v4 binary
+//! with its passphrase; `SecretKey::detached_signature` makes the v4 binary
 //! signature GnuPG's `gpg --detach-sign` makes (RFC 9580 §5.2: SHA-256, issuer
 //! fingerprint and creation time hashed, issuer key id unhashed), deterministic for
-//! RSA PKCS#1 v1.5 and EdDSA. A [`KeyRing`] is what one key file holds: one or more
+//! RSA PKCS#1 v1.5 and EdDSA. A `KeyRing` is what one key file holds: one or more
 //! armoured transferable public keys, as yum imports them from the file `.treeinfo`
 //! `[keys] key1` names.
 
@@ -45,7 +45,7 @@ impl SecretKey {
     }
 
     /// The key's first user id, if it has one.
-    pub fn user_id(&self) -> Option<String> {
+    pub(crate) fn user_id(&self) -> Option<String> {
         self.key
             .details
             .users
@@ -54,13 +54,13 @@ impl SecretKey {
     }
 
     /// Fingerprint of the primary key, upper-case hex as `gpg --fingerprint` shows it.
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         format!("{:X}", self.key.fingerprint())
     }
 
     /// The (sub)key that signs: the primary key when its self-signature allows
     /// signing (or says nothing), else the first subkey bound for signing.
-    pub fn signer(&self) -> Result<&dyn SigningKey> {
+    pub(crate) fn signer(&self) -> Result<&dyn SigningKey> {
         let key = &self.key;
         let primary_flags = key
             .details
@@ -87,7 +87,7 @@ impl SecretKey {
     /// Refuse a key whose signatures the XCP-ng 8.3 installer cannot check: its
     /// rpm 4.11 and GnuPG 2.0 verify v4 RSA and DSA signatures only (no EdDSA,
     /// ECDSA or v6 keys).
-    pub fn check_el7(&self) -> Result<()> {
+    pub(crate) fn check_el7(&self) -> Result<()> {
         let signer = self.signer()?;
         let algorithm = signer.algorithm();
         let ok_algorithm = matches!(
@@ -107,7 +107,7 @@ impl SecretKey {
     }
 
     /// The transferable public key, armoured.
-    pub fn public_armored(&self) -> Result<Vec<u8>> {
+    pub(crate) fn public_armored(&self) -> Result<Vec<u8>> {
         self.key
             .to_public_key()
             .to_armored_bytes(ArmorOptions::default())
@@ -119,14 +119,9 @@ impl SecretKey {
             })
     }
 
-    /// The public half, for checking what this key signed.
-    pub fn public_key(&self) -> SignedPublicKey {
-        self.key.to_public_key()
-    }
-
     /// A signature time for this key: `when`, never earlier than the signing key
     /// itself (OpenPGP implementations reject a signature older than its key).
-    pub fn signature_time(&self, when: i64) -> Result<u32> {
+    pub(crate) fn signature_time(&self, when: i64) -> Result<u32> {
         let signer = self.signer()?;
         Ok(u32::try_from(when)
             .map_err(|_| Error::invalid(format!("signature time {when} is outside 1970..2106")))?
@@ -137,7 +132,11 @@ impl SecretKey {
     /// the subpackets GnuPG writes: issuer fingerprint and creation time hashed,
     /// issuer key id unhashed (v4). RSA PKCS#1 v1.5 and EdDSA signatures are
     /// deterministic, so the same key, data and time give the same bytes.
-    pub fn detached_signature(&self, created: u32, data: &[u8]) -> Result<DetachedSignature> {
+    pub(crate) fn detached_signature(
+        &self,
+        created: u32,
+        data: &[u8],
+    ) -> Result<DetachedSignature> {
         let signer = self.signer()?;
         let password = &self.password;
         let pgp_err = |what: &str, e: pgp::errors::Error| Error::invalid(format!("{what}: {e}"));
@@ -182,7 +181,7 @@ impl SecretKey {
 
     /// [`SecretKey::detached_signature`], ASCII-armoured: the `.asc` file yum and
     /// xapi check.
-    pub fn armored_signature(&self, created: u32, data: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn armored_signature(&self, created: u32, data: &[u8]) -> Result<Vec<u8>> {
         self.detached_signature(created, data)?
             .to_armored_bytes(ArmorOptions::default())
             .map_err(|e| {
@@ -220,7 +219,7 @@ pub struct KeyInfo {
 
 /// The public keys of one key file.
 #[derive(Debug, Clone, Default)]
-pub struct KeyRing {
+pub(crate) struct KeyRing {
     /// The keys, in file order.
     pub keys: Vec<SignedPublicKey>,
 }
@@ -228,7 +227,7 @@ pub struct KeyRing {
 impl KeyRing {
     /// Every armoured public key in `text`: one armour block may hold several keys,
     /// and a file may hold several blocks (yum and dnf import them all).
-    pub fn parse(text: &[u8]) -> std::result::Result<KeyRing, String> {
+    pub(crate) fn parse(text: &[u8]) -> std::result::Result<KeyRing, String> {
         let mut keys = Vec::new();
         for block in armor_blocks(text) {
             let (parsed, _) = SignedPublicKey::from_armor_many(block)
@@ -249,12 +248,12 @@ impl KeyRing {
     }
 
     /// What the file holds, for reports.
-    pub fn infos(&self) -> Vec<KeyInfo> {
+    pub(crate) fn infos(&self) -> Vec<KeyInfo> {
         self.keys.iter().map(key_info).collect()
     }
 
     /// Whether a key with this primary fingerprint is in the ring.
-    pub fn contains(&self, fingerprint: &str) -> bool {
+    pub(crate) fn contains(&self, fingerprint: &str) -> bool {
         self.keys
             .iter()
             .any(|k| format!("{:X}", k.fingerprint()) == fingerprint)
@@ -263,7 +262,7 @@ impl KeyRing {
     /// Verify `sig` over `data` with the (sub)key it names as its issuer (by key id
     /// or fingerprint): `None` when the ring has no such key, else the fingerprint
     /// of the primary key and the result.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         sig: &Signature,
         data: &[u8],
@@ -278,7 +277,7 @@ impl KeyRing {
 
     /// The fingerprint of the key (primary key or subkey) with the 64-bit key id
     /// `key_id` (upper-case hex): what signed a package, as rpm looks it up.
-    pub fn fingerprint_of(&self, key_id: &str) -> Option<String> {
+    pub(crate) fn fingerprint_of(&self, key_id: &str) -> Option<String> {
         self.find(key_id).map(|(primary, _)| primary)
     }
 
@@ -306,7 +305,7 @@ enum RingKey<'a> {
 }
 
 /// The armour blocks of a text, each from its BEGIN line to its END line.
-pub fn armor_blocks(text: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn armor_blocks(text: &[u8]) -> Vec<&[u8]> {
     const BEGIN: &[u8] = b"-----BEGIN PGP PUBLIC KEY BLOCK-----";
     const END: &[u8] = b"-----END PGP PUBLIC KEY BLOCK-----";
     let mut out = Vec::new();
@@ -341,13 +340,13 @@ fn key_info(k: &SignedPublicKey) -> KeyInfo {
 }
 
 /// The 64-bit key id of a key, upper-case hex.
-pub fn key_id_hex(key: &impl KeyDetails) -> String {
+pub(crate) fn key_id_hex(key: &impl KeyDetails) -> String {
     hex_upper(key.legacy_key_id().as_ref())
 }
 
 /// The key id a signature names: its issuer key id subpacket, else the low 64 bits
 /// of its issuer fingerprint (v4), upper-case hex.
-pub fn issuer_key_id(sig: &Signature) -> Option<String> {
+pub(crate) fn issuer_key_id(sig: &Signature) -> Option<String> {
     if let Some(id) = sig.issuer_key_id().first() {
         return Some(hex_upper(id.as_ref()));
     }

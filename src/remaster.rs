@@ -22,10 +22,10 @@
 //!
 //! The steps, in this order (a [`Plan`] is a list of [`Edit`]s, [`Plan::edits`]):
 //!
-//! 1. `unpack` ([`Workspace::unpack_sparse`]; the source image stays open in the
+//! 1. `unpack` (`Workspace::unpack_sparse`; the source image stays open in the
 //!    [`Workspace`] until `pack` has copied its extents);
 //! 2. with `add-rpm` or `refresh-from`: the few RPMs whose repodata entry cannot be
-//!    reused are written whole ([`crate::repo::update::reusable_entry`]);
+//!    reused are written whole (`crate::repo::update::reusable_entry`);
 //! 3. `overlay`, once per directory;
 //! 4. `add-rpm` (with `pull-in`, `refresh-from`);
 //! 5. `add-rpm-installer`;
@@ -281,14 +281,14 @@ impl Plan {
     /// appended (`--patch-installer` with `--installer-append`, and no
     /// `--add-rpm-installer` or `--answerfile`) do not: install.img is then never
     /// decoded, and the overlay goes after its bytes as one more archive.
-    pub fn touches_installer(&self) -> bool {
+    pub(crate) fn touches_installer(&self) -> bool {
         !self.add_rpm_installer.is_empty()
             || self.answerfile.is_some()
             || (!self.patch_installer.is_empty() && !self.installer_append)
     }
 
     /// Refuse contradictions and missing inputs before any work.
-    pub fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.sign.is_some() && self.disable_gpgcheck {
             return Err(Error::invalid(
                 "--sign and --disable-gpgcheck contradict each other: choose one",
@@ -354,7 +354,7 @@ impl Plan {
 
     /// [`Plan::edits`] with `date` for every timestamp the edits write (boot menus
     /// inside efiboot.img, signatures). The order is the module docs'.
-    pub fn edits_dated(&self, date: Option<i64>) -> Result<Vec<Edit>> {
+    pub(crate) fn edits_dated(&self, date: Option<i64>) -> Result<Vec<Edit>> {
         let mut edits = Vec::new();
         for ov in &self.overlay {
             edits.push(Edit::Overlay(workspace::Overlay { dir: ov.clone() }));
@@ -431,7 +431,7 @@ impl Plan {
     /// The `boot-args` step of this plan: kernel and Xen edits and the serial port,
     /// the same value `xiso boot-args --add … --xen-add … --serial …` builds; `None`
     /// when the plan edits no boot argument.
-    pub fn boot_args_options(
+    pub(crate) fn boot_args_options(
         &self,
         date: Option<i64>,
     ) -> Result<Option<workspace::BootArgsOptions>> {

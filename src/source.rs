@@ -68,7 +68,7 @@ impl Source {
     }
 
     /// The file's path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -112,7 +112,7 @@ impl Source {
     }
 
     /// The open file, for a source backed by one (`None` in memory).
-    pub fn file(&self) -> Option<&File> {
+    pub(crate) fn file(&self) -> Option<&File> {
         match &self.data {
             Backing::File(f) => Some(f),
             Backing::Memory(_) => None,
@@ -151,7 +151,7 @@ impl Source {
     /// Copy `len` bytes from `offset` into the regular file `out` at its current
     /// position (which moves past them), letting the kernel move the data
     /// (`copy_file_range`) where it can. The source's own file offset is not used.
-    pub fn copy_range_to_file(
+    pub(crate) fn copy_range_to_file(
         &self,
         offset: u64,
         len: u64,
@@ -219,7 +219,13 @@ impl Source {
     }
 
     /// Stream `len` bytes from `offset` into `out` with a bounded buffer.
-    pub fn copy_range(&self, offset: u64, len: u64, out: &mut dyn Write, what: &str) -> Result<()> {
+    pub(crate) fn copy_range(
+        &self,
+        offset: u64,
+        len: u64,
+        out: &mut dyn Write,
+        what: &str,
+    ) -> Result<()> {
         self.check_range(offset, len, what)?;
         let end = offset + len;
         if let Some(bytes) = self.memory(offset, len) {

@@ -197,7 +197,7 @@ impl TreeInfo {
     }
 
     /// Whether `[section]` exists.
-    pub fn has_section(&self, section: &str) -> bool {
+    pub(crate) fn has_section(&self, section: &str) -> bool {
         self.lines
             .iter()
             .any(|l| matches!(&l.kind, LineKind::Section(s) if s == section))

@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = report.to_text();
     }
     if let Ok(entries) = iso.walk() {
-        let _ = xiso::inspect::boot_entry_records(&iso, &entries);
+        let _ = xiso::iso::boot_entries::boot_entry_records(&iso, &entries);
         for e in entries.iter().filter(|e| e.is_file()).take(8) {
             let _ = iso.read_file(&e.path, 1 << 16);
         }

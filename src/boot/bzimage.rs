@@ -34,13 +34,13 @@ const KERNEL_VERSION_BASE: usize = 0x200;
 /// How much of an image [`KernelHeader::read`] reads: the setup code (at most 64
 /// sectors of 512 bytes after the boot sector, as `setup_sects` is one byte and the
 /// real-mode code must fit in its 32 KiB segment) holds the version string.
-pub const HEADER_READ_LEN: u64 = 0x10000;
+pub(crate) const HEADER_READ_LEN: u64 = 0x10000;
 /// Longest version string taken.
 const MAX_VERSION: usize = 256;
 
 /// What the boot protocol header of a bzImage says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KernelHeader {
+pub(crate) struct KernelHeader {
     /// Boot protocol version, e.g. `2.15`.
     pub protocol: String,
     /// The whole `kernel_version` string.
@@ -55,7 +55,7 @@ impl KernelHeader {
     /// Parse the header from the first bytes of a bzImage (at least up to the end
     /// of the version string; [`HEADER_READ_LEN`] bytes always suffice). Errors
     /// name the offset of the field at fault.
-    pub fn parse(head: &[u8]) -> Result<KernelHeader> {
+    pub(crate) fn parse(head: &[u8]) -> Result<KernelHeader> {
         let u16_at = |off: usize| -> Result<u16> {
             head.get(off..off + 2)
                 .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -137,7 +137,7 @@ impl KernelHeader {
     }
 
     /// Read the first [`HEADER_READ_LEN`] bytes of `image` and parse them.
-    pub fn read(image: impl Read) -> Result<KernelHeader> {
+    pub(crate) fn read(image: impl Read) -> Result<KernelHeader> {
         let mut head = Vec::new();
         image
             .take(HEADER_READ_LEN)
@@ -147,7 +147,7 @@ impl KernelHeader {
     }
 
     /// Whether this kernel can unpack an initramfs compressed with `codec`.
-    pub fn reads(&self, codec: Codec) -> bool {
+    pub(crate) fn reads(&self, codec: Codec) -> bool {
         match first_kernel_reading(codec) {
             Some(min) => self.version >= min,
             None => false,
@@ -156,7 +156,7 @@ impl KernelHeader {
 
     /// The refusal for an initrd in `codec` this kernel cannot unpack, naming both;
     /// `None` when it can.
-    pub fn refusal(&self, kernel: &str, codec: Codec) -> Option<String> {
+    pub(crate) fn refusal(&self, kernel: &str, codec: Codec) -> Option<String> {
         if self.reads(codec) {
             return None;
         }
@@ -178,7 +178,7 @@ impl KernelHeader {
 /// The first Linux release whose initramfs unpacker reads `codec`
 /// (`lib/decompress.c` and the `RD_*` options of `usr/Kconfig`, by release);
 /// `None` for streams the kernel never reads (the LZ4 frame format, unknown data).
-pub fn first_kernel_reading(codec: Codec) -> Option<(u32, u32)> {
+pub(crate) fn first_kernel_reading(codec: Codec) -> Option<(u32, u32)> {
     match codec {
         Codec::Uncompressed | Codec::Gzip => Some((2, 0)),
         // bzip2 and lzma (RD_BZIP2, RD_LZMA): 2.6.30; lzo 2.6.33, xz 2.6.38

@@ -63,7 +63,7 @@ impl Drop for StampGuard {
 
 /// A FAT timestamp (UTC, 2-second resolution) for Unix seconds, clamped to the
 /// range FAT can hold (1980-01-01 .. 2107-12-31).
-pub fn dos_date_time(unix: i64) -> DateTime {
+pub(crate) fn dos_date_time(unix: i64) -> DateTime {
     const MIN: i64 = 315_532_800; // 1980-01-01T00:00:00Z
     const MAX: i64 = 4_354_819_199; // 2107-12-31T23:59:59Z
     let t = unix.clamp(MIN, MAX);
@@ -203,7 +203,7 @@ impl EfiBootImage {
     /// A new 1.44 MB FAT12 image holding `files` (paths like `EFI/BOOT/BOOTX64.EFI`;
     /// directories are created), every entry stamped with `mtime` (Unix seconds), so
     /// the same input gives the same bytes.
-    pub fn build(files: &[(&str, &[u8])], mtime: i64) -> Result<EfiBootImage> {
+    pub(crate) fn build(files: &[(&str, &[u8])], mtime: i64) -> Result<EfiBootImage> {
         let mut data = vec![0u8; 1_474_560];
         let _stamp = StampGuard::new(mtime);
         let fail = |e: io::Error, what: &str, path: &str| fat_error(e, what, path);
@@ -246,7 +246,7 @@ impl EfiBootImage {
     }
 
     /// The image bytes.
-    pub fn into_bytes(self) -> Vec<u8> {
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.data
     }
 

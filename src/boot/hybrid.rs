@@ -100,7 +100,7 @@ pub struct HybridParams {
     /// The EFI boot image; `Some` gives `isohybrid --uefi`, `None` plain `isohybrid`
     /// (MBR only, partition type 0x17, no GPT).
     pub efi_image: Option<EfiBootImage>,
-    /// Disk id and GUIDs, see [`ids_from_seed`].
+    /// Disk id and GUIDs, see `ids_from_seed`.
     pub ids: HybridIds,
     /// Apple partition map (`isohybrid --mac`). Not supported; must be `false`.
     pub mac: bool,
@@ -124,7 +124,7 @@ pub struct HybridLayout {
 impl HybridLayout {
     /// Everything that follows a volume of `volume_len` bytes: zero padding up to
     /// `padded_len` with the backup GPT at its end (the writer's "tail").
-    pub fn bytes_after(&self, volume_len: u64) -> Result<Vec<u8>> {
+    pub(crate) fn bytes_after(&self, volume_len: u64) -> Result<Vec<u8>> {
         let total = self.padded_len.checked_sub(volume_len);
         let at = self.tail_offset.checked_sub(volume_len);
         let (Some(total), Some(at)) = (total, at) else {
@@ -403,7 +403,7 @@ impl GptGeometry {
 /// is non-zero and below 2³¹ like `rand()`, and each GUID is an RFC 4122 version-4 UUID from
 /// `uuid_generate` stored the way isohybrid's `reverse_uuid` stores it (first three fields
 /// little-endian), so the version nibble lands in byte 7 and the variant bits in byte 8.
-pub fn ids_from_seed(seed: &[u8]) -> HybridIds {
+pub(crate) fn ids_from_seed(seed: &[u8]) -> HybridIds {
     let digest = |label: &[u8]| -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"xiso isohybrid ");

@@ -20,12 +20,12 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// First byte of the table.
-pub const TABLE_OFFSET: usize = 8;
+pub(crate) const TABLE_OFFSET: usize = 8;
 /// First byte covered by the checksum (and end of the table's reserved area).
-pub const CHECKSUM_START: usize = 64;
+pub(crate) const CHECKSUM_START: usize = 64;
 /// LBA of the primary volume descriptor on a single-session image (ECMA-119 6.2.1: the
 /// volume descriptor set starts at sector 16).
-pub const DEFAULT_PVD_LBA: u32 = 16;
+pub(crate) const DEFAULT_PVD_LBA: u32 = 16;
 
 /// The four fields of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,7 +60,7 @@ impl BootInfoTable {
     }
 
     /// The table a correct image placed at `file_lba` carries.
-    pub fn expected(image: &[u8], pvd_lba: u32, file_lba: u32) -> Result<Self> {
+    pub(crate) fn expected(image: &[u8], pvd_lba: u32, file_lba: u32) -> Result<Self> {
         let file_len = u32::try_from(image.len()).map_err(|_| {
             Error::invalid(format!(
                 "boot image of {} bytes is too large for a boot info table",

@@ -3,7 +3,7 @@
 //! the FAT image `boot/efiboot.img` behind the UEFI entry, and the dom0 kernel's
 //! boot protocol header.
 
-pub mod bzimage;
+pub(crate) mod bzimage;
 pub mod efiboot;
 pub mod hybrid;
 pub mod info_table;

@@ -28,10 +28,10 @@ use crate::iso::eltorito::{BootCatalog, ElToritoEntry};
 use crate::source::Source;
 
 mod gpt;
-pub use gpt::{Gpt, GptHeader, GptPartition, Guid, BASIC_DATA, EFI_SYSTEM};
+pub use gpt::{Gpt, GptHeader, GptPartition, Guid, BASIC_DATA};
 
 /// The 512-byte block of MBR and GPT addressing.
-pub const BLOCK: u64 = 512;
+pub(crate) const BLOCK: u64 = 512;
 
 /// One of the four MBR partition entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,7 +54,7 @@ pub struct MbrPartition {
 
 impl MbrPartition {
     /// An all-zero entry describes no partition.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.status == 0
             && self.partition_type == 0
             && self.start_lba == 0
@@ -64,7 +64,7 @@ impl MbrPartition {
     }
 
     /// One past the last 512-byte block.
-    pub fn end_lba(&self) -> u64 {
+    pub(crate) fn end_lba(&self) -> u64 {
         u64::from(self.start_lba) + u64::from(self.sector_count)
     }
 }

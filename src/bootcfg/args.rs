@@ -28,7 +28,7 @@ pub struct ArgEdit {
 }
 
 /// The key of a word: the part before the first `=`, or the whole bare word.
-pub fn key_of(word: &str) -> &str {
+pub(crate) fn key_of(word: &str) -> &str {
     word.split_once('=').map_or(word, |(k, _)| k)
 }
 
@@ -86,7 +86,7 @@ impl ArgEdit {
     /// Also put the bare word `w` first on the line, right after the kernel path,
     /// unless the line has it already: where XCP-ng's `create-iso.sh` puts
     /// `netinstall` (`sed s@/vmlinuz@/vmlinuz netinstall@`).
-    pub fn first(mut self, w: &str) -> Result<ArgEdit> {
+    pub(crate) fn first(mut self, w: &str) -> Result<ArgEdit> {
         check_word("first", w)?;
         if w.contains('=') {
             return Err(Error::invalid(format!(
@@ -97,16 +97,6 @@ impl ArgEdit {
         Ok(self)
     }
 
-    /// Words to add.
-    pub fn add(&self) -> &[String] {
-        &self.add
-    }
-
-    /// Keys to remove.
-    pub fn remove(&self) -> &[String] {
-        &self.remove
-    }
-
     /// True when the edit changes nothing on any line.
     pub fn is_empty(&self) -> bool {
         self.add.is_empty() && self.remove.is_empty() && self.first.is_empty()
@@ -115,7 +105,7 @@ impl ArgEdit {
     /// Apply the edit to the argument text that follows a kernel path (or the
     /// `APPEND` keyword): `text` is empty or starts with whitespace. Untouched words
     /// keep their spacing; new words are appended after one space.
-    pub fn apply(&self, text: &str) -> String {
+    pub(crate) fn apply(&self, text: &str) -> String {
         let (mut words, trailing) = split_words(text);
         words.retain(|(_, w)| !self.remove.iter().any(|k| k == key_of(w)));
         for new in &self.add {

@@ -35,7 +35,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-pub use args::{key_of, ArgEdit};
+pub(crate) use args::key_of;
+pub use args::ArgEdit;
 pub use serial::SerialConsole;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -109,7 +110,7 @@ enum Target {
 
 impl BootConfig {
     /// Parse an `isolinux.cfg` (also `syslinux.cfg`, `pxelinux.cfg/default`).
-    pub fn parse_isolinux(text: &str) -> BootConfig {
+    pub(crate) fn parse_isolinux(text: &str) -> BootConfig {
         let lines = split_lines(text);
         let (kernels, hypervisors) = isolinux::kernel_lines(&lines);
         BootConfig {
@@ -150,11 +151,6 @@ impl BootConfig {
         })
     }
 
-    /// The syntax this config was parsed as.
-    pub fn kind(&self) -> ConfigKind {
-        self.kind
-    }
-
     /// Every kernel command line found, in file order.
     pub fn kernel_lines(&self) -> &[KernelLine] {
         &self.kernels
@@ -171,7 +167,7 @@ impl BootConfig {
     /// entry on `k`'s line (mboot.c32) or after the previous kernel line and before
     /// `k` (GRUB's `multiboot2` before its `module2`). `None` when the entry starts
     /// the kernel directly.
-    pub fn hypervisor_of(&self, k: &KernelLine) -> Option<&KernelLine> {
+    pub(crate) fn hypervisor_of(&self, k: &KernelLine) -> Option<&KernelLine> {
         let previous = self
             .kernels
             .iter()
@@ -244,7 +240,7 @@ impl BootConfig {
     /// so that each hypervisor line gives one [`ArgChange`] holding both: `boot-args
     /// --serial com2 --xen-add dom0_mem=…`. The port switch goes first, so a word
     /// `edit` adds explicitly (`com2=57600,8n1`) is the one that stays.
-    pub fn apply_hypervisor(
+    pub(crate) fn apply_hypervisor(
         &mut self,
         edit: &ArgEdit,
         serial: Option<&SerialConsole>,
@@ -256,7 +252,7 @@ impl BootConfig {
         })
     }
 
-    /// Move Xen's serial console to `serial`'s port ([`SerialConsole::apply`]) on
+    /// Move Xen's serial console to `serial`'s port (`SerialConsole::apply`) on
     /// every hypervisor line, or those of the entries named `entry`.
     pub fn apply_serial(
         &mut self,

@@ -85,7 +85,7 @@ impl fmt::Display for SerialConsole {
 impl SerialConsole {
     /// Rewrite Xen's argument text (as [`super::ArgEdit::apply`] takes it) for this
     /// port; text without a serial word comes back unchanged.
-    pub fn apply(&self, text: &str) -> String {
+    pub(crate) fn apply(&self, text: &str) -> String {
         let (mut words, trailing) = split_words(text);
         let port = format!("com{}", self.port);
         for (_, w) in &mut words {

@@ -29,7 +29,7 @@ pub(super) struct Tree<'a> {
 
 impl<'a> Tree<'a> {
     /// Walk `iso` (the whole tree is validated).
-    pub fn read(iso: &'a IsoImage) -> Result<Tree<'a>> {
+    pub(crate) fn read(iso: &'a IsoImage) -> Result<Tree<'a>> {
         let list = iso.walk()?;
         let entries = list
             .iter()
@@ -40,17 +40,17 @@ impl<'a> Tree<'a> {
     }
 
     /// The entry at `path`.
-    pub fn get(&self, path: &str) -> Option<&Entry> {
+    pub(crate) fn get(&self, path: &str) -> Option<&Entry> {
         self.entries.get(path).map(|&i| &self.list[i])
     }
 
     /// The regular file at `path`, if there is one.
-    pub fn file(&self, path: &str) -> Option<&Entry> {
+    pub(crate) fn file(&self, path: &str) -> Option<&Entry> {
         self.get(path).filter(|e| e.is_file())
     }
 
     /// Every path with its entry, sorted by path.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries.iter().map(|(p, &i)| (p, &self.list[i]))
     }
 }

@@ -106,7 +106,7 @@ pub struct PathChanges {
 
 impl PathChanges {
     /// Nothing differs.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.added.is_empty()
             && self.removed.is_empty()
             && self.changed.is_empty()
@@ -142,7 +142,7 @@ pub struct PackageChanges {
 
 impl PackageChanges {
     /// Nothing differs.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.added.is_empty()
             && self.removed.is_empty()
             && self.updated.is_empty()
@@ -198,7 +198,7 @@ pub struct BootChanges {
 
 impl BootChanges {
     /// Nothing differs.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.el_torito.is_none()
             && self.menus_added.is_empty()
             && self.menus_removed.is_empty()

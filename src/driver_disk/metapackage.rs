@@ -10,11 +10,11 @@ use super::DriverPackage;
 use crate::error::{Error, Result};
 
 /// The metapackage's release (build-update's).
-pub const RELEASE: &str = "1";
+pub(crate) const RELEASE: &str = "1";
 
 /// The metapackage `update-<label>` at `version`, requiring every package of
 /// `drivers`, built at `time` (Unix seconds), as RPM file bytes.
-pub fn build(
+pub(crate) fn build(
     name: &str,
     version: &str,
     summary: &str,

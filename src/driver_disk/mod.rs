@@ -23,8 +23,8 @@
 //! temporary file renamed onto the output. Times come from `SOURCE_DATE_EPOCH`
 //! (or an explicit date): the same inputs give the same bytes.
 
-pub mod metapackage;
-pub mod update_xml;
+pub(crate) mod metapackage;
+pub(crate) mod update_xml;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,12 +38,13 @@ use crate::iso::write::{FileData, IsoTree, Layout, Meta, WriteOptions};
 use crate::openpgp::SecretKey;
 use crate::repo::{MetadataOptions, PackageEntry};
 use crate::rpm::Package;
-pub use update_xml::{UpdateXml, METAPACKAGE_PREFIX, UPDATE_XML};
+pub use update_xml::UpdateXml;
+pub(crate) use update_xml::{METAPACKAGE_PREFIX, UPDATE_XML};
 
 /// The comps group the installer checks (`yum group summary drivers`) and installs.
-pub const DRIVERS_GROUP: &str = "drivers";
+pub(crate) const DRIVERS_GROUP: &str = "drivers";
 /// The comps group `xe-install-supplemental-pack` / xapi install.
-pub const UPDATE_GROUP: &str = "update";
+pub(crate) const UPDATE_GROUP: &str = "update";
 /// The ISO 9660 volume identifier's limit (ECMA-119 8.4.6).
 const VOLUME_ID_MAX: usize = 32;
 
@@ -74,7 +75,7 @@ pub struct DriverDiskOptions {
 
 /// A driver package going onto the disk.
 #[derive(Debug, Clone)]
-pub struct DriverPackage {
+pub(crate) struct DriverPackage {
     /// The RPM's name.
     pub name: String,
     /// `[epoch:]version-release`.
@@ -396,7 +397,7 @@ fn derived_uuid(label: &str, version: &str) -> String {
 
 /// The comps file of `create-driver-disk`: groups `update` and `drivers`, each
 /// with the metapackage as its one mandatory package.
-pub fn groups_xml(metapackage: &str) -> String {
+pub(crate) fn groups_xml(metapackage: &str) -> String {
     let mut name = String::new();
     crate::repo::xml::escape_text(metapackage, &mut name);
     let group = |id: &str, title: &str| {

@@ -26,10 +26,10 @@ use crate::error::{Error, Result};
 use crate::repo::xml::{escape_attr, escape_text};
 
 /// The file's name at the root of the media.
-pub const UPDATE_XML: &str = "update.xml";
+pub(crate) const UPDATE_XML: &str = "update.xml";
 
 /// The prefix of the metapackage's name: `update-<name-label>`.
-pub const METAPACKAGE_PREFIX: &str = "update-";
+pub(crate) const METAPACKAGE_PREFIX: &str = "update-";
 
 /// What `update.xml` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

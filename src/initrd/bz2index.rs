@@ -48,7 +48,7 @@ impl Shared {
 
 /// The decoded bytes of a bzip2 file, as a reader; [`IndexedDecoder::index`] gives
 /// the block index once the reader returned 0.
-pub struct IndexedDecoder {
+pub(crate) struct IndexedDecoder {
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
     /// Bit where each stretch starts (block markers, then the end marker last).
@@ -77,7 +77,7 @@ impl IndexedDecoder {
     /// Start decoding `file` (a bzip2 stream of `image_bytes`) on `threads` workers.
     /// `None` when the file is not a single plain bzip2 stream the index can describe
     /// (several streams, a false end marker…): decode it the ordinary way then.
-    pub fn start(file: fs::File, threads: usize) -> io::Result<Option<IndexedDecoder>> {
+    pub(crate) fn start(file: fs::File, threads: usize) -> io::Result<Option<IndexedDecoder>> {
         let image_bytes = file.metadata()?.len();
         let mut head = [0u8; 4];
         if image_bytes < 14 || file.read_exact_at(&mut head, 0).is_err() {
@@ -160,7 +160,7 @@ impl IndexedDecoder {
     }
 
     /// Where the index will be once the whole stream was read and checked.
-    pub fn index(&self) -> Arc<Mutex<Option<Bz2Index>>> {
+    pub(crate) fn index(&self) -> Arc<Mutex<Option<Bz2Index>>> {
         self.done.clone()
     }
 

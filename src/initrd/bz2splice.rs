@@ -27,9 +27,9 @@ use pbz2_core::{
 use serde::{Deserialize, Serialize};
 
 /// The 48-bit magic that starts a block.
-pub const BLOCK_MAGIC: u64 = 0x3141_5926_5359;
+pub(crate) const BLOCK_MAGIC: u64 = 0x3141_5926_5359;
 /// The 48-bit magic that ends a stream.
-pub const END_MAGIC: u64 = 0x1772_4538_5090;
+pub(crate) const END_MAGIC: u64 = 0x1772_4538_5090;
 
 /// Fresh bytes held before they are compressed even though no block was reused yet.
 const FRESH_CAP: usize = 32 << 20;
@@ -38,7 +38,7 @@ const MAX_REUSED_LEN: u64 = 48 << 20;
 
 /// One block of a bzip2 stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bz2Block {
+pub(crate) struct Bz2Block {
     /// First bit of the block (its magic) in the compressed stream.
     pub bit: u64,
     /// How many bits the block takes.
@@ -55,7 +55,7 @@ pub struct Bz2Block {
 
 /// Where the blocks of a single-stream bzip2 file are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bz2Index {
+pub(crate) struct Bz2Index {
     /// The stream's level (block size digit).
     pub level: u8,
     /// Size of the compressed file.
@@ -66,7 +66,7 @@ pub struct Bz2Index {
 
 /// What a [`SpliceEncoder`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SpliceStats {
+pub(crate) struct SpliceStats {
     /// Blocks copied from the old stream.
     pub reused: usize,
     /// Blocks compressed anew.
@@ -284,7 +284,7 @@ impl OnBackend for CompressBlocks<'_> {
 
 /// A `Write` that makes ONE bzip2 stream of what it is given, reusing the blocks of
 /// an old stream where the new bytes equal them (see the module documentation).
-pub struct SpliceEncoder<'a, W: Write> {
+pub(crate) struct SpliceEncoder<'a, W: Write> {
     /// Where the fresh blocks go, one after the other (byte-aligned).
     fresh: W,
     fresh_len: u64,
@@ -308,7 +308,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     /// stream's blocks are. The blocks compressed anew go to `out`, one after the
     /// other; [`finish`](Self::finish) says how they and the old blocks make the
     /// stream. Compresses on `threads` threads.
-    pub fn new(out: W, index: &'a Bz2Index, threads: usize) -> io::Result<Self> {
+    pub(crate) fn new(out: W, index: &'a Bz2Index, threads: usize) -> io::Result<Self> {
         let level = Level::new(index.level).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "bad bzip2 level in the index")
         })?;
@@ -333,7 +333,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     }
 
     /// The next bytes are believed to equal the old stream's bytes from `old`.
-    pub fn expect_old(&mut self, old: u64) {
+    pub(crate) fn expect_old(&mut self, old: u64) {
         let pos = self.position();
         if let Some((i, start)) = self.candidate {
             if self.blocks[i].offset + pos == start + old {
@@ -358,7 +358,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     /// bytes (the further old blocks lying wholly in the run, copied without their
     /// bytes), else write them. Then write the rest. `skip` is 0 when fewer than two
     /// old blocks lie wholly in the run.
-    pub fn trusted_run(&self, old: u64, len: u64) -> (u64, u64) {
+    pub(crate) fn trusted_run(&self, old: u64, len: u64) -> (u64, u64) {
         let Some(end) = old.checked_add(len) else {
             return (len, 0);
         };
@@ -376,7 +376,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     /// stream's offset `old`: nothing is pending and the next old block, starting at
     /// `old`, is expected right here (as after copying the block that ends there; a
     /// block whose bytes did not match leaves no candidate).
-    pub fn in_step_with(&self, old: u64) -> bool {
+    pub(crate) fn in_step_with(&self, old: u64) -> bool {
         self.pending.is_empty()
             && self
                 .candidate
@@ -387,7 +387,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     /// planned by [`trusted_run`](Self::trusted_run): the bytes before them so far
     /// are compressed, the blocks are copied bit for bit. An old block that is no
     /// longer where the index says is an error (its bytes were never given).
-    pub fn skip_trusted(&mut self, old: u64, skip: u64) -> io::Result<()> {
+    pub(crate) fn skip_trusted(&mut self, old: u64, skip: u64) -> io::Result<()> {
         let changed = || {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -419,7 +419,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
     }
 
     /// The next bytes are new (no old block can be waited for across them).
-    pub fn fresh(&mut self) {
+    pub(crate) fn fresh(&mut self) {
         self.candidate = None;
     }
 
@@ -488,7 +488,7 @@ impl<'a, W: Write> SpliceEncoder<'a, W> {
 
     /// End the stream; returns how it is made, the fresh blocks' writer (flushed)
     /// and what was reused.
-    pub fn finish(mut self) -> io::Result<(Spliced, W, SpliceStats)> {
+    pub(crate) fn finish(mut self) -> io::Result<(Spliced, W, SpliceStats)> {
         self.emit_fresh(self.pending.len())?;
         self.fresh.flush()?;
         let bits = self.pieces.iter().map(Piece::bits).sum();
@@ -557,7 +557,7 @@ impl Piece {
 
 /// Random-access bytes: the old stream and the fresh blocks, read when a
 /// [`Spliced`] stream is written.
-pub trait ReadAt {
+pub(crate) trait ReadAt {
     /// Fill `buf` from offset `at`; fewer bytes there is an error.
     fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()>;
 }
@@ -585,7 +585,7 @@ impl ReadAt for Vec<u8> {
 /// [`write_to`](Self::write_to) from the old stream and the fresh blocks, straight
 /// into the output.
 #[derive(Debug, Clone)]
-pub struct Spliced {
+pub(crate) struct Spliced {
     level: u8,
     pieces: Vec<Piece>,
     crc: u32,
@@ -595,18 +595,13 @@ pub struct Spliced {
 
 impl Spliced {
     /// Size of the stream: the 4-byte header, the blocks, the 80-bit end, padded.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         (32 + self.bits + 80).div_ceil(8)
-    }
-
-    /// Whether the stream is empty (never: it always has a header and an end).
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Write the stream into `out`: old blocks from `old` (the source stream, which
     /// must still hold them where the index said), fresh ones from `fresh`.
-    pub fn write_to(
+    pub(crate) fn write_to(
         &self,
         old: &dyn ReadAt,
         fresh: &dyn ReadAt,

@@ -17,36 +17,36 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Magic of a newc header.
-pub const NEWC_MAGIC: &[u8; 6] = b"070701";
+pub(crate) const NEWC_MAGIC: &[u8; 6] = b"070701";
 /// Magic of a newc header whose `check` field holds a data checksum.
-pub const CRC_MAGIC: &[u8; 6] = b"070702";
+pub(crate) const CRC_MAGIC: &[u8; 6] = b"070702";
 /// Name of the entry that ends an archive.
-pub const TRAILER: &str = "TRAILER!!!";
+pub(crate) const TRAILER: &str = "TRAILER!!!";
 /// Header length before the name.
-pub const HEADER_LEN: usize = 110;
+pub(crate) const HEADER_LEN: usize = 110;
 /// Longest name accepted (the kernel's `PATH_MAX`, NUL included).
-pub const MAX_NAME: u32 = 4096;
+pub(crate) const MAX_NAME: u32 = 4096;
 /// Longest symlink target accepted (the kernel's `PATH_MAX`).
-pub const MAX_LINK_TARGET: u32 = 4096;
+pub(crate) const MAX_LINK_TARGET: u32 = 4096;
 
 /// File type bits of `mode` (`S_IFMT`) and the types newc carries.
-pub mod mode {
+pub(crate) mod mode {
     /// Type mask.
-    pub const S_IFMT: u32 = 0o170000;
+    pub(crate) const S_IFMT: u32 = 0o170000;
     /// Socket.
-    pub const S_IFSOCK: u32 = 0o140000;
+    pub(crate) const S_IFSOCK: u32 = 0o140000;
     /// Symbolic link.
-    pub const S_IFLNK: u32 = 0o120000;
+    pub(crate) const S_IFLNK: u32 = 0o120000;
     /// Regular file.
-    pub const S_IFREG: u32 = 0o100000;
+    pub(crate) const S_IFREG: u32 = 0o100000;
     /// Block device.
-    pub const S_IFBLK: u32 = 0o060000;
+    pub(crate) const S_IFBLK: u32 = 0o060000;
     /// Directory.
-    pub const S_IFDIR: u32 = 0o040000;
+    pub(crate) const S_IFDIR: u32 = 0o040000;
     /// Character device.
-    pub const S_IFCHR: u32 = 0o020000;
+    pub(crate) const S_IFCHR: u32 = 0o020000;
     /// FIFO.
-    pub const S_IFIFO: u32 = 0o010000;
+    pub(crate) const S_IFIFO: u32 = 0o010000;
 }
 
 /// The thirteen header fields of a newc entry, as numbers.
@@ -130,12 +130,12 @@ impl<R: Read> CpioReader<R> {
     }
 
     /// Offset in the stream of the next byte to read.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.pos
     }
 
     /// How many archives have ended (trailers read) so far.
-    pub fn archives_ended(&self) -> u32 {
+    pub(crate) fn archives_ended(&self) -> u32 {
         self.archive
     }
 
@@ -347,19 +347,19 @@ fn parse_header(raw: &[u8; HEADER_LEN]) -> std::result::Result<(CpioHeader, bool
 }
 
 /// Streaming writer of one newc archive.
-pub struct CpioWriter<W: Write> {
+pub(crate) struct CpioWriter<W: Write> {
     inner: W,
     pos: u64,
 }
 
 impl<W: Write> CpioWriter<W> {
     /// Write an archive into `inner`.
-    pub fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         CpioWriter { inner, pos: 0 }
     }
 
     /// The writer the archive goes to (entries are written through, unbuffered).
-    pub fn get_mut(&mut self) -> &mut W {
+    pub(crate) fn get_mut(&mut self) -> &mut W {
         &mut self.inner
     }
 
@@ -376,7 +376,7 @@ impl<W: Write> CpioWriter<W> {
 
     /// Bytes [`write_entry`](Self::write_entry) writes before an entry's data: the
     /// header, the name and its NUL, padded to 4 bytes.
-    pub fn header_bytes(name: &[u8], h: &CpioHeader) -> io::Result<Vec<u8>> {
+    pub(crate) fn header_bytes(name: &[u8], h: &CpioHeader) -> io::Result<Vec<u8>> {
         let namesize = u32::try_from(name.len() + 1)
             .ok()
             .filter(|&n| n <= MAX_NAME)
@@ -413,7 +413,7 @@ impl<W: Write> CpioWriter<W> {
     }
 
     /// Bytes an entry takes in the archive: header, name and data, each padded.
-    pub fn entry_len(name: &[u8], h: &CpioHeader) -> u64 {
+    pub(crate) fn entry_len(name: &[u8], h: &CpioHeader) -> u64 {
         let head = (HEADER_LEN + name.len() + 1) as u64;
         head + pad4(head) + u64::from(h.filesize) + pad4(u64::from(h.filesize))
     }
@@ -421,13 +421,13 @@ impl<W: Write> CpioWriter<W> {
     /// Count `n` archive bytes that the caller gave [`get_mut`](Self::get_mut)'s
     /// writer directly (whole entries, as [`header_bytes`](Self::header_bytes) and
     /// the padded data make them).
-    pub fn advance(&mut self, n: u64) {
+    pub(crate) fn advance(&mut self, n: u64) {
         self.pos += n;
     }
 
     /// Write one entry: its header (with `filesize` as given) and exactly
     /// `filesize` bytes from `data`. Fewer or more bytes is an error.
-    pub fn write_entry(
+    pub(crate) fn write_entry(
         &mut self,
         name: &[u8],
         h: &CpioHeader,
@@ -463,7 +463,7 @@ impl<W: Write> CpioWriter<W> {
 
     /// Write the `TRAILER!!!` entry and pad the archive to a multiple of 512 bytes,
     /// as GNU cpio does; returns the writer.
-    pub fn finish(mut self) -> io::Result<W> {
+    pub(crate) fn finish(mut self) -> io::Result<W> {
         let h = CpioHeader {
             nlink: 1,
             ..CpioHeader::default()

@@ -16,15 +16,15 @@ use crate::iso::{Entry, IsoImage};
 use crate::workspace::installer::normalize_name;
 
 /// The decoded cpio stream of an ISO's `install.img`.
-pub type InstallerCpio = CpioReader<BufReader<Box<dyn Read + Send>>>;
+pub(crate) type InstallerCpio = CpioReader<BufReader<Box<dyn Read + Send>>>;
 
 /// Tag an error with the ISO and `install.img`.
-pub fn in_install_img(iso: &IsoImage, e: Error) -> Error {
+pub(crate) fn in_install_img(iso: &IsoImage, e: Error) -> Error {
     e.in_file(iso.source().path()).in_path("install.img")
 }
 
 /// The codec of `img` (an entry of `iso`), from the first bytes of its data.
-pub fn codec_of(iso: &IsoImage, img: &Entry) -> Result<Codec> {
+pub(crate) fn codec_of(iso: &IsoImage, img: &Entry) -> Result<Codec> {
     let n = img.size.min(DETECT_LEN as u64) as usize;
     let head = match img.extents.first() {
         Some(x) => iso.source().read_vec(x.offset(), n, "install.img head")?,
@@ -35,7 +35,10 @@ pub fn codec_of(iso: &IsoImage, img: &Entry) -> Result<Codec> {
 
 /// `img` decoded as a cpio stream, or `Err(codec)` when xiso does not decode its
 /// codec (the caller says so in its own words).
-pub fn open_cpio(iso: &IsoImage, img: &Entry) -> Result<std::result::Result<InstallerCpio, Codec>> {
+pub(crate) fn open_cpio(
+    iso: &IsoImage,
+    img: &Entry,
+) -> Result<std::result::Result<InstallerCpio, Codec>> {
     let codec = codec_of(iso, img)?;
     if Compression::of(codec).is_none() {
         return Ok(Err(codec));
@@ -53,7 +56,7 @@ pub fn open_cpio(iso: &IsoImage, img: &Entry) -> Result<std::result::Result<Inst
 /// header in the decoded stream; `None` when there is no such entry. Later entries of the same name win, as when the kernel unpacks the
 /// archive. The stream is read to its end, refusing past `max_expanded` bytes of
 /// file data (a decompression bomb); an undecodable codec is `Unsupported`.
-pub fn read_installer_file(
+pub(crate) fn read_installer_file(
     iso: &IsoImage,
     img: &Entry,
     path: &str,

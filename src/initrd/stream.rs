@@ -64,7 +64,7 @@ impl Compression {
 
     /// The compression matching a detected codec, or `None` for codecs xiso cannot
     /// read and write (lz4, lzo, legacy lzma, unknown).
-    pub fn of(codec: Codec) -> Option<Compression> {
+    pub(crate) fn of(codec: Codec) -> Option<Compression> {
         match codec {
             Codec::Uncompressed => Some(Compression::None),
             Codec::Gzip => Some(Compression::Gzip),
@@ -76,7 +76,7 @@ impl Compression {
     }
 
     /// Lower-case name: `none`, `gzip`, `bzip2`, `xz`, `zstd`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Compression::None => "none",
             Compression::Gzip => "gzip",
@@ -98,7 +98,7 @@ impl Compression {
     }
 
     /// The levels the codec accepts.
-    pub fn levels(self) -> RangeInclusive<u32> {
+    pub(crate) fn levels(self) -> RangeInclusive<u32> {
         match self {
             Compression::None => 0..=0,
             Compression::Gzip | Compression::Bzip2 => 1..=9,
@@ -150,7 +150,7 @@ impl FromStr for Compression {
 pub struct CompressSettings {
     /// The codec.
     pub compression: Compression,
-    /// The level, within [`Compression::levels`].
+    /// The level, within `Compression::levels`.
     pub level: u32,
     /// Worker threads (`0` counts as `1`).
     pub threads: usize,

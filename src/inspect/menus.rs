@@ -52,7 +52,11 @@ pub struct BootEntryArgs {
 /// Read every boot menu of `iso` (`entries` is its walk). Menus that cannot be read
 /// or parsed are left out with a line in `notes` saying why: a damaged menu is a
 /// finding for `xiso verify`, not a reason for `inspect` or `diff` to stop.
-pub fn boot_menus(iso: &IsoImage, entries: &[Entry], notes: &mut Vec<String>) -> Vec<BootMenu> {
+pub(crate) fn boot_menus(
+    iso: &IsoImage,
+    entries: &[Entry],
+    notes: &mut Vec<String>,
+) -> Vec<BootMenu> {
     let files: BTreeMap<&str, &Entry> = entries
         .iter()
         .filter(|e| e.is_file())

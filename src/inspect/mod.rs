@@ -20,9 +20,10 @@ use crate::treeinfo::{TreeInfo, TreeInfoSummary};
 
 pub mod signing;
 
-pub use signing::{PackageSigner, SigningSummary};
+pub use signing::SigningSummary;
 
-pub use menus::{boot_menus, BootEntryArgs, BootMenu};
+pub(crate) use menus::boot_menus;
+pub use menus::{BootEntryArgs, BootMenu};
 
 /// Largest text file (.treeinfo, repomd.xml) read whole.
 const MAX_TEXT: u64 = 16 << 20;
@@ -107,9 +108,9 @@ pub struct InstallImageSummary {
 }
 
 /// The packages `xiso add-rpm --installer` put into an image's installer root, from
-/// the record it keeps there ([`crate::workspace::installer::INSTALLED_RECORD`]);
+/// the record it keeps there (`crate::workspace::installer::INSTALLED_RECORD`);
 /// empty when there is none. install.img is decoded as a stream (capped at
-/// [`crate::workspace::MAX_EXPANDED_DEFAULT`]); later cpio entries win, as in the kernel.
+/// `crate::workspace::MAX_EXPANDED_DEFAULT`); later cpio entries win, as in the kernel.
 pub fn installer_packages(
     iso: &IsoImage,
 ) -> Result<Vec<crate::workspace::installer::InstalledPackage>> {

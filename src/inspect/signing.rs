@@ -42,7 +42,11 @@ pub struct PackageSigner {
 
 /// Read the signing facts. `key1` is the `.treeinfo` key1 value (relative to the root
 /// of the media). A package whose header cannot be read is reported, not an error.
-pub fn summarize(iso: &IsoImage, entries: &[Entry], key1: Option<&str>) -> Result<SigningSummary> {
+pub(crate) fn summarize(
+    iso: &IsoImage,
+    entries: &[Entry],
+    key1: Option<&str>,
+) -> Result<SigningSummary> {
     let mut summary = SigningSummary::default();
     let mut ring = KeyRing::default();
     if let Some(key1) = key1 {
@@ -86,7 +90,7 @@ pub fn summarize(iso: &IsoImage, entries: &[Entry], key1: Option<&str>) -> Resul
 impl SigningSummary {
     /// The packages grouped by what signed them, for the text report: one line per
     /// key id (or "unsigned"), with the count and whether key1's file holds the key.
-    pub fn groups(&self) -> Vec<(String, usize)> {
+    pub(crate) fn groups(&self) -> Vec<(String, usize)> {
         let mut groups: Vec<(String, usize)> = Vec::new();
         for p in &self.packages {
             let label = match (&p.problem, p.key_ids.first()) {

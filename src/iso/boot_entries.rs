@@ -9,7 +9,7 @@ use crate::boot::info_table::{self, InfoTableState};
 use crate::error::{Error, Result};
 
 /// Largest boot image read whole to check its boot info table (isolinux.bin is ~40 KiB).
-pub const MAX_BOOT_IMAGE: u64 = 16 << 20;
+pub(crate) const MAX_BOOT_IMAGE: u64 = 16 << 20;
 
 /// An El Torito boot entry as `pack` must replay it: the catalog entry read from the
 /// source and the file it boots.
@@ -31,7 +31,7 @@ pub struct BootEntryRecord {
 impl BootEntryRecord {
     /// The record of a catalog entry read from the source: only what the manifest keeps,
     /// so a record reads back from disk equal to itself.
-    pub fn new(entry: &ElToritoEntry, file: Option<String>, boot_info_table: bool) -> Self {
+    pub(crate) fn new(entry: &ElToritoEntry, file: Option<String>, boot_info_table: bool) -> Self {
         BootEntryRecord::from(RecordOnDisk::from(BootEntryRecord {
             entry: entry.clone(),
             file,
@@ -93,14 +93,14 @@ impl From<BootEntryRecord> for RecordOnDisk {
 }
 
 /// The regular file of a walk whose data starts at `lba` (a boot image, the catalog).
-pub fn file_at_lba(entries: &[Entry], lba: u32) -> Option<&Entry> {
+pub(crate) fn file_at_lba(entries: &[Entry], lba: u32) -> Option<&Entry> {
     entries
         .iter()
         .find(|e| e.is_file() && e.size > 0 && e.extents.first().is_some_and(|x| x.lba == lba))
 }
 
 /// The image's El Torito boot catalog, when its boot record names one.
-pub fn read_catalog(iso: &IsoImage) -> Result<Option<BootCatalog>> {
+pub(crate) fn read_catalog(iso: &IsoImage) -> Result<Option<BootCatalog>> {
     match iso.descriptors().boot_catalog_lba {
         Some(lba) => Ok(Some(read_boot_catalog(iso.source(), lba)?)),
         None => Ok(None),
@@ -109,7 +109,7 @@ pub fn read_catalog(iso: &IsoImage) -> Result<Option<BootCatalog>> {
 
 /// The boot info table of a BIOS no-emulation image (`None` for other entries, an
 /// entry without a file in the tree, or an image larger than [`MAX_BOOT_IMAGE`]).
-pub fn boot_image_state(
+pub(crate) fn boot_image_state(
     iso: &IsoImage,
     entry: &ElToritoEntry,
     file: Option<&Entry>,

@@ -6,22 +6,16 @@
 use std::ops::Range;
 
 /// Volume descriptor type: boot record (ECMA-119 8.2; El Torito's is one).
-pub const VD_BOOT_RECORD: u8 = 0;
-/// Volume descriptor type: primary volume descriptor (8.4).
-pub const VD_PRIMARY: u8 = 1;
-/// Volume descriptor type: supplementary volume descriptor (8.5; Joliet's is one).
-pub const VD_SUPPLEMENTARY: u8 = 2;
-/// Volume descriptor type: volume descriptor set terminator (8.3).
-pub const VD_TERMINATOR: u8 = 255;
+pub(crate) const VD_BOOT_RECORD: u8 = 0;
 /// Standard identifier of every volume descriptor (8.1.2).
-pub const STANDARD_ID: &[u8; 5] = b"CD001";
+pub(crate) const STANDARD_ID: &[u8; 5] = b"CD001";
 /// Byte range of the standard identifier in a volume descriptor.
-pub const VD_ID: Range<usize> = 1..6;
+pub(crate) const VD_ID: Range<usize> = 1..6;
 /// Byte of the volume descriptor version (8.1.3; always 1).
-pub const VD_VERSION: usize = 6;
+pub(crate) const VD_VERSION: usize = 6;
 
 /// The first seven bytes of a volume descriptor of type `kind`: type, `CD001`, version 1.
-pub fn descriptor_header(kind: u8) -> [u8; 7] {
+pub(crate) fn descriptor_header(kind: u8) -> [u8; 7] {
     let mut h = [kind, 0, 0, 0, 0, 0, 1];
     h[VD_ID].copy_from_slice(STANDARD_ID);
     h

@@ -12,7 +12,7 @@
 //!
 //! The catalog of an XCP-ng ISO is one sector: validation, the isolinux default entry and
 //! one final section with the UEFI `efiboot.img` entry. The reader accepts any number of
-//! sections spread over at most [`MAX_CATALOG_SECTORS`] sectors.
+//! sections spread over at most `MAX_CATALOG_SECTORS` sectors.
 
 use serde::Serialize;
 
@@ -21,10 +21,11 @@ use crate::error::{Error, Result};
 use crate::source::{Source, SECTOR};
 
 mod write;
-pub use write::{boot_record_sector, write_boot_catalog};
+pub(crate) use write::boot_record_sector;
+pub use write::write_boot_catalog;
 
 /// Upper bound on the size of a boot catalog the reader follows (a sane image needs one).
-pub const MAX_CATALOG_SECTORS: u32 = 64;
+pub(crate) const MAX_CATALOG_SECTORS: u32 = 64;
 
 /// Size of one catalog slot.
 const ENTRY: usize = 32;
@@ -68,7 +69,7 @@ pub enum Platform {
 
 impl Platform {
     /// The platform id byte.
-    pub fn from_byte(b: u8) -> Self {
+    pub(crate) fn from_byte(b: u8) -> Self {
         match b {
             0 => Platform::X86,
             1 => Platform::PowerPC,
@@ -79,7 +80,7 @@ impl Platform {
     }
 
     /// The byte stored in the catalog.
-    pub fn to_byte(self) -> u8 {
+    pub(crate) fn to_byte(self) -> u8 {
         match self {
             Platform::X86 => 0,
             Platform::PowerPC => 1,
@@ -109,7 +110,7 @@ pub enum Media {
 
 impl Media {
     /// Decode the low nibble of a media-type byte.
-    pub fn from_nibble(b: u8) -> Self {
+    pub(crate) fn from_nibble(b: u8) -> Self {
         match b & 0x0F {
             0 => Media::NoEmulation,
             1 => Media::Floppy12,
@@ -121,7 +122,7 @@ impl Media {
     }
 
     /// The low nibble stored in the catalog.
-    pub fn to_nibble(self) -> u8 {
+    pub(crate) fn to_nibble(self) -> u8 {
         match self {
             Media::NoEmulation => 0,
             Media::Floppy12 => 1,
@@ -133,7 +134,7 @@ impl Media {
     }
 
     /// Size of the emulated floppy in bytes, for the floppy media types.
-    pub fn floppy_bytes(self) -> Option<u64> {
+    pub(crate) fn floppy_bytes(self) -> Option<u64> {
         match self {
             Media::Floppy12 => Some(1_228_800),
             Media::Floppy144 => Some(1_474_560),
@@ -413,7 +414,7 @@ impl SlotReader<'_> {
 /// Read and check the boot catalog at `catalog_lba`.
 ///
 /// A bad validation checksum or key bytes, an unknown header indicator, or a catalog that
-/// runs past [`MAX_CATALOG_SECTORS`] or the end of the file is a `Corrupt` error carrying
+/// runs past `MAX_CATALOG_SECTORS` or the end of the file is a `Corrupt` error carrying
 /// the offset of the slot at fault.
 pub fn read_boot_catalog(src: &Source, catalog_lba: u32) -> Result<BootCatalog> {
     parse_catalog(src, catalog_lba).map_err(|e| e.in_file(src.path()))

@@ -14,7 +14,7 @@ use crate::source::Source;
 /// A failed read is an `std::io::Error` whose inner error is the [`crate::Error`] (file,
 /// offset, what was read): `Display` shows it, and `get_ref`/`into_inner` give it back.
 #[derive(Debug)]
-pub struct ExtentReader<S> {
+pub(crate) struct ExtentReader<S> {
     src: S,
     /// `(byte offset, length)` of each extent.
     extents: Vec<(u64, u64)>,
@@ -24,14 +24,14 @@ pub struct ExtentReader<S> {
 
 impl<'a> ExtentReader<&'a Source> {
     /// A reader over `entry`'s data in `iso`.
-    pub fn new(iso: &'a IsoImage, entry: &Entry) -> Self {
+    pub(crate) fn new(iso: &'a IsoImage, entry: &Entry) -> Self {
         ExtentReader::over(iso.source(), entry)
     }
 }
 
 impl<S: Borrow<Source>> ExtentReader<S> {
     /// A reader over `entry`'s data in `src`, the image the entry was read from.
-    pub fn over(src: S, entry: &Entry) -> Self {
+    pub(crate) fn over(src: S, entry: &Entry) -> Self {
         ExtentReader {
             src,
             extents: entry.extents.iter().map(|x| (x.offset(), x.len)).collect(),
@@ -66,7 +66,7 @@ impl<S: Borrow<Source>> Read for ExtentReader<S> {
 impl IsoImage {
     /// An owned reader over a file's extents, in order (a decoder may hand it to
     /// threads): its own handle on the image file, read through a 1 MiB buffer.
-    pub fn file_reader(&self, e: &Entry) -> Result<Box<dyn Read + Send + 'static>> {
+    pub(crate) fn file_reader(&self, e: &Entry) -> Result<Box<dyn Read + Send + 'static>> {
         let src = Source::open(self.source().path())?;
         Ok(Box::new(BufReader::with_capacity(
             1 << 20,

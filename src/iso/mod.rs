@@ -6,12 +6,12 @@
 //! extents where its bytes live so callers can stream them.
 
 pub mod boot_entries;
-pub mod ecma119;
+pub(crate) mod ecma119;
 pub mod eltorito;
 mod extent_reader;
 mod rockridge;
 pub mod time;
-pub mod volume;
+pub(crate) mod volume;
 pub mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -22,7 +22,11 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::{Source, SECTOR};
-pub use extent_reader::ExtentReader;
+use ecma119::{
+    DR_DATE, DR_EXTENT, DR_FLAGS, DR_LEN, DR_NAME_LEN, DR_SIZE, FLAG_DIR, FLAG_HIDDEN,
+    FLAG_MULTI_EXTENT, RECORD_HEADER,
+};
+pub(crate) use extent_reader::ExtentReader;
 pub use volume::{DescriptorSet, VolumeDescriptor, VolumeIds};
 
 /// Deepest directory nesting accepted (ECMA-119 allows 8; Rock Ridge trees go deeper).
@@ -171,7 +175,7 @@ struct Record {
 }
 
 fn parse_record(buf: &[u8], at: usize, offset: u64) -> Result<Option<Record>> {
-    let len = usize::from(buf[at]);
+    let len = usize::from(buf[at + DR_LEN]);
     if len == 0 {
         return Ok(None);
     }
@@ -182,22 +186,23 @@ fn parse_record(buf: &[u8], at: usize, offset: u64) -> Result<Option<Record>> {
         ));
     }
     let r = &buf[at..at + len];
-    let name_len = usize::from(r[32]);
-    if 33 + name_len > len {
+    let name_len = usize::from(r[DR_NAME_LEN]);
+    if RECORD_HEADER + name_len > len {
         return Err(Error::corrupt(
             offset,
             format!("file identifier length {name_len} overruns record of {len} bytes"),
         ));
     }
-    let su_start = 33 + name_len + usize::from(name_len % 2 == 0);
+    let su_start = RECORD_HEADER + name_len + usize::from(name_len % 2 == 0);
     let mut date = [0u8; 7];
-    date.copy_from_slice(&r[18..25]);
+    date.copy_from_slice(&r[DR_DATE]);
+    let le32 = |at: usize| u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
     Ok(Some(Record {
         len,
-        lba: u32::from_le_bytes([r[2], r[3], r[4], r[5]]),
-        size: u32::from_le_bytes([r[10], r[11], r[12], r[13]]),
-        flags: r[25],
-        ident: r[33..33 + name_len].to_vec(),
+        lba: le32(DR_EXTENT),
+        size: le32(DR_SIZE),
+        flags: r[DR_FLAGS],
+        ident: r[RECORD_HEADER..RECORD_HEADER + name_len].to_vec(),
         date,
         system_use: at + su_start.min(len)..at + len,
     }))
@@ -254,11 +259,6 @@ impl IsoImage {
     /// The underlying file.
     pub fn source(&self) -> &Source {
         &self.src
-    }
-
-    /// Give up the parsed image and keep the open file.
-    pub fn into_source(self) -> Source {
-        self.src
     }
 
     /// Volume descriptors.
@@ -393,7 +393,7 @@ impl IsoImage {
                 if rec.ident == [0] || rec.ident == [1] {
                     continue;
                 }
-                let is_dir = rec.flags & 0x02 != 0;
+                let is_dir = rec.flags & FLAG_DIR != 0;
                 let raw_name = match self.namespace {
                     Namespace::Joliet => {
                         let units: Vec<u16> = rec
@@ -440,7 +440,7 @@ impl IsoImage {
                             last.size = last.size.checked_add(extent.len).ok_or_else(|| {
                                 Error::corrupt(rec_off, "multi-extent file size overflows")
                             })?;
-                            pending_multi = rec.flags & 0x80 != 0;
+                            pending_multi = rec.flags & FLAG_MULTI_EXTENT != 0;
                             continue;
                         }
                     }
@@ -449,7 +449,7 @@ impl IsoImage {
                         "multi-extent file is not continued by a record of the same name",
                     ));
                 }
-                pending_multi = rec.flags & 0x80 != 0;
+                pending_multi = rec.flags & FLAG_MULTI_EXTENT != 0;
                 // Two entries of one name would let a symlink redirect the other's
                 // extraction outside the workspace: refuse.
                 if !names.insert(name.clone()) {
@@ -524,7 +524,7 @@ impl IsoImage {
                     gid,
                     nlink,
                     mtime,
-                    hidden: rec.flags & 0x01 != 0,
+                    hidden: rec.flags & FLAG_HIDDEN != 0,
                     iso_name: raw_name,
                     record_offset: rec_off,
                 });
@@ -689,7 +689,7 @@ impl IsoImage {
 
     /// Map from extent LBA to the path of the file that starts there (for El Torito and
     /// hybrid reports).
-    pub fn files_by_lba(entries: &[Entry]) -> HashMap<u32, String> {
+    pub(crate) fn files_by_lba(entries: &[Entry]) -> HashMap<u32, String> {
         entries
             .iter()
             .filter(|e| e.is_file())

@@ -11,7 +11,7 @@ const MAX_CONTINUATIONS: usize = 32;
 
 /// What Rock Ridge says about one directory record.
 #[derive(Debug, Default, Clone)]
-pub struct RrInfo {
+pub(crate) struct RrInfo {
     /// POSIX name from NM (None when absent).
     pub name: Option<String>,
     /// PX: st_mode, st_nlink, st_uid, st_gid, st_ino (RRIP 1.12 has the inode).
@@ -45,7 +45,7 @@ fn le32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Parse the system use area `area` (already past the SP skip) of the record at `offset`.
-pub fn parse(src: &Source, area: &[u8], offset: u64) -> Result<RrInfo> {
+pub(crate) fn parse(src: &Source, area: &[u8], offset: u64) -> Result<RrInfo> {
     let mut info = RrInfo::default();
     let mut name = Vec::<u8>::new();
     let mut link = String::new();

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -14,7 +14,7 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// The civil date (year, month, day) of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
@@ -28,7 +28,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Unix seconds of a 7-byte directory record date (ECMA-119 9.1.5), `None` when all zero.
-pub fn record_date_to_unix(b: &[u8]) -> Option<i64> {
+pub(crate) fn record_date_to_unix(b: &[u8]) -> Option<i64> {
     if b.len() < 7 || b[..6].iter().all(|&x| x == 0) {
         return None;
     }
@@ -58,7 +58,7 @@ pub struct VolumeDate {
 
 impl VolumeDate {
     /// Parse the 17 bytes of a volume descriptor date.
-    pub fn parse(b: &[u8; 17]) -> VolumeDate {
+    pub(crate) fn parse(b: &[u8; 17]) -> VolumeDate {
         let text: String = b[..16]
             .iter()
             .map(|&c| if c.is_ascii_graphic() { c as char } else { '?' })

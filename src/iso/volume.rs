@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::source::{Source, SECTOR};
 
 /// First volume descriptor sector (ECMA-119 6.2.1: sectors 0–15 are the system area).
-pub const FIRST_DESCRIPTOR_LBA: u32 = 16;
+pub(crate) const FIRST_DESCRIPTOR_LBA: u32 = 16;
 /// Bound on the descriptor set so a missing terminator cannot make us read the whole image.
 const MAX_DESCRIPTORS: u32 = 64;
 
@@ -164,7 +164,7 @@ fn date(b: &[u8], at: usize) -> VolumeDate {
 }
 
 /// Parse a primary (type 1) or supplementary (type 2) descriptor sector.
-pub fn parse_volume(sector: &[u8], lba: u32) -> Result<VolumeDescriptor> {
+pub(crate) fn parse_volume(sector: &[u8], lba: u32) -> Result<VolumeDescriptor> {
     let offset = u64::from(lba) * SECTOR;
     let joliet_level = if sector[0] == 2 && sector[88] == b'%' && sector[89] == b'/' {
         match sector[90] {
@@ -221,7 +221,7 @@ pub fn parse_volume(sector: &[u8], lba: u32) -> Result<VolumeDescriptor> {
 }
 
 /// Read the volume descriptor set starting at LBA 16.
-pub fn read_descriptors(src: &Source) -> Result<DescriptorSet> {
+pub(crate) fn read_descriptors(src: &Source) -> Result<DescriptorSet> {
     let first = u64::from(FIRST_DESCRIPTOR_LBA) * SECTOR;
     if src.len() < first + SECTOR {
         return Err(Error::corrupt(

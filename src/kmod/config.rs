@@ -27,7 +27,7 @@ enum Search {
 
 /// The parsed configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// Highest priority last (depmod prepends as it reads).
     searches: Vec<Search>,
     /// `SUBDIR/MODULE`, the first matching one deciding (depmod prepends these too).
@@ -45,7 +45,7 @@ const CONFIG_DIRS: [&str; 4] = [
 
 impl Config {
     /// Read the configuration of `root` for kernel `kver`.
-    pub fn load(root: &Path, kver: &str) -> Result<Config> {
+    pub(crate) fn load(root: &Path, kver: &str) -> Result<Config> {
         let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
         for dir in CONFIG_DIRS {
             let dir = super::resolve_in_root(root, Path::new(dir))?;
@@ -122,7 +122,7 @@ impl Config {
     /// Whether the module already kept (`old`) wins over a new one with the same
     /// name (`new`); both are paths relative to the modules directory without the
     /// `.ko…` extension. depmod's `depmod_module_is_higher_priority`.
-    pub fn keeps_old(&self, old: &str, new: &str) -> bool {
+    pub(crate) fn keeps_old(&self, old: &str, new: &str) -> bool {
         for o in &self.overrides {
             if new == o {
                 return false;

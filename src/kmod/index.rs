@@ -24,7 +24,7 @@ const FLAG_CHILDS: u32 = 0x2000_0000;
 
 /// An in-memory index, built by [`Index::insert`] and serialised by [`Index::write`].
 #[derive(Debug, Default)]
-pub struct Index {
+pub(crate) struct Index {
     root: Node,
 }
 
@@ -47,12 +47,12 @@ fn check_ascii(s: &str) -> Result<()> {
 
 impl Index {
     /// An empty index.
-    pub fn new() -> Index {
+    pub(crate) fn new() -> Index {
         Index::default()
     }
 
     /// Add `value` under `key` with `priority`; both must be 7-bit ASCII.
-    pub fn insert(&mut self, key: &str, value: &str, priority: u32) -> Result<()> {
+    pub(crate) fn insert(&mut self, key: &str, value: &str, priority: u32) -> Result<()> {
         check_ascii(key)?;
         check_ascii(value)?;
         let key = key.as_bytes();
@@ -95,7 +95,7 @@ impl Index {
     }
 
     /// The index file's bytes.
-    pub fn write(&self) -> Vec<u8> {
+    pub(crate) fn write(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC.to_be_bytes());
         out.extend_from_slice(&VERSION.to_be_bytes());

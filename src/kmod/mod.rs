@@ -1,13 +1,13 @@
 //! A pure-Rust `depmod`: the module indexes of one kernel in an installer root.
 //!
 //! [`depmod`] does what kmod 30's `depmod -b ROOT -C ROOT/etc/depmod.d KVER` does: it
-//! reads the root's `depmod.d` configuration ([`config`]; the host's is never looked
+//! reads the root's `depmod.d` configuration (`config`; the host's is never looked
 //! at), finds the modules under `ROOT/lib/modules/KVER/` (`*.ko`, `*.ko.gz`, `*.ko.xz`,
 //! `*.ko.zst`, skipping `build/`, `source/` and `exclude`d directories; of two modules
 //! with one name the one the `search`/`override` priorities prefer), reads each one's `.modinfo`, exported and needed symbols
 //! ([`elf`]), resolves every needed symbol to the module exporting it, orders the
 //! modules like depmod (`modules.order` first, in its order; the rest in kmod's hash
-//! order, see [`order`]) and writes, each through a temporary file renamed into place:
+//! order, see `order`) and writes, each through a temporary file renamed into place:
 //!
 //! | file | content |
 //! | --- | --- |
@@ -19,7 +19,7 @@
 //! | `modules.builtin.alias.bin` | the aliases of `modules.builtin.modinfo` (empty without it) |
 //! | `modules.devname` | `devname:` aliases with their `char-`/`block-major` numbers |
 //!
-//! The text files are equal to depmod's and the `.bin` files byte-identical ([`index`]).
+//! The text files are equal to depmod's and the `.bin` files byte-identical (`index`).
 //! Differences, all on inputs depmod itself treats as broken: a module that cannot be
 //! read or parsed is an error naming the file and offset (depmod warns and lists the
 //! module without dependencies) and nothing is written; of two modules with one name
@@ -31,10 +31,10 @@
 //! kernel's own symbols with `ROOT/boot/System.map-KVER`; without it the report says so
 //! and lists none.
 
-pub mod config;
+pub(crate) mod config;
 pub mod elf;
-pub mod index;
-pub mod order;
+pub(crate) mod index;
+pub(crate) mod order;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

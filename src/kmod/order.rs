@@ -7,12 +7,12 @@
 //! files identical to depmod's.
 
 /// Buckets of depmod's module-name table.
-pub const MODULE_BUCKETS: u32 = 512;
+pub(crate) const MODULE_BUCKETS: u32 = 512;
 /// Buckets of depmod's symbol table.
-pub const SYMBOL_BUCKETS: u32 = 2048;
+pub(crate) const SYMBOL_BUCKETS: u32 = 2048;
 
 /// SuperFastHash as kmod computes it (bytes read as signed `char` where kmod does).
-pub fn superfast(key: &[u8]) -> u32 {
+pub(crate) fn superfast(key: &[u8]) -> u32 {
     let len = key.len();
     let mut hash = len as u32;
     let u16le = |k: &[u8]| u32::from(u16::from_le_bytes([k[0], k[1]]));
@@ -55,7 +55,7 @@ pub fn superfast(key: &[u8]) -> u32 {
 
 /// Sort `items` (by their key) into the order a kmod hash of `buckets` buckets
 /// iterates them.
-pub fn sort_like_hash<T>(items: &mut [T], buckets: u32, key: impl Fn(&T) -> &str) {
+pub(crate) fn sort_like_hash<T>(items: &mut [T], buckets: u32, key: impl Fn(&T) -> &str) {
     items.sort_by(|a, b| {
         let (ka, kb) = (key(a).as_bytes(), key(b).as_bytes());
         let ba = superfast(ka) & (buckets - 1);

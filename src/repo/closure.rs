@@ -30,12 +30,12 @@ use crate::error::Result;
 use crate::rpm::Evr;
 
 /// The package the XCP-ng installer installs: the walk starts here when present.
-pub const INSTALL_TARGET: &str = "xcp-ng-deps";
+pub(crate) const INSTALL_TARGET: &str = "xcp-ng-deps";
 
 /// Where the walk started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StartFrom {
+pub(crate) enum StartFrom {
     /// The [`INSTALL_TARGET`] package.
     InstallTarget,
     /// The mandatory packages of the comps groups.
@@ -46,7 +46,7 @@ pub enum StartFrom {
 
 /// One step of a chain: a package and the require of it that led on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChainLink {
+pub(crate) struct ChainLink {
     /// `name-[epoch:]version-release.arch`
     pub package: String,
     /// The require that reached the next package.
@@ -55,7 +55,7 @@ pub struct ChainLink {
 
 /// A require nothing in the repository provides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Unresolved {
+pub(crate) struct Unresolved {
     /// The package that requires it (`name-[epoch:]version-release.arch`), or
     /// `comps group ID` for a mandatory package missing from the repository.
     pub package: String,
@@ -85,7 +85,7 @@ impl fmt::Display for Unresolved {
 
 /// The result of [`check`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClosureReport {
+pub(crate) struct ClosureReport {
     /// How the start set was chosen.
     pub start_from: StartFrom,
     /// The names the walk started from.
@@ -103,7 +103,7 @@ impl ClosureReport {
     /// Whether the installer installs the package at `href`: reached from the
     /// install target (`xcp-ng-deps` or the comps mandatory packages). A
     /// repository with neither has no install target, so nothing is installed.
-    pub fn installs(&self, href: &str) -> bool {
+    pub(crate) fn installs(&self, href: &str) -> bool {
         self.start_from != StartFrom::AllPackages && self.reached_hrefs.contains(href)
     }
 }
@@ -112,7 +112,7 @@ impl ClosureReport {
 /// the repository's comps file (plain or gzip) when it has one.
 ///
 /// Errors only when `comps` is not comps XML.
-pub fn check(entries: &[PackageEntry], comps: Option<&[u8]>) -> Result<ClosureReport> {
+pub(crate) fn check(entries: &[PackageEntry], comps: Option<&[u8]>) -> Result<ClosureReport> {
     let index = Index::new(entries);
     let binary = |e: &&PackageEntry| e.arch != "src";
     let mut unresolved = Vec::new();

@@ -116,7 +116,7 @@ impl CompsGroup {
 
 /// The comps file of a repository (`group`, else `group_gz`), if its
 /// repomd.xml has one, read from below `root`.
-pub fn read_comps(root: &std::path::Path, repomd: &Repomd) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_comps(root: &std::path::Path, repomd: &Repomd) -> Result<Option<Vec<u8>>> {
     let Some(rec) = repomd.record("group").or_else(|| repomd.record("group_gz")) else {
         return Ok(None);
     };

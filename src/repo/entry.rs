@@ -30,7 +30,7 @@ use crate::rpm::tag::{self, main as t};
 use crate::rpm::Package;
 
 /// createrepo_c's `--changelog-limit` default (`DEFAULT_CHANGELOG_LIMIT`).
-pub const DEFAULT_CHANGELOG_LIMIT: usize = 10;
+pub(crate) const DEFAULT_CHANGELOG_LIMIT: usize = 10;
 
 /// One dependency (`<rpm:entry>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub struct ChangelogEntry {
 
 /// Which dependency list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DepKind {
+pub(crate) enum DepKind {
     /// `rpm:provides`
     Provides,
     /// `rpm:conflicts`
@@ -104,7 +104,7 @@ pub enum DepKind {
 impl DepKind {
     /// The order of the lists inside primary.xml's `<format>` (createrepo_c's
     /// `cr_xml_dump_primary_dump_format`), which reading it back follows too.
-    pub const PRIMARY_ORDER: [DepKind; 8] = [
+    pub(crate) const PRIMARY_ORDER: [DepKind; 8] = [
         DepKind::Provides,
         DepKind::Requires,
         DepKind::Conflicts,
@@ -168,7 +168,7 @@ impl DepKind {
     ];
 
     /// The element name in primary.xml.
-    pub fn element(self) -> &'static str {
+    pub(crate) fn element(self) -> &'static str {
         match self {
             DepKind::Provides => "rpm:provides",
             DepKind::Conflicts => "rpm:conflicts",
@@ -184,10 +184,8 @@ impl DepKind {
 
 /// A package's entry in primary.xml, filelists.xml and other.xml.
 ///
-/// Build it with [`PackageEntry::from_package`]; write it with
-/// [`write_primary`](PackageEntry::write_primary),
-/// [`write_filelists`](PackageEntry::write_filelists) and
-/// [`write_other`](PackageEntry::write_other).
+/// Build it with [`PackageEntry::from_package`]; write its primary.xml part with
+/// [`write_primary`](PackageEntry::write_primary) (`repo::write` writes all three files).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackageEntry {
     /// `<name>`
@@ -271,7 +269,7 @@ impl PackageEntry {
 
     /// As [`from_package`](Self::from_package), keeping at most
     /// `changelog_limit` changelog entries (`None`: all of them).
-    pub fn from_package_with_limit(
+    pub(crate) fn from_package_with_limit(
         pkg: &Package,
         href: &str,
         changelog_limit: Option<usize>,
@@ -331,7 +329,7 @@ impl PackageEntry {
     }
 
     /// The dependency list of `kind`.
-    pub fn dependencies(&self, kind: DepKind) -> &[Dependency] {
+    pub(crate) fn dependencies(&self, kind: DepKind) -> &[Dependency] {
         match kind {
             DepKind::Provides => &self.provides,
             DepKind::Conflicts => &self.conflicts,
@@ -360,7 +358,7 @@ impl PackageEntry {
 
 /// createrepo_c's `cr_is_primary`: the files primary.xml lists, because yum
 /// resolves file requires on them without downloading filelists.
-pub fn is_primary_file(path: &str) -> bool {
+pub(crate) fn is_primary_file(path: &str) -> bool {
     path.starts_with("/etc/") || path == "/usr/lib/sendmail" || path.contains("bin/")
 }
 

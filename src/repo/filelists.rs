@@ -1,12 +1,9 @@
 //! A package's `<package>` element of filelists.xml, as createrepo_c writes it
 //! (`src/xml_dump_filelists.c`): every file, with directory and ghost marks.
 
-use std::io::Write;
-
 use super::entry::PackageEntry;
 use super::primary::write_files;
 use super::xml::XmlOut;
-use crate::error::{Error, Result};
 
 impl PackageEntry {
     /// The `<package pkgid name arch>` element, formatted and ending in a newline.
@@ -41,11 +38,5 @@ impl PackageEntry {
             ],
         );
         x
-    }
-
-    /// Write [`filelists_xml`](Self::filelists_xml) to `out`.
-    pub fn write_filelists(&self, out: &mut dyn Write) -> Result<()> {
-        out.write_all(self.filelists_xml().as_bytes())
-            .map_err(|e| Error::io(e, "writing filelists.xml"))
     }
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// One `<package>` of primary.xml, reduced to what locates and checks its file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ListedPackage {
+pub(crate) struct ListedPackage {
     /// `<name>`.
     pub name: String,
     /// `<location href>`, relative to the repository root.
@@ -29,7 +29,7 @@ pub struct ListedPackage {
 ///
 /// XML errors, a `<package>` without `<location href>` and numbers that are not
 /// numbers are [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) with the offset in the XML.
-pub fn read_primary_packages(xml: impl Read) -> Result<Vec<ListedPackage>> {
+pub(crate) fn read_primary_packages(xml: impl Read) -> Result<Vec<ListedPackage>> {
     let mut xml = xml;
     read_dyn(&mut xml)
 }

@@ -7,9 +7,9 @@
 //! [`PackageEntry`] is one package as primary.xml, filelists.xml and other.xml
 //! describe it, built from an [`rpm::Package`](crate::rpm::Package) by
 //! createrepo_c's rules ([`entry`]) and written as createrepo_c writes it
-//! ([`primary`], [`filelists`], [`other`]); [`write`](mod@write) writes the gzip metadata
+//! (`primary`, `filelists`, `other`); `write` writes the gzip metadata
 //! files and repomd.xml for a set of entries; [`read`](mod@read) reads them back, and
-//! [`update`](mod@update) regenerates an existing repository, reusing the entries
+//! `update` regenerates an existing repository, reusing the entries
 //! of unchanged packages:
 //!
 //! ```no_run
@@ -21,20 +21,20 @@
 //! # Ok::<(), xiso::Error>(())
 //! ```
 
-pub mod closure;
+pub(crate) mod closure;
 pub mod comps;
 pub mod entry;
-pub mod filelists;
-pub mod listing;
-pub mod other;
-pub mod primary;
+pub(crate) mod filelists;
+pub(crate) mod listing;
+pub(crate) mod other;
+pub(crate) mod primary;
 pub mod read;
 pub mod repomd;
-pub mod richdep;
+pub(crate) mod richdep;
 mod stream;
-pub mod update;
-pub mod write;
-pub mod xml;
+pub(crate) mod update;
+pub(crate) mod write;
+pub(crate) mod xml;
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -43,18 +43,17 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::initrd::codec::{detect, Codec};
-pub use closure::{check as check_closure, ClosureReport, Unresolved};
-pub use entry::{
-    is_primary_file, ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile,
-    DEFAULT_CHANGELOG_LIMIT,
-};
-pub use read::{read_entries, read_primary};
-pub use repomd::{validate_href, Checksum, Repomd, RepomdRecord};
-pub use update::{replace_repodata, scan, OldRepo, RepodataReport, Scan};
-pub use write::{
-    entries_for_dir, metadata_files, package_files, repomd_xml, write_groups, write_metadata,
-    MetadataOptions,
-};
+pub(crate) use closure::{check as check_closure, ClosureReport};
+pub use entry::PackageEntry;
+pub(crate) use entry::{is_primary_file, DepKind};
+pub use read::read_entries;
+pub(crate) use read::read_primary;
+pub use repomd::Repomd;
+pub(crate) use repomd::{Checksum, RepomdRecord};
+pub use update::RepodataReport;
+pub(crate) use update::{replace_repodata, scan, OldRepo};
+pub use write::{entries_for_dir, repomd_xml, write_metadata, MetadataOptions};
+pub(crate) use write::{metadata_files, package_files};
 
 /// One line of the repository summary: a metadata file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

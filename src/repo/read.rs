@@ -68,7 +68,7 @@ pub fn read_entries(
 /// lists and changelogs (enough to name every package by NEVRA).
 ///
 /// Errors as [`read_entries`].
-pub fn read_primary(primary_gz: &mut dyn Read) -> Result<Vec<PackageEntry>> {
+pub(crate) fn read_primary(primary_gz: &mut dyn Read) -> Result<Vec<PackageEntry>> {
     let mut entries = Vec::new();
     for_each_package(primary_gz, "primary.xml", &mut |node, pos| {
         entries.push(primary_entry(&node).map_err(|e| e.at(pos))?);

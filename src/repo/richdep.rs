@@ -19,7 +19,7 @@ use crate::rpm::Evr;
 
 /// The comparison of a versioned dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
+pub(crate) enum Cmp {
     /// `<` (`LT`)
     Lt,
     /// `<=` (`LE`)
@@ -34,7 +34,7 @@ pub enum Cmp {
 
 impl Cmp {
     /// From the `flags` attribute of primary.xml (`LT`, `LE`, `EQ`, `GE`, `GT`).
-    pub fn from_flags(flags: &str) -> Option<Cmp> {
+    pub(crate) fn from_flags(flags: &str) -> Option<Cmp> {
         Some(match flags {
             "LT" => Cmp::Lt,
             "LE" => Cmp::Le,
@@ -81,7 +81,7 @@ impl Cmp {
 
 /// A name with an optional version range: one require or one provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionedName {
+pub(crate) struct VersionedName {
     /// The capability: a package name, a virtual provide, or a file path.
     pub name: String,
     /// The range; `None` for an unversioned dependency (any version).
@@ -90,7 +90,7 @@ pub struct VersionedName {
 
 impl VersionedName {
     /// An unversioned name.
-    pub fn any(name: impl Into<String>) -> VersionedName {
+    pub(crate) fn any(name: impl Into<String>) -> VersionedName {
         VersionedName {
             name: name.into(),
             range: None,
@@ -101,7 +101,7 @@ impl VersionedName {
     /// the two version ranges overlap (rpm's `rpmdsCompare`). An unversioned
     /// side matches any version; a release is compared only when both sides
     /// have one.
-    pub fn overlaps(&self, other: &VersionedName) -> bool {
+    pub(crate) fn overlaps(&self, other: &VersionedName) -> bool {
         let (Some((ca, a)), Some((cb, b))) = (&self.range, &other.range) else {
             return true;
         };
@@ -127,7 +127,7 @@ impl fmt::Display for VersionedName {
 
 /// A dependency expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RichDep {
+pub(crate) enum RichDep {
     /// A name with an optional version range.
     Name(VersionedName),
     /// `(a and b …)`: all of them.
@@ -161,7 +161,7 @@ pub enum RichDep {
 impl RichDep {
     /// Parse a rich dependency `( … )`; any other text is a plain name.
     /// The whole string must be consumed.
-    pub fn parse(s: &str) -> Result<RichDep> {
+    pub(crate) fn parse(s: &str) -> Result<RichDep> {
         if !s.trim_start().starts_with('(') {
             return Ok(RichDep::Name(VersionedName::any(s)));
         }

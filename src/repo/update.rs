@@ -44,22 +44,21 @@ use crate::rpm::Package;
 
 /// The metadata a repository has before a change.
 #[derive(Debug, Clone, Default)]
-pub struct OldRepo {
+pub(crate) struct OldRepo {
     /// The parsed repomd.xml (`None`: the repository had no metadata).
     pub repomd: Option<Repomd>,
     /// The entries read from primary/filelists/other, by location href.
     pub entries: HashMap<String, PackageEntry>,
     /// Whether `repodata/repomd.xml.asc` exists.
     pub signed: bool,
-    /// Why old entries could not be read, when they could not (every package is then read again).
-    pub unreadable: Option<String>,
 }
 
 impl OldRepo {
     /// Read `root/repodata/`. A missing repomd.xml is an empty repository; a
     /// repomd.xml that does not parse is an error; primary, filelists or other
-    /// that cannot be read only cost the reuse of entries (see `unreadable`).
-    pub fn load(root: &Path) -> Result<OldRepo> {
+    /// that cannot be read only cost the reuse of entries (every package is then read
+    /// again).
+    pub(crate) fn load(root: &Path) -> Result<OldRepo> {
         let repodata = root.join("repodata");
         let repomd_path = repodata.join("repomd.xml");
         let signed = repodata.join("repomd.xml.asc").exists();
@@ -74,26 +73,23 @@ impl OldRepo {
             Err(e) => return Err(Error::io(e, "reading repomd.xml").in_file(&repomd_path)),
         };
         let repomd = Repomd::parse(&bytes).in_file(&repomd_path)?;
-        let (entries, unreadable) = match read_old_entries(root, &repomd) {
-            Ok(list) => (
-                list.into_iter()
-                    .map(|e| (e.location_href.clone(), e))
-                    .collect(),
-                None,
-            ),
-            Err(e) => (HashMap::new(), Some(e.to_string())),
+        let entries = match read_old_entries(root, &repomd) {
+            Ok(list) => list
+                .into_iter()
+                .map(|e| (e.location_href.clone(), e))
+                .collect(),
+            Err(_) => HashMap::new(),
         };
         Ok(OldRepo {
             repomd: Some(repomd),
             entries,
             signed,
-            unreadable,
         })
     }
 
     /// Whether the old metadata files were named `<checksum>-<type>.xml.gz`
     /// (`None` when there was no primary record to tell).
-    pub fn unique_md_filenames(&self) -> Option<bool> {
+    pub(crate) fn unique_md_filenames(&self) -> Option<bool> {
         let primary = self.repomd.as_ref()?.record("primary")?;
         let name = primary.location_href.rsplit('/').next().unwrap_or("");
         let prefix = name.split('-').next().unwrap_or("");
@@ -129,11 +125,11 @@ fn read_old_entries(root: &Path, repomd: &Repomd) -> Result<Vec<PackageEntry>> {
 
 /// Files as the source ISO had them, by href: `(size, mtime)` as `xiso unpack`
 /// wrote them (see the module docs).
-pub type Pristine = HashMap<String, (u64, Option<i64>)>;
+pub(crate) type Pristine = HashMap<String, (u64, Option<i64>)>;
 
 /// The packages on disk and how their entries were obtained.
 #[derive(Debug, Clone)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// One entry per `*.rpm` below the root, sorted by href.
     pub entries: Vec<PackageEntry>,
     /// Entries taken from the old metadata.
@@ -151,7 +147,7 @@ pub struct Scan {
 /// reuse rule). `known` holds entries the caller already built (packages it
 /// just read), by href; they are used as they are. `pristine` lists the files
 /// still as the source ISO had them (empty outside a workspace).
-pub fn scan(
+pub(crate) fn scan(
     root: &Path,
     old: &OldRepo,
     known: &HashMap<String, PackageEntry>,
@@ -186,7 +182,11 @@ pub fn scan(
 /// The old entry of `href` when it may stand for a file of `size` bytes: the
 /// first test of [`scan`]'s reuse rule (then the file's mtime, or its hash, must
 /// agree too). A file failing it is read whole.
-pub fn reusable_entry<'a>(old: &'a OldRepo, href: &str, size: u64) -> Option<&'a PackageEntry> {
+pub(crate) fn reusable_entry<'a>(
+    old: &'a OldRepo,
+    href: &str,
+    size: u64,
+) -> Option<&'a PackageEntry> {
     old.entries
         .get(href)
         .filter(|e| e.checksum_type == "sha256" && e.size_package == size)
@@ -231,7 +231,7 @@ fn mtime_seconds(meta: &fs::Metadata) -> i64 {
 }
 
 /// SHA-256 of a file as lower-case hex.
-pub fn file_sha256(path: &Path) -> Result<String> {
+pub(crate) fn file_sha256(path: &Path) -> Result<String> {
     let mut f = File::open(path)
         .map_err(|e| Error::io(e, "opening the package"))
         .in_file(path)?;
@@ -250,7 +250,7 @@ pub fn file_sha256(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// What [`replace_repodata`] wrote and dropped.
+/// What `replace_repodata` wrote and dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RepodataReport {
     /// Packages listed.
@@ -282,7 +282,7 @@ fn stale(data_type: &str) -> bool {
 /// so a failure leaves the old `repodata/` as it was.
 ///
 /// `opts.unique_md_filenames` is overridden by what the old repository used.
-pub fn replace_repodata(
+pub(crate) fn replace_repodata(
     root: &Path,
     entries: &[PackageEntry],
     old: &OldRepo,

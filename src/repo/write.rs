@@ -66,7 +66,7 @@ pub fn entries_for_dir(root: &Path) -> Result<Vec<PackageEntry>> {
 
 /// Every `*.rpm` file below `root` (the repository root; `repodata/` is
 /// skipped) as `(href relative to root, path)`, sorted by href.
-pub fn package_files(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+pub(crate) fn package_files(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut hrefs = Vec::new();
     for item in walkdir::WalkDir::new(root).sort_by_file_name() {
         let item = item.map_err(|e| {
@@ -163,7 +163,7 @@ pub fn write_metadata(
 /// `-g` does: a `group` record for the XML as it is (checksum and size of the
 /// file) and a `group_gz` record for its gzip (with open checksum and size). yum
 /// and dnf read `group_gz` when present, else `group`.
-pub fn write_groups(
+pub(crate) fn write_groups(
     repodata_dir: &Path,
     comps: &[u8],
     opts: &MetadataOptions,
@@ -204,7 +204,7 @@ pub fn write_groups(
 /// last: metadata for `entries` (and the comps file `comps`, when given) written
 /// into `staging` (a directory created here and removed before returning), then
 /// read back. For media built in memory (the demo's sample, a driver disk).
-pub fn metadata_files(
+pub(crate) fn metadata_files(
     staging: &Path,
     entries: &[PackageEntry],
     comps: Option<&[u8]>,

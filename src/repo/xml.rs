@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// The text an entity or character reference stands for (`&amp;` → `&`, `&#38;` → `&`),
 /// or `None` for a reference XML does not predefine (no DTD is read).
-pub fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+pub(crate) fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
     match r.resolve_char_ref() {
         Ok(Some(c)) => Some(c.to_string()),
         Ok(None) => r
@@ -28,7 +28,7 @@ pub fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Option<String> 
 ///
 /// `what` names the field for the error when the string holds a control
 /// character createrepo_c refuses.
-pub fn header_text(raw: &[u8], what: &str) -> Result<String> {
+pub(crate) fn header_text(raw: &[u8], what: &str) -> Result<String> {
     if let Some(&c) = raw.iter().find(|&&c| forbidden_control(c)) {
         return Err(Error::unsupported(format!(
             "{what} contains control character 0x{c:02x}, which repository XML cannot carry"
@@ -87,7 +87,7 @@ fn libxml_utf8(s: &[u8]) -> bool {
 }
 
 /// Escape element text as libxml2 does: `&`, `<`, `>` and CR.
-pub fn escape_text(s: &str, out: &mut String) {
+pub(crate) fn escape_text(s: &str, out: &mut String) {
     for ch in s.chars() {
         match ch {
             '&' => out.push_str("&amp;"),
@@ -102,7 +102,7 @@ pub fn escape_text(s: &str, out: &mut String) {
 /// Escape an attribute value as libxml2 does for a node without a document:
 /// markup characters, whitespace other than space, and every non-ASCII
 /// character as a hexadecimal character reference.
-pub fn escape_attr(s: &str, out: &mut String) {
+pub(crate) fn escape_attr(s: &str, out: &mut String) {
     for ch in s.chars() {
         match ch {
             '&' => out.push_str("&amp;"),
@@ -119,19 +119,19 @@ pub fn escape_attr(s: &str, out: &mut String) {
 }
 
 /// A small element builder for the formatted layout createrepo_c writes.
-pub struct XmlOut {
+pub(crate) struct XmlOut {
     /// The text written so far.
     pub buf: String,
 }
 
 impl XmlOut {
     /// An empty buffer.
-    pub fn new() -> XmlOut {
+    pub(crate) fn new() -> XmlOut {
         XmlOut { buf: String::new() }
     }
 
     /// `<name a="v"…` at `depth` (two spaces per level), not yet closed.
-    pub fn open_tag(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)]) {
+    pub(crate) fn open_tag(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)]) {
         for _ in 0..depth {
             self.buf.push_str("  ");
         }
@@ -147,13 +147,13 @@ impl XmlOut {
     }
 
     /// `<name attrs/>` on its own line.
-    pub fn empty(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)]) {
+    pub(crate) fn empty(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)]) {
         self.open_tag(depth, name, attrs);
         self.buf.push_str("/>\n");
     }
 
     /// `<name attrs>text</name>` on its own line (empty text still gets both tags).
-    pub fn text(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)], text: &str) {
+    pub(crate) fn text(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)], text: &str) {
         self.open_tag(depth, name, attrs);
         self.buf.push('>');
         escape_text(text, &mut self.buf);
@@ -163,13 +163,13 @@ impl XmlOut {
     }
 
     /// `<name attrs>` followed by a newline: children follow.
-    pub fn start(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)]) {
+    pub(crate) fn start(&mut self, depth: usize, name: &str, attrs: &[(&str, &str)]) {
         self.open_tag(depth, name, attrs);
         self.buf.push_str(">\n");
     }
 
     /// `</name>` at `depth`.
-    pub fn end(&mut self, depth: usize, name: &str) {
+    pub(crate) fn end(&mut self, depth: usize, name: &str) {
         for _ in 0..depth {
             self.buf.push_str("  ");
         }

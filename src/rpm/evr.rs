@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// Compare two version (or release) strings the way rpm does.
-pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn rpmvercmp(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a == b {
         return Ordering::Equal;
@@ -111,7 +111,7 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
 
 /// An `epoch:version-release`, ordered as rpm orders installed packages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evr {
+pub(crate) struct Evr {
     /// The epoch; a missing epoch is 0.
     pub epoch: u64,
     /// The version.
@@ -122,7 +122,7 @@ pub struct Evr {
 
 impl Evr {
     /// A package's EVR.
-    pub fn new(epoch: u64, version: impl Into<String>, release: impl Into<String>) -> Evr {
+    pub(crate) fn new(epoch: u64, version: impl Into<String>, release: impl Into<String>) -> Evr {
         Evr {
             epoch,
             version: version.into(),
@@ -131,7 +131,7 @@ impl Evr {
     }
 
     /// Parse `[epoch:]version[-release]`; `None` when the epoch is not a number.
-    pub fn parse(s: &str) -> Option<Evr> {
+    pub(crate) fn parse(s: &str) -> Option<Evr> {
         let (epoch, rest) = match s.split_once(':') {
             Some((e, rest)) => (if e.is_empty() { 0 } else { e.parse().ok()? }, rest),
             None => (0, s),
@@ -148,7 +148,7 @@ impl Evr {
     }
 
     /// rpm's `rpmverCmp`: epoch, then version, then release when both have one.
-    pub fn compare(&self, other: &Evr) -> Ordering {
+    pub(crate) fn compare(&self, other: &Evr) -> Ordering {
         self.epoch
             .cmp(&other.epoch)
             .then_with(|| rpmvercmp(&self.version, &other.version))

@@ -21,7 +21,7 @@ use std::io::Read;
 use crate::error::{Error, Result};
 
 /// Size of the lead, the obsolete fixed-size preamble of every RPM file.
-pub const LEAD_SIZE: u64 = 96;
+pub(crate) const LEAD_SIZE: u64 = 96;
 const LEAD_MAGIC: [u8; 4] = [0xed, 0xab, 0xee, 0xdb];
 /// `RPMSIGTYPE_HEADERSIG`: the only signature type rpm has written since 1997.
 const SIGTYPE_HEADERSIG: u16 = 5;
@@ -33,7 +33,7 @@ const MAX_DATA_SIZE: u32 = 0x0fff_ffff;
 
 /// The type of a header entry (`rpmTagType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagType {
+pub(crate) enum TagType {
     /// `RPM_NULL_TYPE`.
     Null,
     /// `RPM_CHAR_TYPE`: one byte per element.
@@ -74,7 +74,7 @@ impl TagType {
     }
 
     /// The type's number in the index (`rpmTagType`).
-    pub fn to_raw(self) -> u32 {
+    pub(crate) fn to_raw(self) -> u32 {
         match self {
             TagType::Null => 0,
             TagType::Char => 1,
@@ -115,7 +115,7 @@ impl TagType {
 
 /// One index entry of a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexEntry {
+pub(crate) struct IndexEntry {
     /// The tag number (`RPMTAG_*`, `RPMSIGTAG_*`).
     pub tag: u32,
     /// The value type.
@@ -140,7 +140,7 @@ impl Header {
     ///
     /// The index is checked as a whole (types known, every value inside the
     /// data store); values are decoded on access.
-    pub fn read(reader: &mut dyn Read, start: u64) -> Result<Header> {
+    pub(crate) fn read(reader: &mut dyn Read, start: u64) -> Result<Header> {
         let mut intro = [0u8; 16];
         read_exact(reader, &mut intro, start, "header intro")?;
         if intro[..4] != HEADER_MAGIC {
@@ -190,7 +190,7 @@ impl Header {
     }
 
     /// File offset of the header's magic.
-    pub fn start(&self) -> u64 {
+    pub(crate) fn start(&self) -> u64 {
         self.start
     }
 
@@ -200,24 +200,24 @@ impl Header {
     }
 
     /// The index entries in file order.
-    pub fn entries(&self) -> &[IndexEntry] {
+    pub(crate) fn entries(&self) -> &[IndexEntry] {
         &self.entries
     }
 
     /// The entry for `tag`, if present (the first one, as rpm's lookup finds it).
-    pub fn entry(&self, tag: u32) -> Option<&IndexEntry> {
+    pub(crate) fn entry(&self, tag: u32) -> Option<&IndexEntry> {
         self.entries.iter().find(|e| e.tag == tag)
     }
 
     /// Whether `tag` is present.
-    pub fn has(&self, tag: u32) -> bool {
+    pub(crate) fn has(&self, tag: u32) -> bool {
         self.entry(tag).is_some()
     }
 
     /// The strings of a `STRING`, `STRING_ARRAY` or `I18NSTRING` entry, without
     /// their NUL terminators. An I18N entry yields one string per locale,
     /// the untranslated (`C`) one first.
-    pub fn strings(&self, tag: u32) -> Result<Option<Vec<&[u8]>>> {
+    pub(crate) fn strings(&self, tag: u32) -> Result<Option<Vec<&[u8]>>> {
         let Some(e) = self.entry(tag) else {
             return Ok(None);
         };
@@ -243,7 +243,7 @@ impl Header {
     /// One string, as rpm's `headerGetString` returns it in the C locale: a
     /// `STRING`, the first (untranslated) string of an `I18NSTRING`, or a
     /// `STRING_ARRAY` of exactly one element.
-    pub fn string(&self, tag: u32) -> Result<Option<&[u8]>> {
+    pub(crate) fn string(&self, tag: u32) -> Result<Option<&[u8]>> {
         let Some(e) = self.entry(tag) else {
             return Ok(None);
         };
@@ -254,7 +254,7 @@ impl Header {
     }
 
     /// The values of an integer (or `CHAR`) entry, widened to `u64`.
-    pub fn numbers(&self, tag: u32) -> Result<Option<Vec<u64>>> {
+    pub(crate) fn numbers(&self, tag: u32) -> Result<Option<Vec<u64>>> {
         let Some(e) = self.entry(tag) else {
             return Ok(None);
         };
@@ -276,13 +276,13 @@ impl Header {
     }
 
     /// The first value of an integer entry (rpm's `headerGetNumber`).
-    pub fn number(&self, tag: u32) -> Result<Option<u64>> {
+    pub(crate) fn number(&self, tag: u32) -> Result<Option<u64>> {
         Ok(self.numbers(tag)?.and_then(|v| v.first().copied()))
     }
 
     /// The stored bytes of an entry's value (strings with their NUL terminators),
     /// as a writer copies them into another header.
-    pub fn value_bytes(&self, e: &IndexEntry) -> &[u8] {
+    pub(crate) fn value_bytes(&self, e: &IndexEntry) -> &[u8] {
         let start = e.offset as usize;
         let rest = &self.store[start..];
         let len = match e.tag_type.element_size() {
@@ -356,7 +356,7 @@ fn check_extent(e: &IndexEntry, store: &[u8]) -> Result<(), String> {
 /// One entry for [`write_region_header`]: its value as the data store holds it
 /// (big-endian integers, NUL-terminated strings).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEntry {
+pub(crate) struct NewEntry {
     /// The tag number.
     pub tag: u32,
     /// The value type.
@@ -374,7 +374,7 @@ pub struct NewEntry {
 /// the region trailer last: 16 bytes naming the region tag with the negative
 /// offset `-16 × index count`. This is how `rpmsign` leaves the signature header
 /// (`RPMTAG_HEADERSIGNATURES`).
-pub fn write_region_header(region_tag: u32, entries: &[NewEntry]) -> Result<Vec<u8>> {
+pub(crate) fn write_region_header(region_tag: u32, entries: &[NewEntry]) -> Result<Vec<u8>> {
     let mut sorted: Vec<&NewEntry> = entries.iter().filter(|e| e.tag != region_tag).collect();
     sorted.sort_by_key(|e| e.tag);
     let count = sorted.len() + 1;
@@ -417,7 +417,7 @@ pub fn write_region_header(region_tag: u32, entries: &[NewEntry]) -> Result<Vec<
 
 /// The lead: checked for its magic and signature type, otherwise ignored
 /// (rpm takes name, version and arch from the main header).
-pub fn read_lead(reader: &mut dyn Read) -> Result<()> {
+pub(crate) fn read_lead(reader: &mut dyn Read) -> Result<()> {
     let mut lead = [0u8; LEAD_SIZE as usize];
     // The magic first, so that a short file that is not an RPM says so.
     read_exact(reader, &mut lead[..4], 0, "lead")?;
@@ -440,7 +440,7 @@ pub fn read_lead(reader: &mut dyn Read) -> Result<()> {
 
 /// Bytes of padding after a signature header that ends at `end`: the main
 /// header starts on an 8-byte boundary (rpm's `rpmReadSignature`).
-pub fn signature_padding(end: u64) -> u64 {
+pub(crate) fn signature_padding(end: u64) -> u64 {
     (8 - end % 8) % 8
 }
 

@@ -40,7 +40,7 @@ impl Package {
     /// version and dependencies without reading the payload (`sha256` is left
     /// zero, `file_size` is the file's length). For choosing among candidate
     /// packages before paying for a full [`Package::open`].
-    pub fn open_headers(path: impl AsRef<Path>) -> Result<Package> {
+    pub(crate) fn open_headers(path: impl AsRef<Path>) -> Result<Package> {
         let path = path.as_ref();
         let (file, meta) = open_file(path)?;
         let (signature, header) = read_headers(&mut BufReader::new(file)).in_file(path)?;

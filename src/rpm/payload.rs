@@ -11,7 +11,7 @@
 //! set and gives the others a size of 0.
 //!
 //! Payloads in rpm's stripped cpio format (`07070X`) are read too
-//! ([`super::stripped`]).
+//! (`super::stripped`).
 //!
 //! Everything read is checked: header arrays must all have one value per
 //! file, no path may hold a `..` component, and every payload member must be a
@@ -34,7 +34,7 @@ use crate::initrd::{detect, Codec};
 
 /// The inner path errors about the payload name: their offsets count bytes of
 /// the decompressed cpio stream, not of the file.
-pub const PAYLOAD: &str = "payload (decompressed)";
+pub(crate) const PAYLOAD: &str = "payload (decompressed)";
 
 /// One file of a package, as the main header describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,19 +63,19 @@ pub struct RpmFile {
 
 impl RpmFile {
     /// `%ghost`: owned but not in the payload.
-    pub fn is_ghost(&self) -> bool {
+    pub(crate) fn is_ghost(&self) -> bool {
         self.flags & fflag::GHOST != 0
     }
 
     /// `%config`.
-    pub fn is_config(&self) -> bool {
+    pub(crate) fn is_config(&self) -> bool {
         self.flags & fflag::CONFIG != 0
     }
 }
 
 /// The file list of a main header. Old packages list `OLDFILENAMES` instead of
 /// `BASENAMES`/`DIRNAMES`/`DIRINDEXES`; both are read.
-pub fn file_list(h: &Header) -> Result<Vec<RpmFile>> {
+pub(crate) fn file_list(h: &Header) -> Result<Vec<RpmFile>> {
     let at = h.start();
     let bad = |msg: String| Error::corrupt(at, format!("main header: {msg}"));
     let paths: Vec<Vec<u8>> = match h.strings(t::BASENAMES)? {
@@ -220,7 +220,7 @@ enum Members {
 
 impl Payload {
     /// Open `path` and position it at the first payload member. Errors name the file.
-    pub fn open(path: &Path) -> Result<Payload> {
+    pub(crate) fn open(path: &Path) -> Result<Payload> {
         let file = File::open(path)
             .map_err(|e| Error::io(e, "opening the package"))
             .in_file(path)?;
@@ -378,7 +378,7 @@ impl Payload {
     }
 
     /// A symlink member's target (the data, at most `PATH_MAX`).
-    pub fn link_target(&mut self, at: u64) -> Result<String> {
+    pub(crate) fn link_target(&mut self, at: u64) -> Result<String> {
         let d = match &mut self.members {
             Members::Newc(c) => c
                 .read_data(MAX_LINK_TARGET)
@@ -399,23 +399,11 @@ impl Payload {
     }
 
     /// Offset of the next byte in the decompressed cpio stream.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         match &self.members {
             Members::Newc(c) => c.position(),
             Members::Stripped(r) => r.position(),
         }
-    }
-
-    /// Read every remaining member to its end (checks the whole payload).
-    pub fn check_rest(&mut self) -> Result<()> {
-        while let Some(e) = self.next_entry()? {
-            let at = self.position();
-            io::copy(&mut self.data(), &mut io::sink()).map_err(|err| {
-                Error::corrupt(at, format!("member data: {err}")).in_path(PAYLOAD)
-            })?;
-            let _ = e;
-        }
-        Ok(())
     }
 }
 

@@ -32,18 +32,16 @@ const HEADER_IMMUTABLE: u32 = 63;
 
 /// A package rewritten by [`add_requires`].
 #[derive(Debug, Clone)]
-pub struct Rewritten {
+pub(crate) struct Rewritten {
     /// The whole new file.
     pub bytes: Vec<u8>,
-    /// The old release.
-    pub old_release: String,
     /// The new release (sorts after the old one).
     pub release: String,
 }
 
 /// The release after `release` for a rewritten package: `.xisoN` appended, or
 /// its N raised when the package was rewritten by xiso before.
-pub fn bumped_release(release: &str) -> String {
+pub(crate) fn bumped_release(release: &str) -> String {
     if let Some((base, n)) = release.rsplit_once(".xiso") {
         let digits = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
         if let (true, Ok(n)) = (digits, n.parse::<u32>()) {
@@ -59,7 +57,7 @@ pub fn bumped_release(release: &str) -> String {
 /// that it does not require already, and a new release (see the module docs).
 /// Refused: a file that is not an RPM, a header whose dependency arrays
 /// disagree in length.
-pub fn add_requires(rpm: &[u8], names: &[&str]) -> Result<Rewritten> {
+pub(crate) fn add_requires(rpm: &[u8], names: &[&str]) -> Result<Rewritten> {
     let (signature, header) = read_headers(&mut &rpm[..])?;
     let header_end = usize::try_from(header.end())
         .map_err(|_| Error::corrupt(header.end(), "main header end too large"))?;
@@ -217,11 +215,7 @@ pub fn add_requires(rpm: &[u8], names: &[&str]) -> Result<Rewritten> {
     bytes.extend(&sig_header);
     bytes.resize(bytes.len() + pad, 0);
     bytes.extend(header_and_payload);
-    Ok(Rewritten {
-        bytes,
-        old_release,
-        release,
-    })
+    Ok(Rewritten { bytes, release })
 }
 
 fn nul_terminated(mut v: Vec<u8>) -> Vec<u8> {

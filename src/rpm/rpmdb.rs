@@ -21,13 +21,13 @@ use super::tag::main as t;
 use crate::error::{Error, Result};
 
 /// Path of the SQLite rpmdb inside a root.
-pub const SQLITE_PATH: &str = "var/lib/rpm/rpmdb.sqlite";
+pub(crate) const SQLITE_PATH: &str = "var/lib/rpm/rpmdb.sqlite";
 /// Path of the Berkeley DB rpmdb inside a root.
-pub const BDB_PATH: &str = "var/lib/rpm/Packages";
+pub(crate) const BDB_PATH: &str = "var/lib/rpm/Packages";
 
 /// A package as the rpmdb records it.
 #[derive(Debug, Clone)]
-pub struct InstalledHeader {
+pub(crate) struct InstalledHeader {
     /// Name.
     pub name: String,
     /// `[epoch:]version-release`.
@@ -41,7 +41,7 @@ pub struct InstalledHeader {
 /// Every package of the rpmdb under `root` (empty when the root has none).
 /// A database xiso cannot read is an error naming it: replacing a package
 /// without its old file list would leave stale files behind.
-pub fn packages(root: &Path) -> Result<Vec<InstalledHeader>> {
+pub(crate) fn packages(root: &Path) -> Result<Vec<InstalledHeader>> {
     let path = root.join(SQLITE_PATH);
     let Some(data) = read_regular(&path)? else {
         let bdb = root.join(BDB_PATH);
@@ -114,7 +114,7 @@ fn bdb_packages(data: &[u8]) -> Result<Vec<InstalledHeader>> {
 
 /// Parse a header blob as the rpmdb stores it (no magic) into a package;
 /// `source` names the database.
-pub fn from_blob(blob: &[u8], source: &'static str) -> Result<InstalledHeader> {
+pub(crate) fn from_blob(blob: &[u8], source: &'static str) -> Result<InstalledHeader> {
     // Give it the intro a package file has, and read it as one.
     let mut bytes = Vec::with_capacity(blob.len() + 8);
     bytes.extend_from_slice(&[0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0]);

@@ -8,7 +8,7 @@
 //! signatures (RSA, DSA, PGP, GPG, PGP5, rpm 6's OPENPGP) are dropped; the digests
 //! (SHA1, SHA256, MD5), sizes and every other tag are kept. The signature header
 //! is written as rpm writes it (one immutable region, entries sorted by tag, see
-//! [`write_region_header`]); when it has rpmbuild's reserved space
+//! `write_region_header`); when it has rpmbuild's reserved space
 //! (`RPMSIGTAG_RESERVEDSPACE`), the space shrinks by what the signatures add, so
 //! the file keeps its size and the main header its offset, as with rpmsign. The
 //! lead, the main header and the payload are copied byte for byte.
@@ -16,15 +16,12 @@
 //! The signature time is a parameter: with the same key, package and time the
 //! output is the same bytes (RSA PKCS#1 v1.5 signatures are deterministic).
 
-use std::fs;
-use std::path::Path;
-
 use pgp::ser::Serialize;
 
 use super::header::{signature_padding, write_region_header, NewEntry, TagType, LEAD_SIZE};
 use super::package::read_headers;
 use super::tag::sig;
-use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::error::{Error, ErrorKind, Result};
 use crate::openpgp::SecretKey;
 
 /// Signature tags replaced when a package is signed again (rpm's `deleteSigs`).
@@ -38,8 +35,8 @@ pub(crate) const SIGNATURE_TAGS: [u32; 6] = [
 ];
 
 /// The package `rpm` (the whole file) signed with `key` at `created` (Unix seconds;
-/// see [`SecretKey::signature_time`]). Refused: a file that is not an RPM, a key the
-/// XCP-ng 8.3 installer cannot check ([`SecretKey::check_el7`]).
+/// see `SecretKey::signature_time`). Refused: a file that is not an RPM, a key the
+/// XCP-ng 8.3 installer cannot check (`SecretKey::check_el7`).
 pub fn sign_package(rpm: &[u8], key: &SecretKey, created: u32) -> Result<Vec<u8>> {
     key.check_el7()?;
     let (signature, header) = read_headers(&mut &rpm[..])?;
@@ -107,19 +104,6 @@ pub fn sign_package(rpm: &[u8], key: &SecretKey, created: u32) -> Result<Vec<u8>
     out.resize(out.len() + pad, 0);
     out.extend(header_and_payload);
     Ok(out)
-}
-
-/// Sign the package file at `path` in place (temporary file next to it, then a
-/// rename); its mtime becomes `created`. Returns the new size in bytes.
-pub fn sign_package_file(path: &Path, key: &SecretKey, created: u32) -> Result<u64> {
-    let bytes = fs::read(path)
-        .map_err(|e| Error::io(e, "reading the package"))
-        .in_file(path)?;
-    let signed = sign_package(&bytes, key, created).in_file(path)?;
-    let mut staged = crate::fs::StagedFile::new(path)?;
-    write_with_mtime(&mut staged, &signed, created)?;
-    staged.commit()?;
-    Ok(signed.len() as u64)
 }
 
 /// Write `bytes` into a staged package file, with modification time `mtime`.

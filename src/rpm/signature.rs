@@ -23,7 +23,7 @@ use crate::openpgp::{issuer_key_id, KeyRing};
 /// The outcome of [`check_package`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
-pub enum SignatureStatus {
+pub(crate) enum SignatureStatus {
     /// Every signature verifies with a key of the ring, every digest matches.
     Good {
         /// The key id that signed (upper-case hex).
@@ -47,7 +47,7 @@ pub enum SignatureStatus {
 
 /// Check the package `rpm` (the whole file) against the keys of `ring`. `Err` only
 /// when the file is not an RPM whose headers can be read.
-pub fn check_package(rpm: &[u8], ring: &KeyRing) -> Result<SignatureStatus> {
+pub(crate) fn check_package(rpm: &[u8], ring: &KeyRing) -> Result<SignatureStatus> {
     let (signature, header) = read_headers(&mut &rpm[..])?;
     let start = usize::try_from(header.start())
         .map_err(|_| Error::corrupt(header.start(), "main header offset too large"))?;
@@ -118,14 +118,14 @@ pub fn check_package(rpm: &[u8], ring: &KeyRing) -> Result<SignatureStatus> {
 
 /// The key ids that signed the package `rpm` reads (its lead and signature header
 /// only; the rest is not read), without checking anything: what `xiso inspect` shows.
-pub fn read_signer_key_ids(rpm: &mut dyn std::io::Read) -> Result<Vec<String>> {
+pub(crate) fn read_signer_key_ids(rpm: &mut dyn std::io::Read) -> Result<Vec<String>> {
     read_lead(rpm)?;
     Ok(signer_key_ids(&Header::read(rpm, LEAD_SIZE)?))
 }
 
 /// The key ids that signed a package, from its signature header alone (header-only
 /// signatures first), without checking anything.
-pub fn signer_key_ids(signature: &Header) -> Vec<String> {
+pub(crate) fn signer_key_ids(signature: &Header) -> Vec<String> {
     let mut ids = Vec::new();
     for tag in [sig::RSA, sig::DSA, sig::PGP, sig::GPG] {
         let Some(e) = signature.entry(tag) else {

@@ -13,10 +13,10 @@ use crate::error::{Error, Result};
 use crate::initrd::cpio::{HEADER_LEN, NEWC_MAGIC, TRAILER};
 
 /// Magic of a stripped member.
-pub const STRIPPED_MAGIC: &[u8; 6] = b"07070X";
+pub(crate) const STRIPPED_MAGIC: &[u8; 6] = b"07070X";
 
 /// Streaming reader of a stripped payload.
-pub struct StrippedReader<R: Read> {
+pub(crate) struct StrippedReader<R: Read> {
     inner: R,
     pos: u64,
     data_left: u64,
@@ -26,7 +26,7 @@ pub struct StrippedReader<R: Read> {
 
 impl<R: Read> StrippedReader<R> {
     /// Read members from `inner` (decompressed).
-    pub fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         StrippedReader {
             inner,
             pos: 0,
@@ -37,7 +37,7 @@ impl<R: Read> StrippedReader<R> {
     }
 
     /// Offset of the next byte in the stream.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.pos
     }
 
@@ -67,7 +67,7 @@ impl<R: Read> StrippedReader<R> {
 
     /// The next member: `(file index, offset of its header)`; `None` after the
     /// trailer. `size` gives the data length of a file index (from the header).
-    pub fn next_entry(
+    pub(crate) fn next_entry(
         &mut self,
         size: &dyn Fn(usize) -> Option<u64>,
     ) -> Result<Option<(usize, u64)>> {
@@ -129,7 +129,7 @@ impl<R: Read> StrippedReader<R> {
     }
 
     /// A reader over the current member's data.
-    pub fn data(&mut self) -> StrippedData<'_, R> {
+    pub(crate) fn data(&mut self) -> StrippedData<'_, R> {
         StrippedData { reader: self }
     }
 }
@@ -139,7 +139,7 @@ fn hex(b: &[u8]) -> Option<u32> {
 }
 
 /// The data of the current stripped member.
-pub struct StrippedData<'a, R: Read> {
+pub(crate) struct StrippedData<'a, R: Read> {
     reader: &'a mut StrippedReader<R>,
 }
 

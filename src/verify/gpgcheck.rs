@@ -54,7 +54,7 @@ pub(super) struct GpgConfig {
 
 impl GpgConfig {
     /// Why the checks are on, for messages.
-    pub fn why(&self) -> String {
+    pub(crate) fn why(&self) -> String {
         let key = self.key_path.as_deref().unwrap_or("a key");
         if self.source == UPDATE_XML_KEY {
             // A driver disk: no boot lines; xapi checks the signatures of a pack

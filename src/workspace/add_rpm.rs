@@ -44,7 +44,7 @@ use crate::workspace::pull_in::{rewrite_target, PullInReport};
 use crate::workspace::refresh::{candidates, newer_packages, Refreshed};
 
 /// Arches the XCP-ng installer installs from its repository.
-pub const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
+pub(crate) const DEFAULT_ARCHES: [&str; 2] = ["x86_64", "noarch"];
 
 /// What `add-rpm` may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub struct RpmRef {
     /// The file, relative to the ISO root (`Packages/…`).
     pub href: String,
     /// For an added package: whether the installer installs it (the install
-    /// target reaches it, [`crate::repo::ClosureReport::installs`]).
+    /// target reaches it, `crate::repo::ClosureReport::installs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reached_by_installer: Option<bool>,
 }
@@ -122,7 +122,7 @@ pub struct RpmChangeReport {
     /// The new repodata.
     pub repodata: RepodataReport,
     /// Requires the repository already left unresolved before the change
-    /// (chains as [`crate::repo::Unresolved`] prints them); empty when not checked.
+    /// (chains as `crate::repo::Unresolved` prints them); empty when not checked.
     pub unresolved_before: Vec<String>,
     /// Things the user should know: one line per added package the installer
     /// will not install.
@@ -241,7 +241,7 @@ pub struct AddRpm {
 
 impl AddRpm {
     /// Add the packages to `ws`'s ISO repository (see the module docs).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<RpmChangeReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<RpmChangeReport> {
         add(ws, &self.packages, &self.options)
     }
 }

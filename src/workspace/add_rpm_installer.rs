@@ -106,7 +106,7 @@ pub struct InstallerRpmReport {
 }
 
 /// The rpmdb policy, as the report states it.
-pub const RPMDB_POLICY: &str = "left untouched (xiso records the installed packages in .xiso/installer; `rpm --root DIR/installer -qa` still lists the image's original packages)";
+pub(crate) const RPMDB_POLICY: &str = "left untouched (xiso records the installed packages in .xiso/installer; `rpm --root DIR/installer -qa` still lists the image's original packages)";
 
 /// One file of a package, checked and placed.
 struct Planned {
@@ -152,7 +152,7 @@ pub struct AddRpmInstaller {
 
 impl AddRpmInstaller {
     /// Install the packages into `ws`'s installer root (see [`add_rpms_installer`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<InstallerRpmReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<InstallerRpmReport> {
         install_all(ws, &self.packages, &self.options)
     }
 }

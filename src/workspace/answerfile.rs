@@ -29,9 +29,9 @@ use crate::bootcfg::{key_of, ArgEdit};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The answerfile's path in the installer root.
-pub const ANSWERFILE_NAME: &str = "answerfile.xml";
+pub(crate) const ANSWERFILE_NAME: &str = "answerfile.xml";
 /// What the boot lines name: the installer root's copy.
-pub const ANSWERFILE_URL: &str = "file:///answerfile.xml";
+pub(crate) const ANSWERFILE_URL: &str = "file:///answerfile.xml";
 
 /// Options for [`answerfile`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,7 +89,7 @@ pub struct Answerfile {
 
 impl Answerfile {
     /// Read the file and put it into `ws` (see [`answerfile`]); errors name the file.
-    pub fn apply(&self, ws: &mut Workspace) -> Result<AnswerfileReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<AnswerfileReport> {
         let f = &self.file;
         let xml = fs::read(f).map_err(|e| Error::io(e, "cannot read").in_file(f))?;
         put(ws, &xml, &self.options).map_err(|e| e.in_file(f))

@@ -24,9 +24,9 @@ use crate::bootcfg::{ArgChange, ArgEdit, BootConfig, ConfigKind, SerialConsole};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 
 /// The workspace path of the BIOS menu.
-pub const ISOLINUX_CFG: &str = "boot/isolinux/isolinux.cfg";
+pub(crate) const ISOLINUX_CFG: &str = "boot/isolinux/isolinux.cfg";
 /// The workspace path of the UEFI FAT image.
-pub const EFIBOOT_IMG: &str = "boot/efiboot.img";
+pub(crate) const EFIBOOT_IMG: &str = "boot/efiboot.img";
 
 /// Options for [`boot_args`].
 #[derive(Debug, Clone, Default)]
@@ -38,7 +38,7 @@ pub struct BootArgsOptions {
     /// with [`ArgEdit::new_xen`].
     pub xen_edit: ArgEdit,
     /// Move Xen's serial console to this port, before `xen_edit` is applied
-    /// ([`SerialConsole::apply`]: entries without one stay as they are).
+    /// (`SerialConsole::apply`: entries without one stay as they are).
     pub serial: Option<SerialConsole>,
     /// Only the entries with this isolinux `LABEL` / GRUB `menuentry` title.
     pub entry: Option<String>,
@@ -243,7 +243,7 @@ pub struct BootArgs {
 
 impl BootArgs {
     /// Edit `ws`'s boot menus (see [`boot_args`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<BootArgsReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<BootArgsReport> {
         boot_args(ws.dir(), &self.options)
     }
 }

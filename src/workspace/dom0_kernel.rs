@@ -14,7 +14,7 @@ use crate::initrd::stream::Compression;
 use crate::initrd::Codec;
 
 /// The kernels XCP-ng's menus start as dom0 (`/boot/alt/vmlinuz`: `install-alt`).
-pub const DOM0_KERNELS: &[&str] = &["boot/vmlinuz", "boot/alt/vmlinuz"];
+pub(crate) const DOM0_KERNELS: &[&str] = &["boot/vmlinuz", "boot/alt/vmlinuz"];
 
 /// The codec [`Codec`] a written image of `compression` starts with.
 pub(crate) fn codec_of(compression: Compression) -> Codec {
@@ -29,7 +29,7 @@ pub(crate) fn codec_of(compression: Compression) -> Codec {
 }
 
 /// Whether every kernel with a boot protocol header reads `codec` (nothing to check).
-pub fn every_kernel_reads(codec: Codec) -> bool {
+pub(crate) fn every_kernel_reads(codec: Codec) -> bool {
     first_kernel_reading(codec).is_some_and(|v| v <= (2, 6))
 }
 

@@ -95,7 +95,7 @@ impl Edit {
 
     /// Whether the edit rewrites the ISO repository's metadata (and so reads every
     /// package it cannot reuse an entry for).
-    pub fn edits_repository(&self) -> bool {
+    pub(crate) fn edits_repository(&self) -> bool {
         matches!(self, Edit::AddRpm(_))
     }
 }

@@ -74,7 +74,7 @@ impl Workspace {
 
     /// Unpack `iso` sparsely into `dir` (`remaster`'s private workspace, see
     /// `workspace::unpack::unpack_sparse`) and keep `iso` open as the workspace's source.
-    pub fn unpack_sparse(
+    pub(crate) fn unpack_sparse(
         iso: IsoImage,
         dir: &Path,
         installer: bool,
@@ -113,18 +113,18 @@ impl Workspace {
 
     /// The workspace manifest when it could be read (edits that work on a bare
     /// `iso/` tree too).
-    pub fn manifest_if_any(&self) -> Option<&Manifest> {
+    pub(crate) fn manifest_if_any(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
     }
 
     /// The manifest to change, when it could be read; [`Workspace::save`] writes it.
-    pub fn manifest_mut(&mut self) -> Option<&mut Manifest> {
+    pub(crate) fn manifest_mut(&mut self) -> Option<&mut Manifest> {
         self.manifest_changed |= self.manifest.is_some();
         self.manifest.as_mut()
     }
 
     /// The installer manifest (`None`: the workspace has no installer root).
-    pub fn installer(&self) -> Result<Option<&InstallerManifest>> {
+    pub(crate) fn installer(&self) -> Result<Option<&InstallerManifest>> {
         if self.installer.get().is_none() {
             let _ = self.installer.set(InstallerManifest::load(&self.dir)?);
         }
@@ -132,7 +132,7 @@ impl Workspace {
     }
 
     /// The installer manifest to change; [`Workspace::save`] writes it.
-    pub fn installer_mut(&mut self) -> Result<Option<&mut InstallerManifest>> {
+    pub(crate) fn installer_mut(&mut self) -> Result<Option<&mut InstallerManifest>> {
         self.installer()?;
         self.installer_changed = true;
         Ok(self.installer.get_mut().and_then(Option::as_mut))
@@ -147,7 +147,7 @@ impl Workspace {
 
     /// The source image, when it is still the one the workspace was unpacked from
     /// (same path, size and head hash); `None` when it is gone or changed.
-    pub fn source(&self) -> Option<&Source> {
+    pub(crate) fn source(&self) -> Option<&Source> {
         self.source
             .get_or_init(|| {
                 let m = self.manifest.as_ref()?;
@@ -160,13 +160,13 @@ impl Workspace {
     }
 
     /// The source image when this workspace holds it open.
-    pub fn source_image(&self) -> Option<&IsoImage> {
+    pub(crate) fn source_image(&self) -> Option<&IsoImage> {
         self.source.get().and_then(Option::as_ref)
     }
 
     /// The repository's metadata under `DIR/iso/`, for an edit about to rewrite it:
     /// the copy an earlier reader kept ([`Workspace::keep_old_repo`]), else read now.
-    pub fn take_old_repo(&mut self) -> Result<OldRepo> {
+    pub(crate) fn take_old_repo(&mut self) -> Result<OldRepo> {
         match self.old_repo.take() {
             Some(old) => Ok(old),
             None => OldRepo::load(&self.tree()),
@@ -175,13 +175,13 @@ impl Workspace {
 
     /// Keep `old` (read from `DIR/iso/` and still current) for the next
     /// [`Workspace::take_old_repo`].
-    pub fn keep_old_repo(&mut self, old: OldRepo) {
+    pub(crate) fn keep_old_repo(&mut self, old: OldRepo) {
         self.old_repo = Some(old);
     }
 
     /// The repository's metadata was (or may have been) rewritten: read it again
     /// when next asked.
-    pub fn repo_changed(&mut self) {
+    pub(crate) fn repo_changed(&mut self) {
         self.old_repo = None;
     }
 

@@ -22,16 +22,16 @@ use crate::initrd::cpio::{mode, CpioHeader};
 use crate::initrd::stream::Compression;
 
 /// Installer manifest format version; bump on incompatible changes.
-pub const INSTALLER_VERSION: u32 = 1;
+pub(crate) const INSTALLER_VERSION: u32 = 1;
 /// Relative path of the installer manifest inside a workspace.
-pub const INSTALLER_MANIFEST_PATH: &str = ".xiso/installer";
+pub(crate) const INSTALLER_MANIFEST_PATH: &str = ".xiso/installer";
 /// Relative path of the installer root inside a workspace.
-pub const INSTALLER_DIR: &str = "installer";
+pub(crate) const INSTALLER_DIR: &str = "installer";
 
 /// What kind of file an installer entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum InstallerKind {
+pub(crate) enum InstallerKind {
     /// Regular file.
     File,
     /// Directory.
@@ -50,7 +50,7 @@ pub enum InstallerKind {
 
 impl InstallerKind {
     /// The kind of a cpio `mode`, if it is one newc can carry.
-    pub fn of_mode(m: u32) -> Option<InstallerKind> {
+    pub(crate) fn of_mode(m: u32) -> Option<InstallerKind> {
         Some(match m & mode::S_IFMT {
             mode::S_IFREG => InstallerKind::File,
             mode::S_IFDIR => InstallerKind::Dir,
@@ -64,7 +64,8 @@ impl InstallerKind {
     }
 
     /// Whether the workspace holds a placeholder instead of the real thing.
-    pub fn is_placeholder(self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_placeholder(self) -> bool {
         matches!(
             self,
             InstallerKind::CharDevice
@@ -77,7 +78,7 @@ impl InstallerKind {
 
 /// The state of a path on disk, to notice edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiskState {
+pub(crate) struct DiskState {
     /// Size in bytes.
     pub size: u64,
     /// Modification time, seconds.
@@ -92,7 +93,7 @@ pub struct DiskState {
 
 impl DiskState {
     /// The state of `md`.
-    pub fn of(md: &fs::Metadata) -> DiskState {
+    pub(crate) fn of(md: &fs::Metadata) -> DiskState {
         DiskState {
             size: md.len(),
             mtime: md.mtime(),
@@ -103,14 +104,14 @@ impl DiskState {
     }
 
     /// Same content as far as size and time tell.
-    pub fn same_content(&self, other: &DiskState) -> bool {
+    pub(crate) fn same_content(&self, other: &DiskState) -> bool {
         self.size == other.size && self.mtime == other.mtime && self.mtime_nsec == other.mtime_nsec
     }
 }
 
 /// One entry of the installer archive.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InstallerEntry {
+pub(crate) struct InstallerEntry {
     /// Normalized path relative to the installer root (`""` for the root itself).
     pub path: String,
     /// The name exactly as the archive stored it (`.`, `./etc`, `etc`…).
@@ -149,7 +150,7 @@ impl InstallerEntry {
     /// Key of the hard-link group this entry belongs to (regular files with
     /// `nlink >= 2` and the same device and inode numbers, within one archive, as
     /// the kernel's initramfs unpacker groups them).
-    pub fn link_key(&self) -> Option<(u32, u32, u32, u32)> {
+    pub(crate) fn link_key(&self) -> Option<(u32, u32, u32, u32)> {
         (self.kind == InstallerKind::File && self.header.nlink >= 2).then_some((
             self.archive,
             self.header.devmajor,
@@ -161,7 +162,7 @@ impl InstallerEntry {
 
 /// Owner or mode set for a path by `patch-installer` (applies at pack time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Override {
+pub(crate) struct Override {
     /// Owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
@@ -195,10 +196,10 @@ pub struct InstalledPackage {
 /// --installer` installed (the rpmdb is never changed): JSON, a list of
 /// [`InstalledPackage`]. It travels inside install.img, so a remaster of a remastered
 /// image still knows which files an installed package owns.
-pub const INSTALLED_RECORD: &str = "var/lib/xiso/installed-rpms.json";
+pub(crate) const INSTALLED_RECORD: &str = "var/lib/xiso/installed-rpms.json";
 
 /// The record at [`INSTALLED_RECORD`] under `root`, when there is a readable one.
-pub fn read_installed_record(root: &Path) -> Option<Vec<InstalledPackage>> {
+pub(crate) fn read_installed_record(root: &Path) -> Option<Vec<InstalledPackage>> {
     let p = root.join(INSTALLED_RECORD);
     let md = fs::symlink_metadata(&p).ok()?;
     if !md.is_file() || md.len() > 64 << 20 {
@@ -209,7 +210,7 @@ pub fn read_installed_record(root: &Path) -> Option<Vec<InstalledPackage>> {
 
 /// `DIR/.xiso/installer`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InstallerManifest {
+pub(crate) struct InstallerManifest {
     /// Always "xiso-installer".
     pub format: String,
     /// [`INSTALLER_VERSION`].
@@ -277,7 +278,7 @@ impl InstallerManifest {
     }
 
     /// Read `DIR/.xiso/installer`; `None` when the workspace has no installer root.
-    pub fn load(dir: &Path) -> Result<Option<InstallerManifest>> {
+    pub(crate) fn load(dir: &Path) -> Result<Option<InstallerManifest>> {
         let path = dir.join(INSTALLER_MANIFEST_PATH);
         let text = match fs::read(&path) {
             Ok(t) => t,
@@ -302,7 +303,7 @@ impl InstallerManifest {
 
     /// Refuse an edit that needs the unpacked installer root (`what` names it) in an
     /// [`append_only`](Self::append_only) workspace.
-    pub fn require_unpacked(&self, dir: &Path, what: &str) -> Result<()> {
+    pub(crate) fn require_unpacked(&self, dir: &Path, what: &str) -> Result<()> {
         if self.append_only {
             return Err(Error::invalid(format!(
                 "{what} needs install.img unpacked, and this workspace was unpacked with --no-installer (only patch-installer overlays can be added, by pack --installer-append): unpack again without --no-installer"
@@ -313,7 +314,7 @@ impl InstallerManifest {
     }
 
     /// Write it to `DIR/.xiso/installer` atomically (temporary file + rename).
-    pub fn save(&self, dir: &Path) -> Result<()> {
+    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(INSTALLER_MANIFEST_PATH);
         let mut staged = crate::fs::StagedFile::new(&path)?;
         let write = |f: &mut fs::File| -> std::io::Result<()> {
@@ -330,7 +331,7 @@ impl InstallerManifest {
 
     /// The device numbers the source archive's entries carry (cpio `dev`), for new
     /// entries to match; `(0, 0)` for an archive with none.
-    pub fn archive_dev(&self) -> (u32, u32) {
+    pub(crate) fn archive_dev(&self) -> (u32, u32) {
         self.entries
             .iter()
             .find(|e| !e.implicit)
@@ -339,26 +340,17 @@ impl InstallerManifest {
     }
 
     /// Whether the source archive spells its names `./path` (new entries follow it).
-    pub fn uses_dot_slash(&self) -> bool {
+    pub(crate) fn uses_dot_slash(&self) -> bool {
         self.entries
             .iter()
             .any(|e| !e.path.is_empty() && e.name.starts_with("./"))
-    }
-
-    /// Index of entries by path.
-    pub fn index(&self) -> std::collections::HashMap<&str, usize> {
-        self.entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.path.as_str(), i))
-            .collect()
     }
 }
 
 /// Normalize an archive name to a path relative to the installer root: `./` and
 /// empty components dropped, `.` is the root (`""`). Absolute names and `..`
 /// components are refused: nothing may land outside `DIR/installer/`.
-pub fn normalize_name(name: &str) -> std::result::Result<String, String> {
+pub(crate) fn normalize_name(name: &str) -> std::result::Result<String, String> {
     if name.starts_with('/') {
         return Err(format!("absolute path {name:?} in the archive"));
     }
@@ -374,7 +366,7 @@ pub fn normalize_name(name: &str) -> std::result::Result<String, String> {
 }
 
 /// The on-disk path of `rel` under `root` (`rel` already normalized).
-pub fn disk_path(root: &Path, rel: &str) -> PathBuf {
+pub(crate) fn disk_path(root: &Path, rel: &str) -> PathBuf {
     if rel.is_empty() {
         root.to_path_buf()
     } else {
@@ -384,7 +376,7 @@ pub fn disk_path(root: &Path, rel: &str) -> PathBuf {
 
 /// Refuse a path whose parents on disk are not plain directories (a symlink on the
 /// way would let a write escape the installer root).
-pub fn check_parents_on_disk(root: &Path, rel: &str) -> Result<()> {
+pub(crate) fn check_parents_on_disk(root: &Path, rel: &str) -> Result<()> {
     let mut cur = root.to_path_buf();
     let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
     for c in comps.iter().take(comps.len().saturating_sub(1)) {

@@ -83,7 +83,7 @@ struct NewEntry {
 }
 
 /// What differs between the workspace and the manifest.
-pub struct InstallerChanges {
+pub(crate) struct InstallerChanges {
     status: Vec<Status>,
     disk: Vec<Option<fs::Metadata>>,
     new: Vec<NewEntry>,
@@ -91,7 +91,7 @@ pub struct InstallerChanges {
 
 impl InstallerChanges {
     /// Whether anything changed.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         !self.new.is_empty() || self.status.iter().any(|s| !matches!(s, Status::Unchanged))
     }
 }
@@ -108,7 +108,7 @@ fn kind_matches(kind: InstallerKind, md: &fs::Metadata) -> bool {
 }
 
 /// Compare the workspace's installer root with its manifest.
-pub fn scan_installer(dir: &Path, m: &InstallerManifest) -> Result<InstallerChanges> {
+pub(crate) fn scan_installer(dir: &Path, m: &InstallerManifest) -> Result<InstallerChanges> {
     let root = dir.join(INSTALLER_DIR);
     let mut status = Vec::with_capacity(m.entries.len());
     let mut disk = Vec::with_capacity(m.entries.len());
@@ -215,7 +215,7 @@ fn walk_new(root: &Path, rel: &str, known: &HashSet<&str>, out: &mut Vec<NewEntr
 /// compressed anew, and the image is the returned [`SplicedImage`], which must be
 /// written from `original` and `out` while both stay as they are. Returns the
 /// report; `out` is left at its end.
-pub fn write_installer(
+pub(crate) fn write_installer(
     dir: &Path,
     m: &InstallerManifest,
     changes: &InstallerChanges,
@@ -320,7 +320,7 @@ pub fn write_installer(
 /// is written (no copy of it on disk): the source image and the fresh blocks are
 /// read then.
 #[derive(Debug)]
-pub struct SplicedImage {
+pub(crate) struct SplicedImage {
     stream: Spliced,
     old: fs::File,
     fresh: fs::File,

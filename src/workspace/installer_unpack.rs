@@ -22,7 +22,7 @@ use crate::initrd::stream::{decoder, Compression};
 use crate::initrd::{detect, Codec};
 
 /// Default cap on the uncompressed size of install.img (a real one is ~400 MB).
-pub const MAX_EXPANDED_DEFAULT: u64 = 16 << 30;
+pub(crate) const MAX_EXPANDED_DEFAULT: u64 = 16 << 30;
 
 /// What `extract_installer` did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -45,7 +45,7 @@ pub struct InstallerReport {
 /// ([`InstallerManifest::append_only`]): its codec from the image's first bytes
 /// `head`, and `image_disk` the state of the tree's file. `None` for a codec xiso
 /// cannot write (nothing can be appended to such an image).
-pub fn append_only_manifest(
+pub(crate) fn append_only_manifest(
     head: &[u8],
     tree_path: &str,
     image_disk: DiskState,
@@ -93,7 +93,7 @@ fn empty_manifest(
 
 /// Extract `image` (the install.img file, `tree_path` its path in the ISO tree) into
 /// `root`, which must not exist yet. Returns the manifest to save.
-pub fn extract_installer(
+pub(crate) fn extract_installer(
     image: &Path,
     tree_path: &str,
     root: &Path,

@@ -5,17 +5,17 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-pub use crate::iso::boot_entries::BootEntryRecord;
+pub(crate) use crate::iso::boot_entries::BootEntryRecord;
 use crate::iso::Namespace;
 
 /// Manifest format version; bump on incompatible changes.
-pub const MANIFEST_VERSION: u32 = 1;
+pub(crate) const MANIFEST_VERSION: u32 = 1;
 /// Relative path of the manifest inside a workspace.
-pub const MANIFEST_PATH: &str = ".xiso/manifest";
+pub(crate) const MANIFEST_PATH: &str = ".xiso/manifest";
 /// Relative path of the saved system area.
-pub const SYSTEM_AREA_PATH: &str = ".xiso/system-area";
+pub(crate) const SYSTEM_AREA_PATH: &str = ".xiso/system-area";
 /// Relative path of the ISO tree.
-pub const TREE_DIR: &str = "iso";
+pub(crate) const TREE_DIR: &str = "iso";
 
 /// The identity of the source image, so `pack` can tell whether it may still copy
 /// extents from it.
@@ -118,7 +118,7 @@ pub struct EntryRecord {
 pub struct Manifest {
     /// Always "xiso-manifest".
     pub format: String,
-    /// [`MANIFEST_VERSION`].
+    /// `MANIFEST_VERSION`.
     pub version: u32,
     /// xiso version that wrote it.
     pub generator: String,
@@ -171,7 +171,7 @@ impl Manifest {
     }
 
     /// Write `DIR/.xiso/manifest` (temporary file, then rename).
-    pub fn save(&self, dir: &Path) -> Result<()> {
+    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(MANIFEST_PATH);
         let mut staged = crate::fs::StagedFile::new(&path)?;
         staged.write_all_synced(self.to_json().as_bytes(), None)?;
@@ -179,18 +179,18 @@ impl Manifest {
     }
 
     /// Serialize as pretty JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("manifest serializes")
     }
 }
 
 /// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Bytes of a hex string.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }

@@ -24,7 +24,7 @@ mod boot_args;
 mod dom0_kernel;
 mod edit;
 mod handle;
-pub mod installer;
+pub(crate) mod installer;
 mod installer_pack;
 mod installer_root;
 mod installer_unpack;
@@ -40,39 +40,33 @@ mod sign;
 mod sign_packages;
 mod unpack;
 
-pub use add_rpm::{
-    add_rpms, remove_rpms, AddRpm, AddRpmOptions, RpmChangeReport, RpmRef, DEFAULT_ARCHES,
-};
+pub use add_rpm::{add_rpms, remove_rpms, AddRpm, AddRpmOptions, RpmChangeReport, RpmRef};
 pub use add_rpm_installer::{
     add_rpms_installer, AddRpmInstaller, InstallerRpm, InstallerRpmOptions, InstallerRpmReport,
-    RPMDB_POLICY,
 };
-pub use answerfile::{
-    answerfile, Answerfile, AnswerfileOptions, AnswerfileReport, ANSWERFILE_NAME, ANSWERFILE_URL,
-};
-pub use boot_args::{
-    boot_args, BootArgs, BootArgsOptions, BootArgsReport, BootMenuReport, EFIBOOT_IMG, ISOLINUX_CFG,
-};
-pub use dom0_kernel::{every_kernel_reads, DOM0_KERNELS};
+pub use answerfile::{answerfile, Answerfile, AnswerfileOptions, AnswerfileReport};
+pub use boot_args::{boot_args, BootArgs, BootArgsOptions, BootArgsReport, BootMenuReport};
+pub(crate) use boot_args::{EFIBOOT_IMG, ISOLINUX_CFG};
+pub(crate) use dom0_kernel::{every_kernel_reads, DOM0_KERNELS};
 pub use edit::{Edit, EditReport};
 pub use handle::Workspace;
-pub use installer::{InstalledPackage, InstallerManifest};
+pub use installer::InstalledPackage;
 pub use installer_pack::{InstallerPackOptions, InstallerPackReport};
-pub use installer_unpack::{InstallerReport, MAX_EXPANDED_DEFAULT};
+pub use installer_unpack::InstallerReport;
+pub(crate) use installer_unpack::MAX_EXPANDED_DEFAULT;
 pub use manifest::Manifest;
-pub use netinstall::{
-    netinstall, Netinstall, NetinstallOptions, NetinstallReport, NETINSTALL, REPOSITORY_PATHS,
-};
+pub(crate) use netinstall::NETINSTALL;
+pub use netinstall::{Netinstall, NetinstallOptions, NetinstallReport};
 pub use overlay::{overlay, Overlay, OverlayReport};
-pub use pack::{isohybrid_parts, pack, resolve_date, IsohybridParts, PackOptions, PackReport};
+pub(crate) use pack::{isohybrid_parts, resolve_date};
+pub use pack::{pack, PackOptions, PackReport};
 pub use pack_tree::TreeStats;
 pub use patch::{patch_installer, PatchInstaller, PatchOptions, PatchReport};
 pub use pull_in::PullInReport;
 pub use refresh::Refreshed;
-pub(crate) use sign::nick_from_user_id;
 pub use sign::{
-    disable_gpgcheck, read_passphrase_file, sign, DisableGpgcheck, DisableGpgcheckOptions,
-    DisableGpgcheckReport, Sign, SignOptions, SignReport, NO_GPGCHECK, NO_REPO_GPGCHECK,
-    REPOMD_ASC, REPOMD_XML, TREEINFO,
+    disable_gpgcheck, sign, DisableGpgcheck, DisableGpgcheckOptions, DisableGpgcheckReport, Sign,
+    SignOptions, SignReport,
 };
-pub use unpack::{source_identity, unpack, UnpackOptions, UnpackReport};
+pub(crate) use sign::{nick_from_user_id, NO_GPGCHECK, NO_REPO_GPGCHECK, REPOMD_ASC, REPOMD_XML};
+pub use unpack::{unpack, UnpackOptions, UnpackReport};

@@ -19,23 +19,23 @@ use crate::bootcfg::ArgEdit;
 use crate::error::{Error, Result};
 
 /// The installer option that selects a network repository.
-pub const NETINSTALL: &str = "netinstall";
+pub(crate) const NETINSTALL: &str = "netinstall";
 
 /// What netinstall media lacks, relative to the ISO root: the repository and the
 /// file that announces it.
-pub const REPOSITORY_PATHS: [&str; 3] = ["Packages", "repodata", ".treeinfo"];
+pub(crate) const REPOSITORY_PATHS: [&str; 3] = ["Packages", "repodata", ".treeinfo"];
 
-/// Options for [`netinstall`].
+/// Options for `netinstall`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetinstallOptions {
     /// Modification time for the grub.cfg inside efiboot.img (see [`BootArgsOptions`]).
     pub date: Option<i64>,
 }
 
-/// What [`netinstall`] did.
+/// What `netinstall` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct NetinstallReport {
-    /// Paths removed (of [`REPOSITORY_PATHS`], those the media had).
+    /// Paths removed (of `REPOSITORY_PATHS`, those the media had).
     pub removed: Vec<String>,
     /// The boot menu edit (`netinstall` first on every installer line).
     pub boot: BootArgsReport,
@@ -43,7 +43,7 @@ pub struct NetinstallReport {
 
 /// Turn the workspace `dir` into netinstall media (see the module docs). The menus
 /// are edited first: a workspace without a kernel line is refused with nothing removed.
-pub fn netinstall(dir: &Path, opts: &NetinstallOptions) -> Result<NetinstallReport> {
+pub(crate) fn netinstall(dir: &Path, opts: &NetinstallOptions) -> Result<NetinstallReport> {
     let root = dir.join(TREE_DIR);
     let boot = boot_args(
         dir,
@@ -74,7 +74,7 @@ pub fn netinstall(dir: &Path, opts: &NetinstallOptions) -> Result<NetinstallRepo
     Ok(NetinstallReport { removed, boot })
 }
 
-/// The `netinstall` edit (see [`netinstall`]).
+/// The `netinstall` edit (see `netinstall`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Netinstall {
     /// The boot menus' date.
@@ -83,7 +83,7 @@ pub struct Netinstall {
 
 impl Netinstall {
     /// Make `ws` netinstall media (see [`netinstall`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<NetinstallReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<NetinstallReport> {
         let report = netinstall(ws.dir(), &self.options);
         // The repository is gone (or half gone on an error).
         ws.repo_changed();

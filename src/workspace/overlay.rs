@@ -91,7 +91,7 @@ pub struct Overlay {
 
 impl Overlay {
     /// Copy the directory onto `ws`'s ISO tree (see [`overlay`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<OverlayReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<OverlayReport> {
         let report = overlay(ws.dir(), &self.dir)?;
         let repodata = |rel: &String| rel == "repodata" || rel.starts_with("repodata/");
         if report.added.iter().chain(&report.replaced).any(repodata) {

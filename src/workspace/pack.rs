@@ -211,7 +211,7 @@ fn id_seed(report: &WriteReport, volume_id: &str, date: Option<i64>) -> Vec<u8> 
 }
 
 /// The hybrid system area and the bytes after the volume for `tree` laid out with `wopts`.
-pub struct IsohybridParts {
+pub(crate) struct IsohybridParts {
     /// Bytes for the start of the system area (MBR, GPT header and entries).
     pub system_area: Vec<u8>,
     /// Padding to the cylinder boundary with the backup GPT at its end; the writer's tail.
@@ -224,7 +224,7 @@ pub struct IsohybridParts {
 /// build the `isohybrid --uefi` system area for them. `seed` derives the ids from the
 /// layout. `None` when there is no BIOS boot entry to point the MBR at. The caller sets
 /// `tail_len` to `tail.len()` and lays out again: the tail does not move any LBA.
-pub fn isohybrid_parts(
+pub(crate) fn isohybrid_parts(
     tree: &IsoTree,
     wopts: &WriteOptions,
     boot_code: [u8; MBR_BOOT_CODE_LEN],
@@ -266,7 +266,7 @@ pub fn isohybrid_parts(
 }
 
 /// The time to stamp: `--date`, else `SOURCE_DATE_EPOCH`, else now.
-pub fn resolve_date(explicit: Option<i64>) -> Result<(i64, Option<i64>)> {
+pub(crate) fn resolve_date(explicit: Option<i64>) -> Result<(i64, Option<i64>)> {
     let fixed = match explicit {
         Some(t) => Some(t),
         None => match std::env::var("SOURCE_DATE_EPOCH") {

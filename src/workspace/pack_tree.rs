@@ -32,7 +32,7 @@ fn mtime_of(meta: &fs::Metadata) -> i64 {
 
 /// Build the tree from `DIR/iso/`. `skip` names tree paths that the writer
 /// generates itself (the boot catalog). `default_mtime` stamps new entries.
-pub fn build_tree(
+pub(crate) fn build_tree(
     dir: &Path,
     m: &Manifest,
     source: Option<&Source>,

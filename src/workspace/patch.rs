@@ -97,7 +97,7 @@ pub struct PatchInstaller {
 
 impl PatchInstaller {
     /// Apply the overlay and removals to `ws`'s installer root (see [`patch_installer`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<PatchReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<PatchReport> {
         patch(ws, self.overlay.as_deref(), &self.options)
     }
 }

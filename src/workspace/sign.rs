@@ -35,15 +35,15 @@ use crate::repo::update::RepodataReport;
 use crate::treeinfo::TreeInfo;
 
 /// The repository metadata index, below `DIR/iso/`.
-pub const REPOMD_XML: &str = "repodata/repomd.xml";
+pub(crate) const REPOMD_XML: &str = "repodata/repomd.xml";
 /// The detached signature the installer checks, below `DIR/iso/`.
-pub const REPOMD_ASC: &str = "repodata/repomd.xml.asc";
+pub(crate) const REPOMD_ASC: &str = "repodata/repomd.xml.asc";
 /// The media description, below `DIR/iso/`.
-pub const TREEINFO: &str = ".treeinfo";
+pub(crate) const TREEINFO: &str = ".treeinfo";
 /// The installer option that skips the repository signature check.
-pub const NO_REPO_GPGCHECK: &str = "no-repo-gpgcheck";
+pub(crate) const NO_REPO_GPGCHECK: &str = "no-repo-gpgcheck";
 /// The installer option that skips the RPM signature check.
-pub const NO_GPGCHECK: &str = "no-gpgcheck";
+pub(crate) const NO_GPGCHECK: &str = "no-gpgcheck";
 
 /// Options for [`sign`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,7 +140,7 @@ pub struct Sign {
 
 impl Sign {
     /// Read the key (and passphrase file) and sign `ws`'s repository (see [`sign`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<SignReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<SignReport> {
         let key = &self.key;
         let armored =
             fs::read(key).map_err(|e| Error::io(e, "cannot read the key").in_file(key))?;
@@ -153,7 +153,7 @@ impl Sign {
 }
 
 /// The first line of a passphrase file (empty when the file is).
-pub fn read_passphrase_file(path: &Path) -> Result<String> {
+pub(crate) fn read_passphrase_file(path: &Path) -> Result<String> {
     Ok(fs::read_to_string(path)
         .map_err(|e| Error::io(e, "cannot read the passphrase").in_file(path))?
         .lines()
@@ -396,7 +396,7 @@ pub struct DisableGpgcheck {
 
 impl DisableGpgcheck {
     /// Turn the signature checks of `ws`'s media off (see [`disable_gpgcheck`]).
-    pub fn apply(&self, ws: &mut Workspace) -> Result<DisableGpgcheckReport> {
+    pub(crate) fn apply(&self, ws: &mut Workspace) -> Result<DisableGpgcheckReport> {
         disable(ws.dir(), &self.options)
     }
 }

@@ -28,7 +28,7 @@ pub struct UnpackOptions {
     /// Do not extract `install.img` into `DIR/installer/`.
     pub skip_installer: bool,
     /// Cap on the uncompressed size of install.img (0: the default,
-    /// [`super::installer_unpack::MAX_EXPANDED_DEFAULT`]).
+    /// `super::installer_unpack::MAX_EXPANDED_DEFAULT`).
     pub max_installer_bytes: u64,
 }
 
@@ -50,7 +50,7 @@ pub struct UnpackReport {
 }
 
 /// Identity of a source image (see [`SourceIdentity`]).
-pub fn source_identity(iso: &IsoImage) -> Result<SourceIdentity> {
+pub(crate) fn source_identity(iso: &IsoImage) -> Result<SourceIdentity> {
     let src = iso.source();
     let head_len = src.len().min(32 * SECTOR) as usize;
     let head = src.read_vec(0, head_len, "image head")?;
@@ -66,7 +66,7 @@ pub fn source_identity(iso: &IsoImage) -> Result<SourceIdentity> {
 }
 
 /// Build the manifest for an image (no files are written).
-pub fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
+pub(crate) fn build_manifest(iso: &IsoImage, entries: &[Entry]) -> Result<Manifest> {
     let d = iso.descriptors();
     let mut descriptors = vec![RawDescriptor {
         lba: d.primary.lba,
@@ -364,7 +364,7 @@ fn write_workspace(
 }
 
 /// Join `rel` under `root`, refusing `..`, absolute components and empty names.
-pub fn safe_join(root: &Path, rel: &str) -> Option<PathBuf> {
+pub(crate) fn safe_join(root: &Path, rel: &str) -> Option<PathBuf> {
     let mut p = root.to_path_buf();
     for comp in rel.split('/') {
         if comp.is_empty() || comp == "." || comp == ".." {

@@ -22,9 +22,6 @@ const GPT_HEADER_MIN: u32 = 92;
 pub struct Guid(pub [u8; 16]);
 
 impl Guid {
-    /// The all-zero GUID, the type of an unused GPT entry.
-    pub const NIL: Guid = Guid([0; 16]);
-
     /// The on-disk bytes as 32 lowercase hex digits, the form `xorriso -report_system_area`
     /// prints (`GPT disk GUID : 84972c75c8c1784e93a8f3aa7ff584e3`).
     pub fn to_xorriso_hex(&self) -> String {
@@ -32,7 +29,7 @@ impl Guid {
     }
 
     /// True for the all-zero GUID.
-    pub fn is_nil(&self) -> bool {
+    pub(crate) fn is_nil(&self) -> bool {
         self.0 == [0; 16]
     }
 }
@@ -70,10 +67,6 @@ impl Serialize for Guid {
 /// isohybrid and xorriso use for both the ISO and the EFI partition.
 pub const BASIC_DATA: Guid = Guid([
     0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44, 0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7,
-]);
-/// GPT partition type "EFI System" (C12A7328-F81F-11D2-BA4B-00A0C93EC93B).
-pub const EFI_SYSTEM: Guid = Guid([
-    0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E, 0xC9, 0x3B,
 ]);
 
 /// A GPT header (UEFI §5.3.2), primary or backup.

@@ -12,7 +12,7 @@ use crate::source::SECTOR;
 
 /// The El Torito boot record volume descriptor (El Torito 1.0 table 1) pointing at the
 /// catalog: the inverse of [`parse_boot_record`](super::parse_boot_record).
-pub fn boot_record_sector(catalog_lba: u32) -> [u8; SECTOR as usize] {
+pub(crate) fn boot_record_sector(catalog_lba: u32) -> [u8; SECTOR as usize] {
     let mut s = [0u8; SECTOR as usize];
     s[..7].copy_from_slice(&descriptor_header(VD_BOOT_RECORD));
     s[BOOT_SYSTEM_ID][..EL_TORITO_ID.len()].copy_from_slice(EL_TORITO_ID);
@@ -161,7 +161,7 @@ impl BootCatalog {
     /// entry gets a section of its own (header 0x90, the last 0x91) with an empty id.
     /// Entries keep their fields; [`BootCatalog::to_sector`] serializes the result.
     /// Fails when there is no entry or the entries do not fit one sector.
-    pub fn one_section_per_entry(entries: &[ElToritoEntry]) -> Result<BootCatalog> {
+    pub(crate) fn one_section_per_entry(entries: &[ElToritoEntry]) -> Result<BootCatalog> {
         let Some(first) = entries.first() else {
             return Err(Error::invalid("El Torito: no boot entries"));
         };

@@ -3,18 +3,12 @@
 //! All dates are written in UTC (offset 0) so output does not depend on the
 //! machine's time zone.
 
-/// Directory record flag: directory (ECMA-119 9.1.6, bit 1).
-pub const FLAG_DIR: u8 = 0x02;
-/// Directory record flag: not the final record of a multi-extent file (bit 7).
-pub const FLAG_MULTI_EXTENT: u8 = 0x80;
-
-/// Fixed part of a directory record before the file identifier.
-pub const RECORD_HEADER: usize = 33;
+pub(crate) use crate::iso::ecma119::{FLAG_DIR, FLAG_MULTI_EXTENT, RECORD_HEADER};
 /// Largest record length; records have even length (genisoimage, libisofs), so 254.
-pub const RECORD_MAX: usize = 254;
+pub(crate) const RECORD_MAX: usize = 254;
 
 /// Both-endian 32-bit (ECMA-119 7.3.3).
-pub fn both32(v: u32) -> [u8; 8] {
+pub(crate) fn both32(v: u32) -> [u8; 8] {
     let mut b = [0u8; 8];
     b[..4].copy_from_slice(&v.to_le_bytes());
     b[4..].copy_from_slice(&v.to_be_bytes());
@@ -22,7 +16,7 @@ pub fn both32(v: u32) -> [u8; 8] {
 }
 
 /// Both-endian 16-bit (ECMA-119 7.2.3).
-pub fn both16(v: u16) -> [u8; 4] {
+pub(crate) fn both16(v: u16) -> [u8; 4] {
     let mut b = [0u8; 4];
     b[..2].copy_from_slice(&v.to_le_bytes());
     b[2..].copy_from_slice(&v.to_be_bytes());
@@ -30,7 +24,7 @@ pub fn both16(v: u16) -> [u8; 4] {
 }
 
 /// Broken-down UTC time: (year, month, day, hour, minute, second).
-pub fn utc(t: i64) -> (i64, u32, u32, u32, u32, u32) {
+pub(crate) fn utc(t: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = crate::iso::time::civil_from_days(days);
@@ -45,7 +39,7 @@ pub fn utc(t: i64) -> (i64, u32, u32, u32, u32, u32) {
 }
 
 /// Seven-byte recording date (ECMA-119 9.1.5); years outside 1900..=2155 are clamped.
-pub fn date7(t: i64) -> [u8; 7] {
+pub(crate) fn date7(t: i64) -> [u8; 7] {
     let t = t.clamp(-2_208_988_800, 5_996_851_199); // 1900-01-01 .. 2155-12-31T23:59:59
     let (y, m, d, hh, mm, ss) = utc(t);
     [
@@ -60,7 +54,7 @@ pub fn date7(t: i64) -> [u8; 7] {
 }
 
 /// Seventeen-byte volume date (ECMA-119 8.4.26.1), hundredths 0, UTC.
-pub fn date17(t: i64) -> [u8; 17] {
+pub(crate) fn date17(t: i64) -> [u8; 17] {
     let t = t.clamp(-62_135_596_800, 253_402_300_799); // 0001 .. 9999
     let (y, m, d, hh, mm, ss) = utc(t);
     let s = format!("{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}00");
@@ -70,18 +64,25 @@ pub fn date17(t: i64) -> [u8; 17] {
 }
 
 /// "Not specified" volume date: sixteen `'0'` digits and a zero offset (8.4.26.1).
-pub const DATE17_UNSET: [u8; 17] = *b"0000000000000000\0";
+pub(crate) const DATE17_UNSET: [u8; 17] = *b"0000000000000000\0";
 
 /// Length of a record with an identifier of `ident_len` bytes and `su_len`
 /// bytes of system use, rounded up to even.
-pub fn record_len(ident_len: usize, su_len: usize) -> usize {
+pub(crate) fn record_len(ident_len: usize, su_len: usize) -> usize {
     let base = RECORD_HEADER + ident_len + usize::from(ident_len.is_multiple_of(2));
     let len = base + su_len;
     len + len % 2
 }
 
 /// Encode one directory record.
-pub fn encode(extent: u32, size: u32, mtime: i64, flags: u8, ident: &[u8], su: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(
+    extent: u32,
+    size: u32,
+    mtime: i64,
+    flags: u8,
+    ident: &[u8],
+    su: &[u8],
+) -> Vec<u8> {
     let len = record_len(ident.len(), su.len());
     let mut r = Vec::with_capacity(len);
     r.push(len as u8);
@@ -106,6 +107,28 @@ pub fn encode(extent: u32, size: u32, mtime: i64, flags: u8, ident: &[u8], su: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer lays a record out field by field; the reader finds the fields at
+    /// `ecma119`'s offsets: both agree.
+    #[test]
+    fn records_put_fields_where_the_reader_looks() {
+        use crate::iso::ecma119::{DR_DATE, DR_EXTENT, DR_FLAGS, DR_LEN, DR_NAME_LEN, DR_SIZE};
+        let r = encode(
+            0x1234_5678,
+            0x0a0b_0c0d,
+            1_700_000_000,
+            FLAG_DIR,
+            b"NAME",
+            b"SU",
+        );
+        assert_eq!(usize::from(r[DR_LEN]), r.len());
+        assert_eq!(r[DR_EXTENT..DR_EXTENT + 4], 0x1234_5678u32.to_le_bytes());
+        assert_eq!(r[DR_SIZE..DR_SIZE + 4], 0x0a0b_0c0du32.to_le_bytes());
+        assert_eq!(r[DR_DATE], date7(1_700_000_000));
+        assert_eq!(r[DR_FLAGS], FLAG_DIR);
+        assert_eq!(usize::from(r[DR_NAME_LEN]), 4);
+        assert_eq!(&r[RECORD_HEADER..RECORD_HEADER + 4], b"NAME");
+    }
 
     #[test]
     fn dates() {

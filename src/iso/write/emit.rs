@@ -18,7 +18,7 @@ use crate::source::{Source, SECTOR};
 use super::tree::FileData;
 
 /// Size of the system area (ECMA-119 6.2.1: sectors 0–15).
-pub const SYSTEM_AREA_LEN: usize = 16 * SECTOR as usize;
+pub(crate) const SYSTEM_AREA_LEN: usize = 16 * SECTOR as usize;
 
 /// A boot image with a boot info table is read whole; bound it.
 const INFO_TABLE_MAX: u64 = 64 << 20;

@@ -62,7 +62,7 @@ pub(crate) struct Hierarchy {
 }
 
 impl Hierarchy {
-    pub fn rows(&self) -> Vec<PathRow> {
+    pub(crate) fn rows(&self) -> Vec<PathRow> {
         self.dirs
             .iter()
             .map(|d| PathRow {

@@ -33,7 +33,7 @@ pub(crate) struct Item<'a> {
 }
 
 impl Item<'_> {
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         matches!(self.kind, ItemKind::Dir { .. })
     }
 }

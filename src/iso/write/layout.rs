@@ -23,7 +23,7 @@ use crate::source::SECTOR;
 pub const MAX_EXTENT: u64 = 0xFFFF_F800;
 
 /// LBA of the primary volume descriptor (ECMA-119 6.2.1: after the 16-sector system area).
-pub const PVD_LBA: u32 = 16;
+pub(crate) const PVD_LBA: u32 = 16;
 
 /// The complete layout of a new image; see [`Layout::write`](super::Layout::write).
 #[derive(Debug)]

@@ -71,9 +71,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 
-pub use emit::SYSTEM_AREA_LEN;
-pub use layout::{Layout, MAX_EXTENT, PVD_LBA};
-pub use tree::{Dir, FileData, Generate, Generated, IsoTree, Meta, Node, MAX_NAME_BYTES};
+pub use layout::{Layout, MAX_EXTENT};
+pub use tree::{Dir, FileData, Generate, Generated, IsoTree, Meta, Node};
 
 use crate::error::Result;
 use crate::iso::eltorito::{ElToritoEntry, Platform};
@@ -280,7 +279,7 @@ impl Layout<'_> {
     /// [`Layout::write_file`], handing written data to the kernel's writeback as
     /// it goes when `early_writeback` (for a caller that will `fsync`: the flush
     /// then overlaps the writing).
-    pub fn write_file_with(
+    pub(crate) fn write_file_with(
         &self,
         source: Option<&Source>,
         system_area: &[u8],

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 /// Longest Joliet name in UCS-2 characters (`--joliet-long`: 206 bytes + a
 /// 33-byte record header still fit a 255-byte directory record).
-pub const JOLIET_MAX_CHARS: usize = 103;
+pub(crate) const JOLIET_MAX_CHARS: usize = 103;
 
 /// Level-1 limits (ECMA-119 10.1).
 const BASE_MAX: usize = 8;
@@ -52,7 +52,7 @@ fn collision_key(ident: &str) -> String {
 /// Assign primary identifiers to the children of one directory.
 /// `children` is `(real name, is_dir)` in a deterministic order; the result is
 /// in the same order.
-pub fn primary_names(children: &[(&str, bool)]) -> Vec<String> {
+pub(crate) fn primary_names(children: &[(&str, bool)]) -> Vec<String> {
     let mut used: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(children.len());
     for (name, is_dir) in children {
@@ -94,7 +94,7 @@ pub fn primary_names(children: &[(&str, bool)]) -> Vec<String> {
 /// ECMA-119 9.3 order of primary identifiers: by name, then extension, each
 /// padded with spaces (which for d-characters is plain byte order), then by
 /// version descending (all ours are `;1`).
-pub fn primary_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn primary_cmp(a: &str, b: &str) -> Ordering {
     let key = |s: &str| -> (Vec<u8>, Vec<u8>) {
         let no_ver = s.split(';').next().unwrap_or(s);
         match no_ver.split_once('.') {
@@ -130,7 +130,7 @@ fn joliet_unit(c: char) -> u16 {
 
 /// Assign Joliet identifiers (UCS-2 code units) to the children of one
 /// directory; same input convention as [`primary_names`].
-pub fn joliet_names(children: &[(&str, bool)]) -> Vec<Vec<u16>> {
+pub(crate) fn joliet_names(children: &[(&str, bool)]) -> Vec<Vec<u16>> {
     let mut used: HashSet<Vec<u16>> = HashSet::new();
     let mut out = Vec::with_capacity(children.len());
     for (name, is_dir) in children {
@@ -166,12 +166,12 @@ pub fn joliet_names(children: &[(&str, bool)]) -> Vec<Vec<u16>> {
 }
 
 /// UCS-2 big-endian bytes of a Joliet identifier.
-pub fn ucs2_be(units: &[u16]) -> Vec<u8> {
+pub(crate) fn ucs2_be(units: &[u16]) -> Vec<u8> {
     units.iter().flat_map(|u| u.to_be_bytes()).collect()
 }
 
 /// A string as UCS-2 big-endian for Joliet volume descriptor fields.
-pub fn str_ucs2_be(s: &str) -> Vec<u8> {
+pub(crate) fn str_ucs2_be(s: &str) -> Vec<u8> {
     let units: Vec<u16> = s.chars().map(joliet_unit).collect();
     ucs2_be(&units)
 }

@@ -13,9 +13,9 @@ use super::dirrec::{both32, date7};
 use super::tree::Meta;
 
 /// Length of a `CE` entry.
-pub const CE_LEN: usize = 28;
+pub(crate) const CE_LEN: usize = 28;
 /// Largest continuation area: one logical block.
-pub const AREA_MAX: usize = 2048;
+pub(crate) const AREA_MAX: usize = 2048;
 /// Largest SUSP entry (its length is one byte).
 const ENTRY_MAX: usize = 255;
 
@@ -30,7 +30,7 @@ const ER_SRC: &[u8] = b"PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE. 
 
 /// What a directory record describes, for Rock Ridge purposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A directory.
     Dir,
     /// A regular file.
@@ -41,7 +41,7 @@ pub enum Kind {
 
 /// Everything the entries of one record depend on.
 #[derive(Debug, Clone, Copy)]
-pub struct RrRecord<'a> {
+pub(crate) struct RrRecord<'a> {
     /// Node kind.
     pub kind: Kind,
     /// Metadata.
@@ -159,7 +159,7 @@ fn sl_entries(target: &str) -> Vec<Vec<u8>> {
 }
 
 /// The system use entries of one record, in the order genisoimage writes them.
-pub fn entries(r: &RrRecord<'_>) -> Vec<Vec<u8>> {
+pub(crate) fn entries(r: &RrRecord<'_>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if r.root_dot {
         out.push(entry(b"SP", &[0xBE, 0xEF, 0]));
@@ -206,7 +206,7 @@ pub fn entries(r: &RrRecord<'_>) -> Vec<Vec<u8>> {
 
 /// A continuation area's bytes and, if it is continued, where its `CE` entry is.
 #[derive(Debug, Clone, Default)]
-pub struct Area {
+pub(crate) struct Area {
     /// Entries recorded in the area.
     pub bytes: Vec<u8>,
     /// Offset of the `CE` entry pointing to the next area of the chain.
@@ -215,7 +215,7 @@ pub struct Area {
 
 /// System use entries split between the record and a chain of continuation areas.
 #[derive(Debug, Clone, Default)]
-pub struct SuPlan {
+pub(crate) struct SuPlan {
     /// Bytes recorded in the directory record.
     pub inline: Vec<u8>,
     /// Offset in `inline` of the `CE` entry pointing to `areas[0]`.
@@ -227,7 +227,7 @@ pub struct SuPlan {
 /// Place `entries` into a record with `room` bytes of system use, spilling
 /// into continuation areas. `CE` entries are written with zero location and
 /// patched by [`patch_ce`] once the areas have addresses.
-pub fn place(entries: Vec<Vec<u8>>, room: usize) -> SuPlan {
+pub(crate) fn place(entries: Vec<Vec<u8>>, room: usize) -> SuPlan {
     let mut plan = SuPlan::default();
     let mut rest = entries.as_slice();
     let (taken, ce) = fill(&mut plan.inline, rest, room);
@@ -267,7 +267,7 @@ fn fill(buf: &mut Vec<u8>, entries: &[Vec<u8>], room: usize) -> (usize, Option<u
 }
 
 /// Write the location of a continuation area into the `CE` entry at `at`.
-pub fn patch_ce(buf: &mut [u8], at: usize, lba: u32, offset: u32, len: u32) {
+pub(crate) fn patch_ce(buf: &mut [u8], at: usize, lba: u32, offset: u32, len: u32) {
     buf[at + 4..at + 12].copy_from_slice(&both32(lba));
     buf[at + 12..at + 20].copy_from_slice(&both32(offset));
     buf[at + 20..at + 28].copy_from_slice(&both32(len));

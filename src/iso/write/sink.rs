@@ -40,7 +40,7 @@ fn all_zero(b: &[u8]) -> bool {
 
 impl<'a> Sink<'a> {
     /// A sink writing every byte to `out`.
-    pub fn plain(out: &'a mut dyn Write) -> Sink<'a> {
+    pub(crate) fn plain(out: &'a mut dyn Write) -> Sink<'a> {
         Sink {
             target: Target::Plain(BufWriter::with_capacity(1 << 20, out)),
             pos: 0,
@@ -51,7 +51,7 @@ impl<'a> Sink<'a> {
 
     /// A sink writing into a regular file from offset 0, leaving holes for
     /// zero blocks. The file is truncated first so holes read as zeros.
-    pub fn sparse(file: &'a mut File) -> io::Result<Sink<'a>> {
+    pub(crate) fn sparse(file: &'a mut File) -> io::Result<Sink<'a>> {
         // Only when needed: ext4 treats a truncate to 0 as "replacing the file" and
         // flushes all of it on close (auto_da_alloc), ~0.4 s for an XCP-ng ISO.
         if file.metadata()?.len() != 0 {
@@ -70,7 +70,7 @@ impl<'a> Sink<'a> {
     /// (`POSIX_FADV_DONTNEED`, which starts writing dirty pages and drops clean
     /// ones), so a final `fsync` overlaps the writing instead of following it.
     /// Only for a file sink.
-    pub fn start_writeback(&mut self) {
+    pub(crate) fn start_writeback(&mut self) {
         if matches!(self.target, Target::Sparse { .. }) {
             self.writeback_from = Some(self.pos);
         }
@@ -93,12 +93,12 @@ impl<'a> Sink<'a> {
     }
 
     /// Bytes emitted so far.
-    pub fn pos(&self) -> u64 {
+    pub(crate) fn pos(&self) -> u64 {
         self.pos
     }
 
     /// The next bytes are the structure `what`, laid out at `start..start + len`.
-    pub fn track(&mut self, what: &str, start: u64, len: u64) {
+    pub(crate) fn track(&mut self, what: &str, start: u64, len: u64) {
         if let Some(t) = &mut self.tracker {
             t.begin(what, start, len, self.pos);
         }
@@ -106,7 +106,7 @@ impl<'a> Sink<'a> {
 
     /// Check every structure was written once, where laid out, inside the image
     /// (see [`WriteTracker::check`]); a no-op when tracking is off.
-    pub fn check_writes(
+    pub(crate) fn check_writes(
         &mut self,
         volume_end: u64,
         image_len: u64,
@@ -123,7 +123,7 @@ impl<'a> Sink<'a> {
     }
 
     /// Emit `n` zero bytes.
-    pub fn zeros(&mut self, mut n: u64) -> io::Result<()> {
+    pub(crate) fn zeros(&mut self, mut n: u64) -> io::Result<()> {
         match &mut self.target {
             Target::Plain(w) => {
                 while n > 0 {
@@ -145,7 +145,13 @@ impl<'a> Sink<'a> {
     /// source the kernel moves the data (`copy_file_range`), skipping the source's
     /// holes (`SEEK_DATA`/`SEEK_HOLE`) so they stay holes; otherwise, or where the
     /// file system refuses, through a buffer.
-    pub fn copy_source(&mut self, src: &Source, offset: u64, len: u64, what: &str) -> Result<()> {
+    pub(crate) fn copy_source(
+        &mut self,
+        src: &Source,
+        offset: u64,
+        len: u64,
+        what: &str,
+    ) -> Result<()> {
         let end = offset.saturating_add(len);
         if end > src.len() {
             return Err(Error::corrupt(
@@ -177,14 +183,14 @@ impl<'a> Sink<'a> {
     }
 
     /// Whether the output is a regular file (where [`Sink::copy_file`] can work).
-    pub fn is_file(&self) -> bool {
+    pub(crate) fn is_file(&self) -> bool {
         matches!(self.target, Target::Sparse { .. })
     }
 
     /// Emit the first `len` bytes of `input` with `copy_file_range` (holes kept).
     /// Returns how many were copied: `len`, or fewer (maybe 0) where the kernel
     /// cannot, for the caller to write the rest; `UnexpectedEof` if `input` is shorter.
-    pub fn copy_file(&mut self, input: &File, len: u64) -> io::Result<u64> {
+    pub(crate) fn copy_file(&mut self, input: &File, len: u64) -> io::Result<u64> {
         self.copy_file_at(input, 0, len)
     }
 
@@ -205,7 +211,7 @@ impl<'a> Sink<'a> {
     }
 
     /// Flush; a sparse file gets its final length.
-    pub fn finish(self) -> io::Result<()> {
+    pub(crate) fn finish(self) -> io::Result<()> {
         match self.target {
             Target::Plain(mut w) => w.flush(),
             Target::Sparse { file, hole } => {

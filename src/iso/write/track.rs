@@ -42,7 +42,7 @@ fn violation(msg: String) -> Error {
 impl WriteTracker {
     /// Start the structure `what`, which the layout places at `start..start + len`;
     /// the output stream is at `pos` (which also ends the previous structure).
-    pub fn begin(&mut self, what: &str, start: u64, len: u64, pos: u64) {
+    pub(crate) fn begin(&mut self, what: &str, start: u64, len: u64, pos: u64) {
         self.end(pos);
         self.regions.push(Region {
             what: what.to_string(),
@@ -53,7 +53,7 @@ impl WriteTracker {
     }
 
     /// The output stream reached `pos`: the open structure ends here.
-    pub fn end(&mut self, pos: u64) {
+    pub(crate) fn end(&mut self, pos: u64) {
         if let Some(last) = self.regions.last_mut() {
             last.actual.1 = pos;
         }
@@ -63,7 +63,7 @@ impl WriteTracker {
     /// `image_len` the length of the output. `volume` tells, per structure name,
     /// whether it belongs to the ISO volume (everything but the alignment padding
     /// and the tail).
-    pub fn check(
+    pub(crate) fn check(
         &self,
         volume_end: u64,
         image_len: u64,

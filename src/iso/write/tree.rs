@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Longest name component accepted (Linux `NAME_MAX`; Rock Ridge `NM` could
 /// hold more, but no reader would accept it).
-pub const MAX_NAME_BYTES: usize = 255;
+pub(crate) const MAX_NAME_BYTES: usize = 255;
 
 /// POSIX metadata recorded in Rock Ridge `PX` and `TF` entries.
 ///
@@ -36,7 +36,7 @@ pub struct Meta {
 
 impl Meta {
     /// Metadata with all three times set to `mtime`.
-    pub fn new(mode: u32, uid: u32, gid: u32, mtime: i64) -> Meta {
+    pub(crate) fn new(mode: u32, uid: u32, gid: u32, mtime: i64) -> Meta {
         Meta {
             mode,
             uid,
@@ -132,7 +132,7 @@ pub enum Node {
 
 impl Node {
     /// The node's metadata.
-    pub fn meta(&self) -> &Meta {
+    pub(crate) fn meta(&self) -> &Meta {
         match self {
             Node::Dir(d) => &d.meta,
             Node::File { meta, .. } | Node::Symlink { meta, .. } => meta,
@@ -151,7 +151,7 @@ pub struct Dir {
 
 impl Dir {
     /// An empty directory.
-    pub fn new(meta: Meta) -> Dir {
+    pub(crate) fn new(meta: Meta) -> Dir {
         Dir {
             meta,
             children: BTreeMap::new(),

@@ -9,7 +9,7 @@ use crate::source::SECTOR;
 
 /// Where a hierarchy's structures are, for its volume descriptor.
 #[derive(Debug, Clone, Copy)]
-pub struct HierarchyPlace {
+pub(crate) struct HierarchyPlace {
     /// Path table size in bytes.
     pub path_table_size: u32,
     /// LBA of the type L (little-endian) path table.
@@ -22,7 +22,7 @@ pub struct HierarchyPlace {
 
 /// One row of a path table.
 #[derive(Debug, Clone)]
-pub struct PathRow {
+pub(crate) struct PathRow {
     /// Directory identifier (`[0]` for the root).
     pub ident: Vec<u8>,
     /// Extent LBA.
@@ -32,7 +32,7 @@ pub struct PathRow {
 }
 
 /// Serialize a path table (ECMA-119 9.4), little- or big-endian.
-pub fn path_table(rows: &[PathRow], big_endian: bool) -> Vec<u8> {
+pub(crate) fn path_table(rows: &[PathRow], big_endian: bool) -> Vec<u8> {
     let mut t = Vec::new();
     for r in rows {
         t.push(r.ident.len() as u8);
@@ -53,7 +53,7 @@ pub fn path_table(rows: &[PathRow], big_endian: bool) -> Vec<u8> {
 }
 
 /// Size of a path table without building it.
-pub fn path_table_size(rows: &[PathRow]) -> usize {
+pub(crate) fn path_table_size(rows: &[PathRow]) -> usize {
     rows.iter()
         .map(|r| 8 + r.ident.len() + r.ident.len() % 2)
         .sum()
@@ -90,7 +90,7 @@ fn put_j(field: &mut [u8], s: &str) {
 }
 
 /// Primary (`joliet == false`) or Joliet supplementary volume descriptor.
-pub fn descriptor(
+pub(crate) fn descriptor(
     opts: &WriteOptions,
     volume_sectors: u32,
     place: &HierarchyPlace,
@@ -127,7 +127,7 @@ pub fn descriptor(
 }
 
 /// Volume descriptor set terminator (ECMA-119 8.3).
-pub fn terminator() -> [u8; SECTOR as usize] {
+pub(crate) fn terminator() -> [u8; SECTOR as usize] {
     let mut s = [0u8; SECTOR as usize];
     s[0] = 255;
     s[1..6].copy_from_slice(b"CD001");
