@@ -65,7 +65,7 @@ pub struct VolumeDescriptor {
 
 /// The seven identifier fields of a volume descriptor that describe the volume rather
 /// than lay it out (ECMA-119 8.4.19–8.4.25; positions in
-/// [`super::ecma119::VD_IDENTIFIERS`]): read from a source and written back by `pack`.
+/// `ecma119::VD_IDENTIFIERS`): read from a source and written back by `pack`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VolumeIds {
     /// Volume set identifier.
@@ -85,7 +85,7 @@ pub struct VolumeIds {
 }
 
 impl VolumeIds {
-    /// The fields in [`super::ecma119::VD_IDENTIFIERS`] order.
+    /// The fields in `ecma119::VD_IDENTIFIERS` order.
     pub fn fields(&self) -> [&str; 7] {
         [
             &self.volume_set_id,
