@@ -30,33 +30,21 @@ pub fn read_entries(
     let mut entries = read_primary(primary_gz)?;
     let mut index = 0usize;
     for_each_package(filelists_gz, "filelists.xml", &mut |node, pos| {
-        let entry = paired(&mut entries, &mut index, &node, pos, "filelists.xml")?;
-        entry.files = node
-            .children
-            .iter()
-            .filter(|c| c.name == "file")
-            .map(file_of)
-            .collect::<Result<_>>()
-            .map_err(|e| e.at(pos))?;
+        let entry = paired(
+            &mut entries,
+            &mut index,
+            &Key::of(&node),
+            pos,
+            "filelists.xml",
+        )?;
+        entry.files = files_of(&node).map_err(|e| e.at(pos))?;
         Ok(())
     })?;
     check_count(&entries, index, "filelists.xml")?;
     let mut index = 0usize;
     for_each_package(other_gz, "other.xml", &mut |node, pos| {
-        let entry = paired(&mut entries, &mut index, &node, pos, "other.xml")?;
-        entry.changelogs = node
-            .children
-            .iter()
-            .filter(|c| c.name == "changelog")
-            .map(|c| {
-                Ok(ChangelogEntry {
-                    author: c.attr("author").unwrap_or_default().to_string(),
-                    date: number(c.attr("date"), "changelog date")?,
-                    text: c.text.clone(),
-                })
-            })
-            .collect::<Result<_>>()
-            .map_err(|e| e.at(pos))?;
+        let entry = paired(&mut entries, &mut index, &Key::of(&node), pos, "other.xml")?;
+        entry.changelogs = changelogs_of(&node).map_err(|e| e.at(pos))?;
         Ok(())
     })?;
     check_count(&entries, index, "other.xml")?;
@@ -77,11 +65,29 @@ pub fn read_primary(primary_gz: &mut dyn Read) -> Result<Vec<PackageEntry>> {
     Ok(entries)
 }
 
+/// The `pkgid`, `name` and `arch` attributes of a filelists/other `<package>`.
+struct Key {
+    pkgid: Option<String>,
+    name: Option<String>,
+    arch: Option<String>,
+}
+
+impl Key {
+    fn of(node: &Element) -> Key {
+        let a = |k: &str| node.attr(k).map(str::to_string);
+        Key {
+            pkgid: a("pkgid"),
+            name: a("name"),
+            arch: a("arch"),
+        }
+    }
+}
+
 /// The entry at `index` of primary, checked against a filelists/other package.
 fn paired<'a>(
     entries: &'a mut [PackageEntry],
     index: &mut usize,
-    node: &Element,
+    key: &Key,
     pos: u64,
     what: &str,
 ) -> Result<&'a mut PackageEntry> {
@@ -90,23 +96,128 @@ fn paired<'a>(
     let entry = entries.get_mut(i).ok_or_else(|| {
         Error::corrupt(pos, format!("{what}: more packages than primary.xml lists"))
     })?;
-    if node.attr("pkgid") != Some(entry.pkgid.as_str())
-        || node.attr("name") != Some(entry.name.as_str())
-        || node.attr("arch") != Some(entry.arch.as_str())
+    if key.pkgid.as_deref() != Some(entry.pkgid.as_str())
+        || key.name.as_deref() != Some(entry.name.as_str())
+        || key.arch.as_deref() != Some(entry.arch.as_str())
     {
         return Err(Error::corrupt(
             pos,
             format!(
                 "{what}: package {} is {:?} {:?}, but primary.xml lists {} {} there",
                 i + 1,
-                node.attr("name").unwrap_or_default(),
-                node.attr("pkgid").unwrap_or_default(),
+                key.name.as_deref().unwrap_or_default(),
+                key.pkgid.as_deref().unwrap_or_default(),
                 entry.name,
                 entry.pkgid
             ),
         ));
     }
     Ok(entry)
+}
+
+/// One `<package>` of filelists or other, taken apart on the thread that parsed it:
+/// its key, offset, and its files or changelogs (or why they could not be read).
+struct Part<T> {
+    key: Key,
+    pos: u64,
+    value: Result<T>,
+}
+
+/// The packages of one of filelists/other as [`Part`]s, up to the first error of the
+/// stream itself (returned beside them, so that the pairing errors of the packages
+/// before it come first, as when the file is paired while it is read).
+fn parts<T>(
+    gz: &mut dyn Read,
+    what: &str,
+    value: &dyn Fn(&Element) -> Result<T>,
+) -> (Vec<Part<T>>, Option<Error>) {
+    let mut out = Vec::new();
+    let result = for_each_package(gz, what, &mut |node, pos| {
+        out.push(Part {
+            key: Key::of(&node),
+            pos,
+            value: value(&node),
+        });
+        Ok(())
+    });
+    (out, result.err())
+}
+
+fn files_of(node: &Element) -> Result<Vec<PackageFile>> {
+    node.children
+        .iter()
+        .filter(|c| c.name == "file")
+        .map(file_of)
+        .collect()
+}
+
+fn changelogs_of(node: &Element) -> Result<Vec<ChangelogEntry>> {
+    node.children
+        .iter()
+        .filter(|c| c.name == "changelog")
+        .map(|c| {
+            Ok(ChangelogEntry {
+                author: c.attr("author").unwrap_or_default().to_string(),
+                date: number(c.attr("date"), "changelog date")?,
+                text: c.text.clone(),
+            })
+        })
+        .collect()
+}
+
+/// What a [`parts`] thread that panicked stands for.
+fn panicked<T>(what: &str) -> (Vec<Part<T>>, Option<Error>) {
+    (
+        Vec::new(),
+        Some(Error::invalid(format!(
+            "the {what} reading thread panicked"
+        ))),
+    )
+}
+
+/// Pair the [`parts`] of filelists or other with primary's entries in order.
+fn pair_parts<T>(
+    entries: &mut [PackageEntry],
+    (parts, stream_error): (Vec<Part<T>>, Option<Error>),
+    what: &str,
+    set: &dyn Fn(&mut PackageEntry, T),
+) -> Result<()> {
+    let mut index = 0usize;
+    for part in parts {
+        let entry = paired(entries, &mut index, &part.key, part.pos, what)?;
+        set(entry, part.value.map_err(|e| e.at(part.pos))?);
+    }
+    if let Some(e) = stream_error {
+        return Err(e);
+    }
+    check_count(entries, index, what)
+}
+
+/// [`read_entries`] with filelists and other parsed on their own threads while
+/// primary is parsed on this one; the same entries and the same first error.
+pub(crate) fn read_entries_concurrently(
+    primary_gz: &mut (dyn Read + Send),
+    filelists_gz: &mut (dyn Read + Send),
+    other_gz: &mut (dyn Read + Send),
+) -> Result<Vec<PackageEntry>> {
+    let (primary, filelists, other) = std::thread::scope(|s| {
+        let filelists = s.spawn(|| parts(filelists_gz, "filelists.xml", &files_of));
+        let other = s.spawn(|| parts(other_gz, "other.xml", &changelogs_of));
+        let primary = read_primary(primary_gz);
+        let filelists = filelists
+            .join()
+            .unwrap_or_else(|_| panicked("filelists.xml"));
+        let other = other.join().unwrap_or_else(|_| panicked("other.xml"));
+        (primary, filelists, other)
+    });
+    let mut entries = primary?;
+    pair_parts(&mut entries, filelists, "filelists.xml", &|e, files| {
+        e.files = files
+    })?;
+    pair_parts(&mut entries, other, "other.xml", &|e, changelogs| {
+        e.changelogs = changelogs
+    })?;
+    Ok(entries)
 }
 
 fn check_count(entries: &[PackageEntry], seen: usize, what: &str) -> Result<()> {
