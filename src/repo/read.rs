@@ -59,7 +59,7 @@ pub fn read_entries(
 pub fn read_primary(primary_gz: &mut dyn Read) -> Result<Vec<PackageEntry>> {
     let mut entries = Vec::new();
     for_each_package(primary_gz, "primary.xml", &mut |node, pos| {
-        entries.push(primary_entry(&node).map_err(|e| e.at(pos))?);
+        entries.push(primary_entry(node).map_err(|e| e.at(pos))?);
         Ok(())
     })?;
     Ok(entries)
@@ -263,74 +263,122 @@ fn file_of(node: &Element) -> Result<PackageFile> {
     })
 }
 
-fn primary_entry(p: &Element) -> Result<PackageEntry> {
-    let text = |name: &str| p.child(name).map(|c| c.text.clone());
-    let version = p.child("version").ok_or_else(|| missing("<version>"))?;
-    let checksum = p.child("checksum").ok_or_else(|| missing("<checksum>"))?;
-    let time = p.child("time").ok_or_else(|| missing("<time>"))?;
-    let size = p.child("size").ok_or_else(|| missing("<size>"))?;
-    let location = p.child("location").ok_or_else(|| missing("<location>"))?;
-    let format = p.child("format").ok_or_else(|| missing("<format>"))?;
-    let ftext = |name: &str| {
-        format
-            .child(name)
-            .map(|c| c.text.clone())
+/// The entry of a primary `<package>`, taken apart (its strings are moved, not
+/// copied: this runs once per package of the old metadata, on the path of every
+/// add-rpm). Every check runs before anything is taken, in the order the fields are
+/// listed, so the first error is the same whatever else is wrong.
+fn primary_entry(mut p: Element) -> Result<PackageEntry> {
+    let (time_file, time_build, size_package, size_installed, size_archive);
+    let (header_start, header_end);
+    {
+        let p = &p;
+        p.child("version").ok_or_else(|| missing("<version>"))?;
+        p.child("checksum").ok_or_else(|| missing("<checksum>"))?;
+        let time = p.child("time").ok_or_else(|| missing("<time>"))?;
+        let size = p.child("size").ok_or_else(|| missing("<size>"))?;
+        let location = p.child("location").ok_or_else(|| missing("<location>"))?;
+        let format = p.child("format").ok_or_else(|| missing("<format>"))?;
+        p.child("name").ok_or_else(|| missing("<name>"))?;
+        p.child("arch").ok_or_else(|| missing("<arch>"))?;
+        time_file = number(time.attr("file"), "<time file>")?;
+        time_build = number(time.attr("build"), "<time build>")?;
+        size_package = number(size.attr("package"), "<size package>")?;
+        size_installed = number(size.attr("installed"), "<size installed>")?;
+        size_archive = number(size.attr("archive"), "<size archive>")?;
+        location
+            .attr("href")
+            .ok_or_else(|| missing("<location href>"))?;
+        let range = format.child("rpm:header-range");
+        header_start = number(
+            range.and_then(|r| r.attr("start")),
+            "<rpm:header-range start>",
+        )?;
+        header_end = number(range.and_then(|r| r.attr("end")), "<rpm:header-range end>")?;
+    }
+    let (epoch, version, release) = {
+        let v = child_mut(&mut p, "version").expect("checked above");
+        (
+            take_attr(v, "epoch").unwrap_or_else(|| "0".to_string()),
+            take_attr(v, "ver").unwrap_or_default(),
+            take_attr(v, "rel").unwrap_or_default(),
+        )
+    };
+    let (checksum_type, pkgid) = {
+        let c = child_mut(&mut p, "checksum").expect("checked above");
+        (
+            take_attr(c, "type").unwrap_or_default(),
+            std::mem::take(&mut c.text),
+        )
+    };
+    let (location_href, location_base) = {
+        let l = child_mut(&mut p, "location").expect("checked above");
+        (
+            take_attr(l, "href").expect("checked above"),
+            take_attr(l, "xml:base"),
+        )
+    };
+    let mut text = |name: &str| {
+        child_mut(&mut p, name)
+            .map(|c| std::mem::take(&mut c.text))
             .unwrap_or_default()
     };
-    let range = format.child("rpm:header-range");
+    let (name, arch) = (text("name"), text("arch"));
+    let (summary, description, packager, url) = (
+        text("summary"),
+        text("description"),
+        text("packager"),
+        text("url"),
+    );
+    let format = child_mut(&mut p, "format").expect("checked above");
+    let mut ftext = |name: &str| {
+        child_mut(format, name)
+            .map(|c| std::mem::take(&mut c.text))
+            .unwrap_or_default()
+    };
     let mut entry = PackageEntry {
-        name: text("name").ok_or_else(|| missing("<name>"))?,
-        arch: text("arch").ok_or_else(|| missing("<arch>"))?,
-        epoch: version.attr("epoch").unwrap_or("0").to_string(),
-        version: version.attr("ver").unwrap_or_default().to_string(),
-        release: version.attr("rel").unwrap_or_default().to_string(),
-        checksum_type: checksum.attr("type").unwrap_or_default().to_string(),
-        pkgid: checksum.text.clone(),
-        summary: text("summary").unwrap_or_default(),
-        description: text("description").unwrap_or_default(),
-        packager: text("packager").unwrap_or_default(),
-        url: text("url").unwrap_or_default(),
-        time_file: number(time.attr("file"), "<time file>")?,
-        time_build: number(time.attr("build"), "<time build>")?,
-        size_package: number(size.attr("package"), "<size package>")?,
-        size_installed: number(size.attr("installed"), "<size installed>")?,
-        size_archive: number(size.attr("archive"), "<size archive>")?,
-        location_href: location
-            .attr("href")
-            .ok_or_else(|| missing("<location href>"))?
-            .to_string(),
-        location_base: location.attr("xml:base").map(str::to_string),
+        name,
+        arch,
+        epoch,
+        version,
+        release,
+        checksum_type,
+        pkgid,
+        summary,
+        description,
+        packager,
+        url,
+        time_file,
+        time_build,
+        size_package,
+        size_installed,
+        size_archive,
+        location_href,
+        location_base,
         license: ftext("rpm:license"),
         vendor: ftext("rpm:vendor"),
         group: ftext("rpm:group"),
         buildhost: ftext("rpm:buildhost"),
         sourcerpm: ftext("rpm:sourcerpm"),
-        header_start: number(
-            range.and_then(|r| r.attr("start")),
-            "<rpm:header-range start>",
-        )?,
-        header_end: number(range.and_then(|r| r.attr("end")), "<rpm:header-range end>")?,
+        header_start,
+        header_end,
         // The dependency lists and files are filled below; changelogs come from other.xml.
         ..PackageEntry::default()
     };
     for kind in DepKind::PRIMARY_ORDER {
-        let Some(list) = format.child(kind.element()) else {
+        let Some(list) = child_mut(format, kind.element()) else {
             continue;
         };
         let deps: Vec<Dependency> = list
             .children
-            .iter()
+            .iter_mut()
             .filter(|c| c.name == "rpm:entry")
-            .map(|c| {
-                let s = |k: &str| c.attr(k).map(str::to_string);
-                Dependency {
-                    name: s("name").unwrap_or_default(),
-                    flags: s("flags"),
-                    epoch: s("epoch"),
-                    version: s("ver"),
-                    release: s("rel"),
-                    pre: matches!(c.attr("pre"), Some("1" | "true")),
-                }
+            .map(|c| Dependency {
+                name: take_attr(c, "name").unwrap_or_default(),
+                flags: take_attr(c, "flags"),
+                epoch: take_attr(c, "epoch"),
+                version: take_attr(c, "ver"),
+                release: take_attr(c, "rel"),
+                pre: matches!(c.attr("pre"), Some("1" | "true")),
             })
             .collect();
         *entry.dependencies_mut(kind) = deps;
@@ -343,6 +391,19 @@ fn primary_entry(p: &Element) -> Result<PackageEntry> {
         .map(file_of)
         .collect::<Result<_>>()?;
     Ok(entry)
+}
+
+/// The first child of `e` named `name`, to take values out of.
+fn child_mut<'a>(e: &'a mut Element, name: &str) -> Option<&'a mut Element> {
+    e.children.iter_mut().find(|c| c.name == name)
+}
+
+/// The value of `e`'s attribute `key`, moved out (each is taken once).
+fn take_attr(e: &mut Element, key: &str) -> Option<String> {
+    e.attrs
+        .iter_mut()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| std::mem::take(v))
 }
 
 /// Call `f` with every `<package>` of a gzip XML file ([`stream::for_each_package`]).
