@@ -343,17 +343,35 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
     };
     let mut removed_hrefs: HashSet<String> = HashSet::new();
     let mut to_copy: Vec<&Incoming> = Vec::new();
+    // The current entries by href and by name.arch: a given package is compared with
+    // those of its href or its name.arch only (the others cannot match), in their order.
+    let mut by_href: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_package: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, c) in current.entries.iter().enumerate() {
+        by_href.entry(&c.location_href).or_default().push(i);
+        by_package.entry((&c.name, &c.arch)).or_default().push(i);
+    }
+    let no_entries: Vec<usize> = Vec::new();
     for inc in &incoming {
         let e = &inc.entry;
-        if let Some(same) = current
-            .entries
+        let same_href = by_href.get(e.location_href.as_str()).unwrap_or(&no_entries);
+        if let Some(same) = same_href
             .iter()
-            .find(|c| c.location_href == e.location_href && c.pkgid == e.pkgid)
+            .map(|&i| &current.entries[i])
+            .find(|c| c.pkgid == e.pkgid)
         {
             report.unchanged.push(RpmRef::of(same));
             continue;
         }
-        for c in &current.entries {
+        let mut related: Vec<usize> = same_href.clone();
+        related.extend(
+            by_package
+                .get(&(e.name.as_str(), e.arch.as_str()))
+                .unwrap_or(&no_entries),
+        );
+        related.sort_unstable();
+        related.dedup();
+        for c in related.into_iter().map(|i| &current.entries[i]) {
             let same_package = c.name == e.name && c.arch == e.arch;
             if !same_package {
                 if c.location_href == e.location_href {
