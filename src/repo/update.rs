@@ -36,7 +36,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::entry::PackageEntry;
-use super::read::read_entries;
+use super::read::read_entries_concurrently;
 use super::repomd::{Repomd, RepomdRecord};
 use super::write::{package_files, repomd_xml, write_metadata, MetadataOptions};
 use crate::error::{Error, Result, ResultExt};
@@ -115,7 +115,7 @@ fn read_old_entries(root: &Path, repomd: &Repomd) -> Result<Vec<PackageEntry>> {
     let (pp, p) = open("primary")?;
     let (_, f) = open("filelists")?;
     let (_, o) = open("other")?;
-    read_entries(
+    read_entries_concurrently(
         &mut BufReader::new(p),
         &mut BufReader::new(f),
         &mut BufReader::new(o),
@@ -288,6 +288,28 @@ pub(crate) fn replace_repodata(
     old: &OldRepo,
     opts: &MetadataOptions,
 ) -> Result<RepodataReport> {
+    prepare_repodata(root, entries, old, opts)?.swap_in()
+}
+
+/// New metadata written beside `repodata/` by [`prepare_repodata`], not yet in
+/// place: [`PreparedRepodata::swap_in`] renames it over the old one; dropping it
+/// removes it and leaves `repodata/` as it was.
+#[derive(Debug)]
+pub(crate) struct PreparedRepodata {
+    root: PathBuf,
+    staged: crate::fs::StagedDir,
+    report: RepodataReport,
+}
+
+/// The first half of [`replace_repodata`]: the new `repodata/` written as
+/// `root/.repodata.xiso-tmp`, nothing visible changed yet (so that an edit can
+/// stage its package files meanwhile and swap only when both are ready).
+pub(crate) fn prepare_repodata(
+    root: &Path,
+    entries: &[PackageEntry],
+    old: &OldRepo,
+    opts: &MetadataOptions,
+) -> Result<PreparedRepodata> {
     let tmp = root.join(".repodata.xiso-tmp");
     let retired = root.join(".repodata.xiso-old");
     for stale_dir in [&tmp, &retired] {
@@ -299,34 +321,52 @@ pub(crate) fn replace_repodata(
     }
     let staged = crate::fs::StagedDir::at(tmp);
     let report = build(root, staged.path(), entries, old, opts)?;
-    let repodata = root.join("repodata");
-    let had_old = repodata.exists();
-    if had_old {
-        fs::rename(&repodata, &retired)
-            .map_err(|e| Error::io(e, "moving the old repodata aside"))
-            .in_file(&repodata)?;
-    }
-    if let Err(e) = staged.commit_to(&repodata) {
+    Ok(PreparedRepodata {
+        root: root.to_path_buf(),
+        staged,
+        report,
+    })
+}
+
+impl PreparedRepodata {
+    /// Rename the new metadata over `repodata/` (the old one is moved aside first
+    /// and put back if that fails), then remove the old one.
+    pub(crate) fn swap_in(self) -> Result<RepodataReport> {
+        let PreparedRepodata {
+            root,
+            staged,
+            report,
+        } = self;
+        let retired = root.join(".repodata.xiso-old");
+        let repodata = root.join("repodata");
+        let had_old = repodata.exists();
         if had_old {
-            let _ = fs::rename(&retired, &repodata);
+            fs::rename(&repodata, &retired)
+                .map_err(|e| Error::io(e, "moving the old repodata aside"))
+                .in_file(&repodata)?;
         }
-        return Err(Error::io(e, "moving the new repodata into place").in_file(&repodata));
+        if let Err(e) = staged.commit_to(&repodata) {
+            if had_old {
+                let _ = fs::rename(&retired, &repodata);
+            }
+            return Err(Error::io(e, "moving the new repodata into place").in_file(&repodata));
+        }
+        if had_old {
+            // The files first, concurrently (`crate::fs::remove_files`), then the rest.
+            let files: Vec<PathBuf> = fs::read_dir(&retired)
+                .map_err(|e| Error::io(e, "reading the old repodata"))
+                .in_file(&retired)?
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .collect();
+            crate::fs::remove_files(&files, "the old repodata")?;
+            fs::remove_dir_all(&retired)
+                .map_err(|e| Error::io(e, "removing the old repodata"))
+                .in_file(&retired)?;
+        }
+        Ok(report)
     }
-    if had_old {
-        // The files first, concurrently (`crate::fs::remove_files`), then the rest.
-        let files: Vec<PathBuf> = fs::read_dir(&retired)
-            .map_err(|e| Error::io(e, "reading the old repodata"))
-            .in_file(&retired)?
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .map(|e| e.path())
-            .collect();
-        crate::fs::remove_files(&files, "the old repodata")?;
-        fs::remove_dir_all(&retired)
-            .map_err(|e| Error::io(e, "removing the old repodata"))
-            .in_file(&retired)?;
-    }
-    Ok(report)
 }
 
 fn build(

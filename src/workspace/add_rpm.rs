@@ -32,7 +32,7 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::fs::StagedFile;
 use crate::repo::closure::{StartFrom, INSTALL_TARGET};
 use crate::repo::comps::read_comps;
-use crate::repo::update::Pristine;
+use crate::repo::update::{prepare_repodata, Pristine};
 use crate::repo::{
     check_closure, replace_repodata, scan, ClosureReport, MetadataOptions, OldRepo, PackageEntry,
     RepodataReport,
@@ -283,9 +283,11 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
         }
         None => Vec::new(),
     };
-    for r in &refreshed {
-        incoming.push(read_incoming(&r.source)?);
-    }
+    // Read whole (hashed) like the given packages, several at a time; the first
+    // error in order is reported, as when they were read one by one.
+    incoming.extend(crate::fs::for_each_io(&refreshed, |r| {
+        read_incoming(&r.source)
+    })?);
 
     let mut arches: HashSet<&str> = DEFAULT_ARCHES.into_iter().collect();
     arches.extend(current.entries.iter().map(|e| e.arch.as_str()));
@@ -341,17 +343,35 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
     };
     let mut removed_hrefs: HashSet<String> = HashSet::new();
     let mut to_copy: Vec<&Incoming> = Vec::new();
+    // The current entries by href and by name.arch: a given package is compared with
+    // those of its href or its name.arch only (the others cannot match), in their order.
+    let mut by_href: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_package: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, c) in current.entries.iter().enumerate() {
+        by_href.entry(&c.location_href).or_default().push(i);
+        by_package.entry((&c.name, &c.arch)).or_default().push(i);
+    }
+    let no_entries: Vec<usize> = Vec::new();
     for inc in &incoming {
         let e = &inc.entry;
-        if let Some(same) = current
-            .entries
+        let same_href = by_href.get(e.location_href.as_str()).unwrap_or(&no_entries);
+        if let Some(same) = same_href
             .iter()
-            .find(|c| c.location_href == e.location_href && c.pkgid == e.pkgid)
+            .map(|&i| &current.entries[i])
+            .find(|c| c.pkgid == e.pkgid)
         {
             report.unchanged.push(RpmRef::of(same));
             continue;
         }
-        for c in &current.entries {
+        let mut related: Vec<usize> = same_href.clone();
+        related.extend(
+            by_package
+                .get(&(e.name.as_str(), e.arch.as_str()))
+                .unwrap_or(&no_entries),
+        );
+        related.sort_unstable();
+        related.dedup();
+        for c in related.into_iter().map(|i| &current.entries[i]) {
             let same_package = c.name == e.name && c.arch == e.arch;
             if !same_package {
                 if c.location_href == e.location_href {
@@ -452,20 +472,34 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
     }
 
     // Stage next to the final names first: nothing visible changes until repodata is ready.
-    // (A staged file that is not committed is removed when dropped.)
-    let packages_dir = root.join("Packages");
-    fs::create_dir_all(&packages_dir)
-        .map_err(|e| Error::io(e, "creating Packages/"))
-        .in_file(&packages_dir)?;
-    let mut staged = crate::fs::for_each_io(&to_copy, |inc| stage_package(&root, inc))?;
-    if let Some(t) = &target {
-        let mut file = StagedFile::new(&root.join(&t.entry.location_href))?;
-        let time = u32::try_from(t.entry.time_file).unwrap_or(0);
-        crate::rpm::sign::write_with_mtime(&mut file, &t.bytes, time)?;
-        staged.push(file);
-    }
-
-    report.repodata = replace_repodata(&root, &entries, &old, &opts.metadata)?;
+    // (A staged file that is not committed is removed when dropped.) The staging (mostly
+    // waiting for the file system) runs beside the metadata writing (mostly CPU); a
+    // staging error is reported first, as when it ran before, and nothing is swapped in
+    // until both are done.
+    let stage_all = || -> Result<Vec<StagedFile>> {
+        let packages_dir = root.join("Packages");
+        fs::create_dir_all(&packages_dir)
+            .map_err(|e| Error::io(e, "creating Packages/"))
+            .in_file(&packages_dir)?;
+        let mut staged = crate::fs::for_each_io(&to_copy, |inc| stage_package(&root, inc))?;
+        if let Some(t) = &target {
+            let mut file = StagedFile::new(&root.join(&t.entry.location_href))?;
+            let time = u32::try_from(t.entry.time_file).unwrap_or(0);
+            crate::rpm::sign::write_with_mtime(&mut file, &t.bytes, time)?;
+            staged.push(file);
+        }
+        Ok(staged)
+    };
+    let (staged, prepared) = std::thread::scope(|s| {
+        let staging = s.spawn(stage_all);
+        let prepared = prepare_repodata(&root, &entries, &old, &opts.metadata);
+        let staged = staging
+            .join()
+            .unwrap_or_else(|_| Err(Error::invalid("the package staging thread panicked")));
+        (staged, prepared)
+    });
+    let staged = staged?;
+    report.repodata = prepared?.swap_in()?;
     staged.into_iter().try_for_each(StagedFile::commit)?;
     let replaced: Vec<PathBuf> = removed_hrefs
         .iter()
