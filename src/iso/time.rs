@@ -96,6 +96,17 @@ impl VolumeDate {
         }
     }
 
+    /// A Unix time, as the writer puts it in a volume descriptor (UTC, years clamped
+    /// to 0001..9999).
+    pub fn from_unix(t: i64) -> VolumeDate {
+        VolumeDate::parse(&super::write::dirrec::date17(t))
+    }
+
+    /// "Not specified": sixteen `'0'` digits and offset 0 (ECMA-119 8.4.26.1).
+    pub fn unset() -> VolumeDate {
+        VolumeDate::parse(&super::write::dirrec::DATE17_UNSET)
+    }
+
     /// The raw 17 bytes again.
     pub fn to_bytes(&self) -> [u8; 17] {
         let mut out = [b'0'; 17];

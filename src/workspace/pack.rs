@@ -95,10 +95,10 @@ fn volume_options(
     w.system_id = pvd.system_id.clone();
     w.ids = pvd.ids.clone();
     w.dates = VolumeDates {
-        creation: VolumeDate::Unix(now),
-        modification: VolumeDate::Unix(now),
-        expiration: VolumeDate::Unset,
-        effective: VolumeDate::Unix(now),
+        creation: VolumeDate::from_unix(now),
+        modification: VolumeDate::from_unix(now),
+        expiration: VolumeDate::unset(),
+        effective: VolumeDate::from_unix(now),
     };
     w.rock_ridge = m.namespace == Namespace::RockRidge;
     w.joliet = m.joliet;

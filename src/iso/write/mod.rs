@@ -55,7 +55,7 @@
 //! # Ok::<(), xiso::Error>(())
 //! ```
 
-mod dirrec;
+pub(in crate::iso) mod dirrec;
 mod emit;
 mod hierarchy;
 mod items;
@@ -80,19 +80,10 @@ use crate::iso::VolumeIds;
 use crate::source::Source;
 use sink::Sink;
 
-/// A volume descriptor date (ECMA-119 8.4.26.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VolumeDate {
-    /// "Not specified": sixteen `'0'` digits and offset 0.
-    Unset,
-    /// A Unix time, written in UTC.
-    Unix(i64),
-    /// The 17 bytes exactly as given (e.g. replayed from the source PVD).
-    Raw([u8; 17]),
-}
+pub use super::time::VolumeDate;
 
 /// The four dates of the volume descriptors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeDates {
     /// Volume creation date.
     pub creation: VolumeDate,
@@ -192,10 +183,10 @@ impl WriteOptions {
             volume_id: volume_id.into(),
             ids: VolumeIds::default(),
             dates: VolumeDates {
-                creation: VolumeDate::Unix(time),
-                modification: VolumeDate::Unix(time),
-                expiration: VolumeDate::Unset,
-                effective: VolumeDate::Unix(time),
+                creation: VolumeDate::from_unix(time),
+                modification: VolumeDate::from_unix(time),
+                expiration: VolumeDate::unset(),
+                effective: VolumeDate::from_unix(time),
             },
             rock_ridge: true,
             joliet: true,

@@ -1,7 +1,7 @@
 //! Volume descriptors (ECMA-119 8.4 primary, 8.5 supplementary as Joliet
 //! uses it, 8.3 terminator) and path tables (ECMA-119 9.4).
 
-use super::dirrec::{both16, both32, date17, DATE17_UNSET};
+use super::dirrec::{both16, both32};
 use super::names::str_ucs2_be;
 use super::{VolumeDate, WriteOptions};
 use crate::iso::ecma119::VD_IDENTIFIERS;
@@ -60,11 +60,7 @@ pub(crate) fn path_table_size(rows: &[PathRow]) -> usize {
 }
 
 fn date(d: &VolumeDate) -> [u8; 17] {
-    match d {
-        VolumeDate::Unset => DATE17_UNSET,
-        VolumeDate::Unix(t) => date17(*t),
-        VolumeDate::Raw(b) => *b,
-    }
+    d.to_bytes()
 }
 
 /// Copy an ASCII identifier into a space-padded field (non-ASCII bytes become `_`).
