@@ -38,7 +38,7 @@ use crate::repo::{
     RepodataReport,
 };
 use crate::rpm::{Evr, Package};
-use crate::workspace::handle::Workspace;
+use crate::workspace::handle::{tree_root, Workspace};
 use crate::workspace::manifest::RecordKind;
 use crate::workspace::pull_in::{rewrite_target, PullInReport};
 use crate::workspace::refresh::{candidates, newer_packages, Refreshed};
@@ -136,18 +136,6 @@ pub struct RpmChangeReport {
     pub pulled_in: Option<PullInReport>,
 }
 
-/// The ISO root of a workspace, checked.
-fn iso_root(dir: &Path) -> Result<PathBuf> {
-    let root = dir.join("iso");
-    if !root.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is not a workspace made by `xiso unpack` (no iso/ directory)",
-            dir.display()
-        )));
-    }
-    Ok(root)
-}
-
 /// The workspace's packages as `xiso unpack` wrote them, for
 /// [`crate::repo::update::scan`]; empty when the manifest cannot be read (every
 /// package is then checked by mtime or hash).
@@ -224,10 +212,7 @@ pub fn add_rpms(dir: &Path, packages: &[PathBuf], opts: &AddRpmOptions) -> Resul
         packages: packages.to_vec(),
         options: opts.clone(),
     };
-    let mut ws = Workspace::open(dir)?;
-    let report = edit.apply(&mut ws)?;
-    ws.save()?;
-    Ok(report)
+    Workspace::edit(dir, |ws| edit.apply(ws))
 }
 
 /// The `add-rpm` edit: packages to add to the ISO repository, and how.
@@ -250,7 +235,7 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
     if packages.is_empty() && opts.refresh_from.is_none() {
         return Err(Error::invalid("no packages to add"));
     }
-    let root = iso_root(ws.dir())?;
+    let root = ws.checked_tree()?;
     // Parsing the old metadata is most of a +1's CPU time: it runs on another thread
     // while the given packages and the refresh candidates' headers are read (errors
     // are reported in that order all the same).
@@ -524,7 +509,7 @@ pub fn remove_rpms(
     if names.is_empty() {
         return Err(Error::invalid("no packages to remove"));
     }
-    let root = iso_root(dir)?;
+    let root = tree_root(dir)?;
     let old = OldRepo::load(&root)?;
     let ws = Workspace::open(dir)?;
     let current = scan(&root, &old, &HashMap::new(), &pristine_packages(&ws))?;

@@ -135,10 +135,7 @@ pub fn add_rpms_installer(
     pkgs: &[PathBuf],
     opts: &InstallerRpmOptions,
 ) -> Result<InstallerRpmReport> {
-    let mut ws = Workspace::open(dir)?;
-    let report = install_all(&mut ws, pkgs, opts)?;
-    ws.save()?;
-    Ok(report)
+    Workspace::edit(dir, |ws| install_all(ws, pkgs, opts))
 }
 
 /// The `add-rpm --installer` edit: packages to install into the installer root.

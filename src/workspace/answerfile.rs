@@ -72,10 +72,7 @@ struct RootTag {
 /// a workspace without installer root, a root attribute that contradicts a gpgcheck
 /// option on the boot lines, or the boot menu errors of [`boot_args`].
 pub fn answerfile(dir: &Path, xml: &[u8], opts: &AnswerfileOptions) -> Result<AnswerfileReport> {
-    let mut ws = Workspace::open(dir)?;
-    let report = put(&mut ws, xml, opts)?;
-    ws.save()?;
-    Ok(report)
+    Workspace::edit(dir, |ws| put(ws, xml, opts))
 }
 
 /// The `answerfile` edit: the XML file, and which boot entries name it.

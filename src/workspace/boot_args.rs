@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::handle::Workspace;
-use super::manifest::TREE_DIR;
+use super::handle::{tree_root, Workspace};
 use super::pack::resolve_date;
 use crate::boot::efiboot::EfiBootImage;
 use crate::bootcfg::{ArgChange, ArgEdit, BootConfig, ConfigKind, SerialConsole};
@@ -98,13 +97,7 @@ struct Pending {
 /// read, `opts.entry` naming no entry in any menu, no kernel line at all for a kernel
 /// edit, or no Xen line at all for a Xen edit.
 pub fn boot_args(dir: &Path, opts: &BootArgsOptions) -> Result<BootArgsReport> {
-    let root = dir.join(TREE_DIR);
-    if !root.is_dir() {
-        return Err(Error::invalid(
-            "not a workspace: no iso/ directory (make one with xiso unpack)",
-        )
-        .in_file(dir));
-    }
+    let root = tree_root(dir)?;
     let entry = opts.entry.as_deref();
     let mut report = BootArgsReport::default();
     let mut pending = Vec::new();

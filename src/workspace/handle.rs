@@ -97,6 +97,20 @@ impl Workspace {
         self.dir.join(TREE_DIR)
     }
 
+    /// `DIR/iso/`, or the error every edit gives for a directory that is no workspace.
+    pub(crate) fn checked_tree(&self) -> Result<PathBuf> {
+        tree_root(&self.dir)
+    }
+
+    /// Open the workspace `dir`, run `edit` on it and save what it changed: each
+    /// `xiso EDIT DIR …` entry point (`add_rpms`, `sign`, …) is this around its edit.
+    pub(crate) fn edit<T>(dir: &Path, edit: impl FnOnce(&mut Workspace) -> Result<T>) -> Result<T> {
+        let mut ws = Workspace::open(dir)?;
+        let report = edit(&mut ws)?;
+        ws.save()?;
+        Ok(report)
+    }
+
     /// The workspace manifest; the error names the file when it could not be read.
     pub fn manifest(&self) -> Result<&Manifest> {
         match &self.manifest {
@@ -201,4 +215,16 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// `dir/iso/`, checked: the one message for a directory that `xiso unpack` did not make.
+pub(crate) fn tree_root(dir: &Path) -> Result<PathBuf> {
+    let root = dir.join(TREE_DIR);
+    if !root.is_dir() {
+        return Err(Error::invalid(
+            "not a workspace: no iso/ directory (make one with xiso unpack)",
+        )
+        .in_file(dir));
+    }
+    Ok(root)
 }

@@ -11,9 +11,8 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::handle::Workspace;
+use super::handle::{tree_root, Workspace};
 use super::installer::check_parents_on_disk;
-use super::manifest::TREE_DIR;
 use crate::error::{Error, Result};
 
 /// What [`overlay`] changed (tree paths, relative to the ISO root).
@@ -33,10 +32,7 @@ enum Step {
 
 /// Copy `src` onto `DIR/iso/`.
 pub fn overlay(dir: &Path, src: &Path) -> Result<OverlayReport> {
-    let root = dir.join(TREE_DIR);
-    if !fs::metadata(&root).is_ok_and(|m| m.is_dir()) {
-        return Err(Error::invalid("not an xiso workspace (no iso/ directory)").in_file(dir));
-    }
+    let root = tree_root(dir)?;
     let md = fs::metadata(src).map_err(|e| Error::io(e, "cannot read the overlay").in_file(src))?;
     if !md.is_dir() {
         return Err(Error::invalid("the overlay must be a directory").in_file(src));

@@ -80,10 +80,7 @@ pub fn patch_installer(
     overlay: Option<&Path>,
     opts: &PatchOptions,
 ) -> Result<PatchReport> {
-    let mut ws = Workspace::open(dir)?;
-    let report = patch(&mut ws, overlay, opts)?;
-    ws.save()?;
-    Ok(report)
+    Workspace::edit(dir, |ws| patch(ws, overlay, opts))
 }
 
 /// The `patch-installer` edit: an overlay for the installer root and paths to delete.

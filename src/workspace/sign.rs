@@ -24,8 +24,7 @@ use pgp::types::KeyDetails;
 use serde::Serialize;
 
 use super::boot_args::{boot_args, replace_file, BootArgsOptions, BootArgsReport};
-use super::handle::Workspace;
-use super::manifest::TREE_DIR;
+use super::handle::{tree_root, Workspace};
 use super::pack::resolve_date;
 use super::sign_packages;
 use crate::bootcfg::{key_of, ArgEdit};
@@ -120,10 +119,7 @@ pub struct SignReport {
 /// invalid nick, an old key file that is missing or holds no key (unless
 /// `replace_keys`), a package whose digests do not match.
 pub fn sign(dir: &Path, key_armored: &[u8], opts: &SignOptions) -> Result<SignReport> {
-    let mut ws = Workspace::open(dir)?;
-    let report = sign_with(&mut ws, key_armored, opts)?;
-    ws.save()?;
-    Ok(report)
+    Workspace::edit(dir, |ws| sign_with(ws, key_armored, opts))
 }
 
 /// The `sign` edit: the armoured secret key in a file, and how to sign (see [`sign`]).
@@ -163,7 +159,7 @@ pub(crate) fn read_passphrase_file(path: &Path) -> Result<String> {
 }
 
 fn sign_with(ws: &mut Workspace, key_armored: &[u8], opts: &SignOptions) -> Result<SignReport> {
-    let root = tree_root(ws.dir())?;
+    let root = ws.checked_tree()?;
     let repomd_path = root.join(REPOMD_XML);
     if !repomd_path.is_file() {
         return Err(Error::new(
@@ -378,13 +374,10 @@ pub fn disable_gpgcheck(
     dir: &Path,
     opts: &DisableGpgcheckOptions,
 ) -> Result<DisableGpgcheckReport> {
-    let mut ws = Workspace::open(dir)?;
-    let report = DisableGpgcheck {
+    let edit = DisableGpgcheck {
         options: opts.clone(),
-    }
-    .apply(&mut ws)?;
-    ws.save()?;
-    Ok(report)
+    };
+    Workspace::edit(dir, |ws| edit.apply(ws))
 }
 
 /// The `disable-gpgcheck` edit (see [`disable_gpgcheck`]).
@@ -454,17 +447,6 @@ fn disable(dir: &Path, opts: &DisableGpgcheckOptions) -> Result<DisableGpgcheckR
         replace_file(&treeinfo_path, treeinfo.to_string().as_bytes())?;
     }
     Ok(DisableGpgcheckReport { commented, boot })
-}
-
-fn tree_root(dir: &Path) -> Result<PathBuf> {
-    let root = dir.join(TREE_DIR);
-    if !root.is_dir() {
-        return Err(Error::invalid(
-            "not a workspace: no iso/ directory (make one with xiso unpack)",
-        )
-        .in_file(dir));
-    }
-    Ok(root)
 }
 
 fn read_treeinfo(path: &Path) -> Result<TreeInfo> {
