@@ -117,9 +117,15 @@ NEW=$CACHE/benchnew-1.0-1.noarch.rpm
 timed() { # NAME CMD... -> T_WALL T_RSS T_CPU
     local tf="$WORK/$1.time" lf="$WORK/$1.log"
     shift
+    # The wall time by the shell's microsecond clock around the command (time's own %e
+    # counts in hundredths, too coarse for commands of a few hundredths); the peak RSS
+    # and the CPU time (also in hundredths) by /usr/bin/time.
+    local t0=$EPOCHREALTIME t1
     /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" >"$lf" 2>&1 || { tail -n 20 "$lf" >&2; die "failed: $*"; }
-    local u s
-    read -r T_WALL T_RSS u s < <(tail -n 1 "$tf")
+    t1=$EPOCHREALTIME
+    local e u s
+    read -r e T_RSS u s < <(tail -n 1 "$tf")
+    T_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
     T_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -162,7 +168,7 @@ done
 row() { # LABEL KEY XISO_KEY
     awk -v l="$1" -v w="$(med "$2" wall)" -v c="$(med "$2" cpu)" -v r="$(med "$2" rss)" \
         -v x="$(med "$3" wall)" 'BEGIN {
-        printf "%-40s %9.2f %9.2f %10.1f %12.2fx\n", l, w, c, r / 1024, (x > 0 ? w / x : 0) }'
+        printf "%-40s %9.3f %9.2f %10.1f %12.2fx\n", l, w, c, r / 1024, (x > 0 ? w / x : 0) }'
 }
 header() {
     echo

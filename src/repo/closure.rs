@@ -18,6 +18,7 @@
 //! packages are neither walked nor providers. An unresolved require is
 //! reported once per package, with the shortest chain that reached it.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 
@@ -112,9 +113,14 @@ impl ClosureReport {
 /// the repository's comps file (plain or gzip) when it has one.
 ///
 /// Errors only when `comps` is not comps XML.
-pub(crate) fn check(entries: &[PackageEntry], comps: Option<&[u8]>) -> Result<ClosureReport> {
+pub(crate) fn check<E: Borrow<PackageEntry>>(
+    entries: &[E],
+    comps: Option<&[u8]>,
+) -> Result<ClosureReport> {
+    let entries: Vec<&PackageEntry> = entries.iter().map(Borrow::borrow).collect();
+    let entries = &entries[..];
     let index = Index::new(entries);
-    let binary = |e: &&PackageEntry| e.arch != "src";
+    let binary = |e: &&&PackageEntry| e.arch != "src";
     let mut unresolved = Vec::new();
     let (start_from, start): (StartFrom, Vec<String>) = if entries
         .iter()
@@ -180,7 +186,7 @@ pub(crate) fn check(entries: &[PackageEntry], comps: Option<&[u8]>) -> Result<Cl
             };
             let Some(providers) = providers else {
                 unresolved.push(Unresolved {
-                    package: nevra(&entries[i]),
+                    package: nevra(entries[i]),
                     requirement: text,
                     chain: chain(entries, &reached_by, i),
                     key: format!("{}.{}", entries[i].name, entries[i].arch),
@@ -212,14 +218,14 @@ pub(crate) fn check(entries: &[PackageEntry], comps: Option<&[u8]>) -> Result<Cl
 }
 
 fn chain(
-    entries: &[PackageEntry],
+    entries: &[&PackageEntry],
     reached_by: &[Option<Option<(usize, String)>>],
     mut i: usize,
 ) -> Vec<ChainLink> {
     let mut links = Vec::new();
     while let Some(Some((parent, req))) = &reached_by[i] {
         links.push(ChainLink {
-            package: nevra(&entries[*parent]),
+            package: nevra(entries[*parent]),
             requirement: req.clone(),
         });
         i = *parent;
@@ -276,7 +282,7 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(entries: &'a [PackageEntry]) -> Index<'a> {
+    fn new(entries: &[&'a PackageEntry]) -> Index<'a> {
         let mut provides: HashMap<&'a str, Vec<(usize, VersionedName)>> = HashMap::new();
         let mut files: HashMap<&'a str, Vec<usize>> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {

@@ -27,6 +27,7 @@
 //! that no record names are dropped, and so is `repomd.xml.asc`: the old
 //! signature does not sign the new repomd.xml.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
@@ -143,30 +144,65 @@ pub(crate) struct Scan {
     pub read: usize,
 }
 
+/// A package file below the repository root, as [`list`] found it.
+#[derive(Debug)]
+pub(crate) struct Listed {
+    /// The path relative to the root, `/`-separated (its `<location href>`).
+    pub href: String,
+    pub path: PathBuf,
+    pub meta: fs::Metadata,
+}
+
+/// Every `*.rpm` below `root` (`repodata/` skipped), sorted by href, each with
+/// its metadata: the file system half of [`scan`], which needs no old
+/// metadata (so it can run while that is read).
+pub(crate) fn list(root: &Path) -> Result<Vec<Listed>> {
+    package_files(root)?
+        .into_iter()
+        .map(|(href, path)| {
+            let meta = fs::metadata(&path)
+                .map_err(|e| Error::io(e, "reading the package's metadata"))
+                .in_file(&path)?;
+            Ok(Listed { href, path, meta })
+        })
+        .collect()
+}
+
 /// The entries of every package below `root` (see the module docs for the
-/// reuse rule). `known` holds entries the caller already built (packages it
-/// just read), by href; they are used as they are. `pristine` lists the files
-/// still as the source ISO had them (empty outside a workspace).
+/// reuse rule): [`list`] and then [`scan_listed`].
 pub(crate) fn scan(
     root: &Path,
-    old: &OldRepo,
+    old: &mut OldRepo,
+    known: &HashMap<String, PackageEntry>,
+    pristine: &Pristine,
+) -> Result<Scan> {
+    scan_listed(list(root)?, old, known, pristine)
+}
+
+/// The entries of the `listed` packages. `known` holds entries the caller
+/// already built (packages it just read), by href; they are used as they are.
+/// `pristine` lists the files still as the source ISO had them (empty outside
+/// a workspace). The entries reused are moved out of `old.entries`.
+pub(crate) fn scan_listed(
+    listed: Vec<Listed>,
+    old: &mut OldRepo,
     known: &HashMap<String, PackageEntry>,
     pristine: &Pristine,
 ) -> Result<Scan> {
     let mut scan = Scan {
-        entries: Vec::new(),
+        entries: Vec::with_capacity(listed.len()),
         reused: 0,
         pristine: 0,
         hashed: 0,
         read: 0,
     };
-    for (href, path) in package_files(root)? {
+    for Listed { href, path, meta } in listed {
         if let Some(e) = known.get(&href) {
             scan.entries.push(e.clone());
             scan.read += 1;
             continue;
         }
-        if let Some(e) = reusable(&path, &href, old, pristine, &mut scan)? {
+        if let Some(e) = reusable(&path, &href, &meta, old, pristine, &mut scan)? {
             scan.entries.push(e);
             scan.reused += 1;
             continue;
@@ -187,42 +223,44 @@ pub(crate) fn reusable_entry<'a>(
     href: &str,
     size: u64,
 ) -> Option<&'a PackageEntry> {
-    old.entries
-        .get(href)
-        .filter(|e| e.checksum_type == "sha256" && e.size_package == size)
+    old.entries.get(href).filter(|e| may_stand_for(e, size))
 }
 
+fn may_stand_for(e: &PackageEntry, size: u64) -> bool {
+    e.checksum_type == "sha256" && e.size_package == size
+}
+
+/// The old entry of the file at `path` (moved out of `old`), when the reuse
+/// rule allows.
 fn reusable(
     path: &Path,
     href: &str,
-    old: &OldRepo,
+    meta: &fs::Metadata,
+    old: &mut OldRepo,
     pristine: &Pristine,
     scan: &mut Scan,
 ) -> Result<Option<PackageEntry>> {
-    if !old.entries.contains_key(href) {
-        return Ok(None);
-    }
-    let meta = fs::metadata(path)
-        .map_err(|e| Error::io(e, "reading the package's metadata"))
-        .in_file(path)?;
-    let Some(old) = reusable_entry(old, href, meta.len()) else {
+    let Some(mut old) = old
+        .entries
+        .remove(href)
+        .filter(|e| may_stand_for(e, meta.len()))
+    else {
         return Ok(None);
     };
-    let mtime = mtime_seconds(&meta);
+    let mtime = mtime_seconds(meta);
     if mtime == old.time_file {
-        return Ok(Some(old.clone()));
+        return Ok(Some(old));
     }
     if pristine.get(href) == Some(&(meta.len(), Some(mtime))) {
         scan.pristine += 1;
-        return Ok(Some(old.clone()));
+        return Ok(Some(old));
     }
     scan.hashed += 1;
     if file_sha256(path)? != old.pkgid.to_ascii_lowercase() {
         return Ok(None);
     }
-    let mut e = old.clone();
-    e.time_file = mtime;
-    Ok(Some(e))
+    old.time_file = mtime;
+    Ok(Some(old))
 }
 
 fn mtime_seconds(meta: &fs::Metadata) -> i64 {
@@ -282,9 +320,9 @@ fn stale(data_type: &str) -> bool {
 /// so a failure leaves the old `repodata/` as it was.
 ///
 /// `opts.unique_md_filenames` is overridden by what the old repository used.
-pub(crate) fn replace_repodata(
+pub(crate) fn replace_repodata<E: Borrow<PackageEntry> + Sync>(
     root: &Path,
-    entries: &[PackageEntry],
+    entries: &[E],
     old: &OldRepo,
     opts: &MetadataOptions,
 ) -> Result<RepodataReport> {
@@ -304,9 +342,9 @@ pub(crate) struct PreparedRepodata {
 /// The first half of [`replace_repodata`]: the new `repodata/` written as
 /// `root/.repodata.xiso-tmp`, nothing visible changed yet (so that an edit can
 /// stage its package files meanwhile and swap only when both are ready).
-pub(crate) fn prepare_repodata(
+pub(crate) fn prepare_repodata<E: Borrow<PackageEntry> + Sync>(
     root: &Path,
-    entries: &[PackageEntry],
+    entries: &[E],
     old: &OldRepo,
     opts: &MetadataOptions,
 ) -> Result<PreparedRepodata> {
@@ -369,10 +407,10 @@ impl PreparedRepodata {
     }
 }
 
-fn build(
+fn build<E: Borrow<PackageEntry> + Sync>(
     root: &Path,
     tmp: &Path,
-    entries: &[PackageEntry],
+    entries: &[E],
     old: &OldRepo,
     opts: &MetadataOptions,
 ) -> Result<RepodataReport> {

@@ -8,6 +8,7 @@
 //! unique metadata file names (createrepo_c's default) each file is named
 //! `<sha256>-primary.xml.gz` and so on.
 
+use std::borrow::Borrow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -102,9 +103,9 @@ pub(crate) fn package_files(root: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// `repodata_dir` (created if missing) and return the index describing them;
 /// [`repomd_xml`] renders it. Files of earlier runs are left alone: the caller
 /// decides what else the directory keeps.
-pub fn write_metadata(
+pub fn write_metadata<E: Borrow<PackageEntry> + Sync>(
     repodata_dir: &Path,
-    entries: &[PackageEntry],
+    entries: &[E],
     opts: &MetadataOptions,
 ) -> Result<Repomd> {
     fs::create_dir_all(repodata_dir)
@@ -140,7 +141,7 @@ pub fn write_metadata(
             w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
             w.write_all(open.as_bytes())?;
             for e in entries {
-                w.write_all(render(e).as_bytes())?;
+                w.write_all(render(e.borrow()).as_bytes())?;
             }
             w.write_all(close.as_bytes())
         })

@@ -88,23 +88,28 @@ fn libxml_utf8(s: &[u8]) -> bool {
 
 /// Escape element text as libxml2 does: `&`, `<`, `>` and CR.
 pub(crate) fn escape_text(s: &str, out: &mut String) {
-    for ch in s.chars() {
-        match ch {
+    escape(
+        s,
+        out,
+        |b| matches!(b, b'&' | b'<' | b'>' | b'\r'),
+        |ch, out| match ch {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            _ => out.push(ch),
-        }
-    }
+            _ => out.push_str("&#13;"),
+        },
+    );
 }
 
 /// Escape an attribute value as libxml2 does for a node without a document:
 /// markup characters, whitespace other than space, and every non-ASCII
 /// character as a hexadecimal character reference.
 pub(crate) fn escape_attr(s: &str, out: &mut String) {
-    for ch in s.chars() {
-        match ch {
+    escape(
+        s,
+        out,
+        |b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\n' | b'\r' | b'\t') || !b.is_ascii(),
+        |ch, out| match ch {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -112,10 +117,34 @@ pub(crate) fn escape_attr(s: &str, out: &mut String) {
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
             '\t' => out.push_str("&#9;"),
-            c if !c.is_ascii() => out.push_str(&format!("&#x{:X};", u32::from(c))),
-            c => out.push(c),
+            c => {
+                use std::fmt::Write;
+                let _ = write!(out, "&#x{:X};", u32::from(c));
+            }
+        },
+    );
+}
+
+/// Append `s` to `out` with each character that starts with a byte `special`
+/// accepts replaced by what `replace` writes (the runs between are copied whole:
+/// this runs for every string of every metadata entry written).
+fn escape(s: &str, out: &mut String, special: fn(u8) -> bool, replace: fn(char, &mut String)) {
+    let bytes = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        if special(bytes[i]) {
+            out.push_str(&s[run..i]);
+            // `special` accepts ASCII bytes and lead bytes only (a special
+            // character's continuation bytes are skipped with it).
+            let ch = s[i..].chars().next().expect("i is on a character boundary");
+            replace(ch, out);
+            i += ch.len_utf8();
+            run = i;
+        } else {
+            i += 1;
         }
     }
+    out.push_str(&s[run..]);
 }
 
 /// A small element builder for the formatted layout createrepo_c writes.
@@ -213,5 +242,14 @@ mod tests {
         let mut s = String::new();
         escape_attr("<à\"\n\tč>", &mut s);
         assert_eq!(s, "&lt;&#xE0;&quot;&#10;&#9;&#x10D;&gt;");
+        // Runs between the escaped characters, at both ends and none at all.
+        let mut s = String::new();
+        escape_attr("ab&cd€ef", &mut s);
+        assert_eq!(s, "ab&amp;cd&#x20AC;ef");
+        let mut s = String::new();
+        escape_text("plain", &mut s);
+        escape_text("x\r", &mut s);
+        escape_text("", &mut s);
+        assert_eq!(s, "plainx&#13;");
     }
 }

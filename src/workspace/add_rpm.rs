@@ -22,6 +22,7 @@
 //! swapped in ([`crate::repo::replace_repodata`]), then the copies are renamed
 //! into place and the replaced packages deleted.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::fs::StagedFile;
 use crate::repo::closure::{StartFrom, INSTALL_TARGET};
 use crate::repo::comps::read_comps;
-use crate::repo::update::{prepare_repodata, Pristine};
+use crate::repo::update::{list, prepare_repodata, scan_listed, Pristine};
 use crate::repo::{
     check_closure, replace_repodata, scan, ClosureReport, MetadataOptions, OldRepo, PackageEntry,
     RepodataReport,
@@ -239,25 +240,25 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
     // Parsing the old metadata is most of a +1's CPU time: it runs on another thread
     // while the given packages and the refresh candidates' headers are read (errors
     // are reported in that order all the same).
-    let (incoming, loaded, candidates) = std::thread::scope(|s| {
-        let loading = s.spawn(|| {
-            let old = ws.take_old_repo()?;
-            let current = scan(&root, &old, &HashMap::new(), &pristine_packages(ws))?;
-            Ok((old, current))
-        });
+    // The packages on disk are listed (and stat'ed) meanwhile too.
+    let pristine = pristine_packages(ws);
+    let (incoming, loaded, candidates, listed) = std::thread::scope(|s| {
+        let loading = s.spawn(|| ws.take_old_repo());
         let incoming = packages
             .iter()
             .map(|p| read_incoming(p))
             .collect::<Result<Vec<_>>>();
         let candidates = opts.refresh_from.as_deref().map(candidates).transpose();
+        let listed = list(&root);
         let loaded: Result<_> = loading
             .join()
             .unwrap_or_else(|_| Err(Error::invalid("the metadata loading thread panicked")));
-        (incoming, loaded, candidates)
+        (incoming, loaded, candidates, listed)
     });
     let ws = &*ws;
     let mut incoming = incoming?;
-    let (old, current) = loaded?;
+    let mut old = loaded?;
+    let current = scan_listed(listed?, &mut old, &HashMap::new(), &pristine)?;
     let refreshed = match candidates? {
         Some(found) => {
             let given: Vec<(String, String)> = incoming
@@ -401,20 +402,21 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
         .iter()
         .map(|i| (i.entry.location_href.as_str(), &i.entry))
         .collect();
-    let mut entries: Vec<PackageEntry> = current
+    // The package set after the change, borrowed from the current entries and the
+    // given packages (no entry is copied).
+    let mut entries: Vec<&PackageEntry> = current
         .entries
         .iter()
         .filter(|c| {
             !removed_hrefs.contains(&c.location_href)
                 && !new_entries.contains_key(c.location_href.as_str())
         })
-        .cloned()
         .collect();
-    entries.extend(new_entries.values().map(|e| (*e).clone()));
+    entries.extend(new_entries.values().copied());
     report.read_entries += to_copy.len();
-    let mut target = None;
-    if opts.pull_in {
-        let reach = check_closure(&entries, read_old_comps(&root, &old)?.as_deref())?;
+    let comps = read_old_comps(&root, &old)?;
+    let target = if opts.pull_in {
+        let reach = check_closure(&entries, comps.as_deref())?;
         let added: Vec<&str> = to_copy
             .iter()
             .map(|i| i.entry.location_href.as_str())
@@ -424,11 +426,13 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
             .map(|i| (i.entry.location_href.as_str(), i.source.as_path()))
             .collect();
         let time = i64::try_from(opts.metadata.timestamp).unwrap_or(i64::MAX);
-        target = rewrite_target(ws, &entries, &added, &sources, &reach, time)?;
-    }
+        rewrite_target(ws, &entries, &added, &sources, &reach, time)?
+    } else {
+        None
+    };
     if let Some(t) = &target {
         entries.retain(|e| e.location_href != t.old.location_href);
-        entries.push(t.entry.clone());
+        entries.push(&t.entry);
         report.read_entries += 1;
         if removed_hrefs.insert(t.old.location_href.clone()) {
             report.removed.push(RpmRef::of(&t.old));
@@ -441,26 +445,12 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
     // The replaced packages' entries were taken from the old metadata too (they
     // are only read again when that metadata was stale): count the kept ones.
     report.reused_entries = report.reused_entries.saturating_sub(removed_hrefs.len());
-    let after = if opts.deps_check {
-        let (before, after) = check_dependencies(&root, &old, &current.entries, &entries)?;
-        report.unresolved_before = before;
-        after
-    } else {
-        check_closure(&entries, read_old_comps(&root, &old)?.as_deref())?
-    };
-    for a in &mut report.added {
-        let installed = after.installs(&a.href);
-        a.reached_by_installer = Some(installed);
-        if !installed {
-            report.warnings.push(not_installed_warning(a, &after));
-        }
-    }
 
     // Stage next to the final names first: nothing visible changes until repodata is ready.
     // (A staged file that is not committed is removed when dropped.) The staging (mostly
-    // waiting for the file system) runs beside the metadata writing (mostly CPU); a
-    // staging error is reported first, as when it ran before, and nothing is swapped in
-    // until both are done.
+    // waiting for the file system) and the metadata writing (mostly CPU) run beside the
+    // dependency check; its error is reported first, then a staging error, as when they
+    // ran one after the other, and nothing is swapped in until all three are done.
     let stage_all = || -> Result<Vec<StagedFile>> {
         let packages_dir = root.join("Packages");
         fs::create_dir_all(&packages_dir)
@@ -475,14 +465,31 @@ fn add(ws: &mut Workspace, packages: &[PathBuf], opts: &AddRpmOptions) -> Result
         }
         Ok(staged)
     };
-    let (staged, prepared) = std::thread::scope(|s| {
+    let (checked, staged, prepared) = std::thread::scope(|s| {
         let staging = s.spawn(stage_all);
-        let prepared = prepare_repodata(&root, &entries, &old, &opts.metadata);
+        let writing = s.spawn(|| prepare_repodata(&root, &entries, &old, &opts.metadata));
+        let checked = if opts.deps_check {
+            check_dependencies(&current.entries, &entries, comps.as_deref())
+        } else {
+            check_closure(&entries, comps.as_deref()).map(|after| (Vec::new(), after))
+        };
         let staged = staging
             .join()
             .unwrap_or_else(|_| Err(Error::invalid("the package staging thread panicked")));
-        (staged, prepared)
+        let prepared = writing
+            .join()
+            .unwrap_or_else(|_| Err(Error::invalid("the metadata writing thread panicked")));
+        (checked, staged, prepared)
     });
+    let (before, after) = checked?;
+    report.unresolved_before = before;
+    for a in &mut report.added {
+        let installed = after.installs(&a.href);
+        a.reached_by_installer = Some(installed);
+        if !installed {
+            report.warnings.push(not_installed_warning(a, &after));
+        }
+    }
     let staged = staged?;
     report.repodata = prepared?.swap_in()?;
     staged.into_iter().try_for_each(StagedFile::commit)?;
@@ -510,9 +517,9 @@ pub fn remove_rpms(
         return Err(Error::invalid("no packages to remove"));
     }
     let root = tree_root(dir)?;
-    let old = OldRepo::load(&root)?;
+    let mut old = OldRepo::load(&root)?;
     let ws = Workspace::open(dir)?;
-    let current = scan(&root, &old, &HashMap::new(), &pristine_packages(&ws))?;
+    let current = scan(&root, &mut old, &HashMap::new(), &pristine_packages(&ws))?;
     let matches = |e: &PackageEntry, n: &str| e.name == n || format!("{}.{}", e.name, e.arch) == n;
     for n in names {
         if !current.entries.iter().any(|e| matches(e, n)) {
@@ -529,7 +536,7 @@ pub fn remove_rpms(
     let unresolved_before = if deps_check {
         let mut before = kept.clone();
         before.extend(gone.iter().cloned());
-        check_dependencies(&root, &old, &before, &kept)?.0
+        check_dependencies(&before, &kept, read_old_comps(&root, &old)?.as_deref())?.0
     } else {
         Vec::new()
     };
@@ -589,15 +596,21 @@ fn read_old_comps(root: &Path, old: &OldRepo) -> Result<Option<Vec<u8>>> {
 /// unresolved after but not before (same package name.arch, same require) are
 /// an error listing each with its chain; the ones unresolved already are
 /// returned, with the closure of `after`.
-fn check_dependencies(
-    root: &Path,
-    old: &OldRepo,
-    before: &[PackageEntry],
-    after: &[PackageEntry],
+fn check_dependencies<B: Borrow<PackageEntry> + Sync, A: Borrow<PackageEntry>>(
+    before: &[B],
+    after: &[A],
+    comps: Option<&[u8]>,
 ) -> Result<(Vec<String>, ClosureReport)> {
-    let comps = read_old_comps(root, old)?;
-    let was = check_closure(before, comps.as_deref())?;
-    let now = check_closure(after, comps.as_deref())?;
+    // The two closures are independent: the one before on another thread.
+    let (was, now) = std::thread::scope(|s| {
+        let was = s.spawn(|| check_closure(before, comps));
+        let now = check_closure(after, comps);
+        let was = was
+            .join()
+            .unwrap_or_else(|_| Err(Error::invalid("the dependency check thread panicked")));
+        (was, now)
+    });
+    let (was, now) = (was?, now?);
     let known: HashSet<(&str, &str)> = was
         .unresolved
         .iter()

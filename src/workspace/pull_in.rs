@@ -52,7 +52,7 @@ pub(super) struct RewrittenTarget {
 /// The new file's time is `mtime`.
 pub(super) fn rewrite_target(
     ws: &Workspace,
-    entries: &[PackageEntry],
+    entries: &[&PackageEntry],
     added: &[&str],
     sources: &[(&str, &Path)],
     reach: &ClosureReport,
@@ -68,7 +68,12 @@ pub(super) fn rewrite_target(
         StartFrom::InstallTarget | StartFrom::CompsMandatory => reach
             .start
             .iter()
-            .find_map(|name| entries.iter().find(|e| &e.name == name && e.arch != "src"))
+            .find_map(|name| {
+                entries
+                    .iter()
+                    .copied()
+                    .find(|e| &e.name == name && e.arch != "src")
+            })
             .ok_or_else(|| {
                 Error::invalid("--pull-in: the install target is not in the repository")
             })?,

@@ -136,13 +136,13 @@ pub(super) fn commit(
     staged: Staged,
     created: u32,
 ) -> Result<RepodataReport> {
-    let old = ws.take_old_repo()?;
+    let mut old = ws.take_old_repo()?;
     let known: HashMap<String, PackageEntry> = staged
         .signed
         .iter()
         .map(|p| (p.href.clone(), p.entry.clone()))
         .collect();
-    let current = scan(root, &old, &known, &pristine_packages(ws))?;
+    let current = scan(root, &mut old, &known, &pristine_packages(ws))?;
     let report = replace_repodata(root, &current.entries, &old, &MetadataOptions::from_env()?)?;
     let signed: Vec<String> = staged.signed.iter().map(|p| p.href.clone()).collect();
     for p in staged.signed {
