@@ -7,12 +7,20 @@
 //! primary by position and checked by `pkgid`, name and arch. An entry read
 //! back writes the same XML as the one it was read from: what primary.xml
 //! omits (dependency versions without flags) is not needed to write it again.
+//!
+//! Each file is read by one streaming XML reader straight into entries, files
+//! and changelogs (`Primary`, `Children`): no element tree is built, since this
+//! runs for every package of the old metadata on the path of every add-rpm. When
+//! a whole repository is read (`read_entries_concurrently`), filelists and other
+//! are read on threads of their own and primary.xml in two halves on two more
+//! (`read_primary_split`). The tests hold the element-tree reader these replaced
+//! and check that both give the same entries and the same first error.
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
 use super::entry::{ChangelogEntry, DepKind, Dependency, FileKind, PackageEntry, PackageFile};
-use super::stream::{self, Build, Detail, Element, Source};
+use super::stream::{self, Build, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::initrd::codec::{detect, Codec};
 use flate2::bufread::MultiGzDecoder;
@@ -31,26 +39,18 @@ pub fn read_entries(
     other_gz: &mut dyn Read,
 ) -> Result<Vec<PackageEntry>> {
     let mut entries = read_primary(primary_gz)?;
-    let mut index = 0usize;
-    for_each_package(filelists_gz, "filelists.xml", &mut |node, pos| {
-        let entry = paired(
-            &mut entries,
-            &mut index,
-            &Key::of(&node),
-            pos,
-            "filelists.xml",
-        )?;
-        entry.files = files_of(&node).map_err(|e| e.at(pos))?;
-        Ok(())
-    })?;
-    check_count(&entries, index, "filelists.xml")?;
-    let mut index = 0usize;
-    for_each_package(other_gz, "other.xml", &mut |node, pos| {
-        let entry = paired(&mut entries, &mut index, &Key::of(&node), pos, "other.xml")?;
-        entry.changelogs = changelogs_of(&node).map_err(|e| e.at(pos))?;
-        Ok(())
-    })?;
-    check_count(&entries, index, "other.xml")?;
+    pair_parts(
+        &mut entries,
+        parts::<File>(filelists_gz, "filelists.xml"),
+        "filelists.xml",
+        &|e, files| e.files = files,
+    )?;
+    pair_parts(
+        &mut entries,
+        parts::<Changelog>(other_gz, "other.xml"),
+        "other.xml",
+        &|e, changelogs| e.changelogs = changelogs,
+    )?;
     Ok(entries)
 }
 
@@ -87,7 +87,15 @@ fn primary_entries(xml: &mut dyn BufRead, source: Source) -> Result<Vec<PackageE
 /// over the whole file, so the entries and the first error are the same.
 pub(crate) fn read_primary_split(gz: &[u8]) -> Result<Vec<PackageEntry>> {
     let whole = || read_primary(&mut &gz[..]);
-    let mut xml = Vec::new();
+    // Sized once from the gzip trailer (the size mod 2^32 of the last member; only
+    // a hint, bounded by what deflate can reach) rather than grown by doubling.
+    let hint = gz
+        .len()
+        .checked_sub(4)
+        .and_then(|at| gz.get(at..))
+        .and_then(|t| <[u8; 4]>::try_from(t).ok())
+        .map_or(0, |t| u32::from_le_bytes(t) as usize);
+    let mut xml = Vec::with_capacity(hint.min(gz.len().saturating_mul(1032)));
     if MultiGzDecoder::new(gz).read_to_end(&mut xml).is_err() {
         return whole();
     }
@@ -374,7 +382,7 @@ struct Primary<'p> {
     package: &'p mut dyn FnMut(PackageEntry) -> Result<()>,
 }
 
-/// A number attribute as [`number`] reads it (`None`: not a number).
+/// A number attribute, spaces around it allowed (`None`: not a number).
 fn parse_number<T: std::str::FromStr>(v: &str) -> Option<T> {
     v.trim().parse().ok()
 }
@@ -506,17 +514,6 @@ struct Key {
     arch: Option<String>,
 }
 
-impl Key {
-    fn of(node: &Element) -> Key {
-        let a = |k: &str| node.attr(k).map(str::to_string);
-        Key {
-            pkgid: a("pkgid"),
-            name: a("name"),
-            arch: a("arch"),
-        }
-    }
-}
-
 /// The entry at `index` of primary, checked against a filelists/other package.
 fn paired<'a>(
     entries: &'a mut [PackageEntry],
@@ -557,50 +554,225 @@ struct Part<T> {
     value: Result<T>,
 }
 
+/// What [`parts`] read: the packages up to the first error of the stream, and that error.
+type Parts<T> = (Vec<Part<T>>, Option<Error>);
+
 /// The packages of one of filelists/other as [`Part`]s, up to the first error of the
 /// stream itself (returned beside them, so that the pairing errors of the packages
 /// before it come first, as when the file is paired while it is read).
-fn parts<T>(
-    gz: &mut dyn Read,
-    what: &str,
-    value: &dyn Fn(&Element) -> Result<T>,
-) -> (Vec<Part<T>>, Option<Error>) {
-    let mut out = Vec::new();
-    let result = for_each_package(gz, what, &mut |node, pos| {
-        out.push(Part {
-            key: Key::of(&node),
-            pos,
-            value: value(&node),
-        });
-        Ok(())
-    });
-    (out, result.err())
+fn parts<I: Item>(gz: &mut dyn Read, what: &str) -> Parts<Vec<I::Out>> {
+    let mut build = Children::<I> {
+        stack: Vec::new(),
+        key: Key {
+            pkgid: None,
+            name: None,
+            arch: None,
+        },
+        pos: 0,
+        items: Vec::new(),
+        parts: Vec::new(),
+    };
+    let result = gzip_xml(gz, what)
+        .and_then(|mut xml| stream::read(&mut xml, what, Source::Gzip, None, &mut build));
+    (build.parts, result.err())
 }
 
-fn files_of(node: &Element) -> Result<Vec<PackageFile>> {
-    node.children
-        .iter()
-        .filter(|c| c.name == "file")
-        .map(file_of)
-        .collect()
+/// What filelists and other list under each package: files and changelogs, each
+/// built from its element's attributes and text.
+trait Item: Sized {
+    /// The element's name.
+    const NAME: &'static [u8];
+    type Out;
+    fn new() -> Self;
+    fn attribute(&mut self, key: &[u8], value: Cow<'_, str>);
+    fn text(&mut self, text: &str);
+    fn finish(self) -> Result<Self::Out>;
 }
 
-fn changelogs_of(node: &Element) -> Result<Vec<ChangelogEntry>> {
-    node.children
-        .iter()
-        .filter(|c| c.name == "changelog")
-        .map(|c| {
-            Ok(ChangelogEntry {
-                author: c.attr("author").unwrap_or_default().to_string(),
-                date: number(c.attr("date"), "changelog date")?,
-                text: c.text.clone(),
-            })
+/// A filelists `<file>`.
+struct File {
+    path: String,
+    kind: Result<FileKind>,
+}
+
+impl Item for File {
+    const NAME: &'static [u8] = b"file";
+    type Out = PackageFile;
+
+    fn new() -> File {
+        File {
+            path: String::new(),
+            kind: Ok(FileKind::File),
+        }
+    }
+
+    fn attribute(&mut self, key: &[u8], value: Cow<'_, str>) {
+        if key == b"type" {
+            self.kind = file_kind(Some(&value));
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        self.path.push_str(text);
+    }
+
+    fn finish(self) -> Result<PackageFile> {
+        Ok(PackageFile {
+            path: self.path,
+            kind: self.kind?,
         })
-        .collect()
+    }
+}
+
+/// An other.xml `<changelog>`.
+struct Changelog {
+    author: Option<String>,
+    date: Option<i64>,
+    text: String,
+}
+
+impl Item for Changelog {
+    const NAME: &'static [u8] = b"changelog";
+    type Out = ChangelogEntry;
+
+    fn new() -> Changelog {
+        Changelog {
+            author: None,
+            date: None,
+            text: String::new(),
+        }
+    }
+
+    fn attribute(&mut self, key: &[u8], value: Cow<'_, str>) {
+        match key {
+            b"author" => self.author = Some(value.into_owned()),
+            b"date" => self.date = parse_number(&value),
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn finish(self) -> Result<ChangelogEntry> {
+        Ok(ChangelogEntry {
+            author: self.author.unwrap_or_default(),
+            date: self
+                .date
+                .ok_or_else(|| Error::new(ErrorKind::Corrupt, "changelog date is not a number"))?,
+            text: self.text,
+        })
+    }
+}
+
+/// Where an open element of a filelists/other `<package>` puts what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Skip,
+    Package,
+    Item,
+}
+
+/// filelists.xml's and other.xml's reader: each `<package>`'s key and its
+/// [`Item`] children, straight from the events (as [`Primary`]).
+struct Children<I: Item> {
+    stack: Vec<Open>,
+    key: Key,
+    pos: u64,
+    items: Vec<I>,
+    parts: Vec<Part<Vec<I::Out>>>,
+}
+
+impl<I: Item> Build for Children<I> {
+    const TEXT: bool = true;
+
+    fn open(
+        &mut self,
+        depth: usize,
+        tag: &BytesStart<'_>,
+        decoder: Decoder,
+        offset: u64,
+    ) -> std::result::Result<(), String> {
+        let name = tag.name().into_inner();
+        let open = match self.stack.last() {
+            None if depth == 1 && local_name(name) == b"package" => {
+                self.key = Key {
+                    pkgid: None,
+                    name: None,
+                    arch: None,
+                };
+                self.pos = offset;
+                Open::Package
+            }
+            Some(Open::Package) if name == I::NAME => {
+                self.items.push(I::new());
+                Open::Item
+            }
+            _ => Open::Skip,
+        };
+        for a in stream::attributes(tag, decoder) {
+            let (key, value) = a?;
+            match open {
+                Open::Package => {
+                    let slot = match key {
+                        b"pkgid" => &mut self.key.pkgid,
+                        b"name" => &mut self.key.name,
+                        b"arch" => &mut self.key.arch,
+                        _ => continue,
+                    };
+                    *slot = Some(value.into_owned());
+                }
+                Open::Item => {
+                    if let Some(item) = self.items.last_mut() {
+                        item.attribute(key, value);
+                    }
+                }
+                Open::Skip => {}
+            }
+        }
+        self.stack.push(open);
+        Ok(())
+    }
+
+    fn inside(&self) -> bool {
+        !self.stack.is_empty()
+    }
+
+    fn text(&mut self, text: &str) {
+        if self.stack.last() == Some(&Open::Item) {
+            if let Some(item) = self.items.last_mut() {
+                item.text(text);
+            }
+        }
+    }
+
+    fn close(&mut self, _depth: usize) -> Result<()> {
+        if self.stack.pop() == Some(Open::Package) {
+            let key = std::mem::replace(
+                &mut self.key,
+                Key {
+                    pkgid: None,
+                    name: None,
+                    arch: None,
+                },
+            );
+            let value = std::mem::take(&mut self.items)
+                .into_iter()
+                .map(I::finish)
+                .collect();
+            self.parts.push(Part {
+                key,
+                pos: self.pos,
+                value,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// What a [`parts`] thread that panicked stands for.
-fn panicked<T>(what: &str) -> (Vec<Part<T>>, Option<Error>) {
+fn panicked<T>(what: &str) -> Parts<T> {
     (
         Vec::new(),
         Some(Error::invalid(format!(
@@ -612,7 +784,7 @@ fn panicked<T>(what: &str) -> (Vec<Part<T>>, Option<Error>) {
 /// Pair the [`parts`] of filelists or other with primary's entries in order.
 fn pair_parts<T>(
     entries: &mut [PackageEntry],
-    (parts, stream_error): (Vec<Part<T>>, Option<Error>),
+    (parts, stream_error): Parts<T>,
     what: &str,
     set: &dyn Fn(&mut PackageEntry, T),
 ) -> Result<()> {
@@ -635,8 +807,8 @@ pub(crate) fn read_entries_concurrently(
     other_gz: &mut (dyn Read + Send),
 ) -> Result<Vec<PackageEntry>> {
     let (primary, filelists, other) = std::thread::scope(|s| {
-        let filelists = s.spawn(|| parts(filelists_gz, "filelists.xml", &files_of));
-        let other = s.spawn(|| parts(other_gz, "other.xml", &changelogs_of));
+        let filelists = s.spawn(|| parts::<File>(filelists_gz, "filelists.xml"));
+        let other = s.spawn(|| parts::<Changelog>(other_gz, "other.xml"));
         let mut gz = Vec::new();
         let primary = match primary_gz.read_to_end(&mut gz) {
             Ok(_) => read_primary_split(&gz),
@@ -678,18 +850,6 @@ fn missing(what: &str) -> Error {
     )
 }
 
-fn number<T: std::str::FromStr>(v: Option<&str>, what: &str) -> Result<T> {
-    v.and_then(|s| s.trim().parse().ok())
-        .ok_or_else(|| Error::new(ErrorKind::Corrupt, format!("{what} is not a number")))
-}
-
-fn file_of(node: &Element) -> Result<PackageFile> {
-    Ok(PackageFile {
-        path: node.text.clone(),
-        kind: file_kind(node.attr("type"))?,
-    })
-}
-
 /// The kind a `<file type>` names.
 fn file_kind(kind: Option<&str>) -> Result<FileKind> {
     match kind {
@@ -717,22 +877,10 @@ fn gzip_xml<'a>(gz: &'a mut dyn Read, what: &str) -> Result<impl BufRead + 'a> {
     Ok(BufReader::new(MultiGzDecoder::new(compressed)))
 }
 
-/// Call `f` with every `<package>` of a gzip XML file ([`stream::for_each_package`]).
-fn for_each_package(
-    gz: &mut dyn Read,
-    what: &str,
-    f: &mut dyn FnMut(Element, u64) -> Result<()>,
-) -> Result<()> {
-    let mut xml = gzip_xml(gz, what)?;
-    stream::for_each_package(&mut xml, what, Source::Gzip, Detail::Tree, None, &mut |p| {
-        let pos = p.offset;
-        f(p, pos)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repo::stream::{Detail, Element};
     use std::io::Write;
 
     /// The entry of a primary `<package>` element tree: the reader [`Primary`] replaced
@@ -877,6 +1025,93 @@ mod tests {
             .iter_mut()
             .find(|(k, _)| k == key)
             .map(|(_, v)| std::mem::take(v))
+    }
+
+    impl Key {
+        fn of(node: &Element) -> Key {
+            let a = |k: &str| node.attr(k).map(str::to_string);
+            Key {
+                pkgid: a("pkgid"),
+                name: a("name"),
+                arch: a("arch"),
+            }
+        }
+    }
+
+    fn number<T: std::str::FromStr>(v: Option<&str>, what: &str) -> Result<T> {
+        v.and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| Error::new(ErrorKind::Corrupt, format!("{what} is not a number")))
+    }
+
+    fn file_of(node: &Element) -> Result<PackageFile> {
+        Ok(PackageFile {
+            path: node.text.clone(),
+            kind: file_kind(node.attr("type"))?,
+        })
+    }
+
+    /// Call `f` with every `<package>` of a gzip XML file ([`stream::for_each_package`]).
+    fn for_each_package(
+        gz: &mut dyn Read,
+        what: &str,
+        f: &mut dyn FnMut(Element, u64) -> Result<()>,
+    ) -> Result<()> {
+        let mut xml = gzip_xml(gz, what)?;
+        stream::for_each_package(&mut xml, what, Source::Gzip, Detail::Tree, None, &mut |p| {
+            let pos = p.offset;
+            f(p, pos)
+        })
+    }
+
+    fn files_of(node: &Element) -> Result<Vec<PackageFile>> {
+        node.children
+            .iter()
+            .filter(|c| c.name == "file")
+            .map(file_of)
+            .collect()
+    }
+
+    fn changelogs_of(node: &Element) -> Result<Vec<ChangelogEntry>> {
+        node.children
+            .iter()
+            .filter(|c| c.name == "changelog")
+            .map(|c| {
+                Ok(ChangelogEntry {
+                    author: c.attr("author").unwrap_or_default().to_string(),
+                    date: number(c.attr("date"), "changelog date")?,
+                    text: c.text.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The element-tree reader of the three files (the reference of [`read_entries`]):
+    /// filelists and other paired with primary while they are read.
+    fn reference_entries(p: &[u8], f: &[u8], o: &[u8]) -> Result<Vec<PackageEntry>> {
+        let mut xml = Vec::new();
+        MultiGzDecoder::new(p).read_to_end(&mut xml).unwrap();
+        let mut entries = reference(&xml)?;
+        let mut index = 0usize;
+        for_each_package(&mut &f[..], "filelists.xml", &mut |node, pos| {
+            let entry = paired(
+                &mut entries,
+                &mut index,
+                &Key::of(&node),
+                pos,
+                "filelists.xml",
+            )?;
+            entry.files = files_of(&node).map_err(|e| e.at(pos))?;
+            Ok(())
+        })?;
+        check_count(&entries, index, "filelists.xml")?;
+        let mut index = 0usize;
+        for_each_package(&mut &o[..], "other.xml", &mut |node, pos| {
+            let entry = paired(&mut entries, &mut index, &Key::of(&node), pos, "other.xml")?;
+            entry.changelogs = changelogs_of(&node).map_err(|e| e.at(pos))?;
+            Ok(())
+        })?;
+        check_count(&entries, index, "other.xml")?;
+        Ok(entries)
     }
 
     /// The element-tree reader's entries of a primary.xml (the reference).
@@ -1102,5 +1337,110 @@ line two</description>
         let want = read_primary(&mut &gz[..]);
         assert!(want.is_err());
         assert!(same(&read_primary_split(&gz), &want));
+    }
+
+    /// filelists and other are read straight into files and changelogs, paired
+    /// with primary, as the element-tree reader read them: the sample, and every
+    /// variant of either file with one line removed or doubled.
+    #[test]
+    fn files_and_changelogs_agree_with_the_tree_reader() {
+        let primary = gzip(document(&[PACKAGE.to_string(), PACKAGE.to_string()]).as_bytes());
+        let key = r#"pkgid="abc123" name="pk&amp;g&lt;x&gt;A" arch="x86_64""#;
+        let filelists = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="2">
+<package {key}>
+  <version epoch="1" ver="2.0" rel="3.el7"/>
+  <file>/usr/bin/pkg</file>
+  <file type="dir">/etc/pkg</file>
+  <other><file>nested, not a file of the package</file></other>
+  <file type="ghost">/var/log/p&amp;kg.log</file>
+</package>
+<package {key}>
+  <file type="file">/usr/bin/pkg</file>
+</package>
+</filelists>
+"#
+        );
+        let other = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<otherdata xmlns="http://linux.duke.edu/metadata/other" packages="2">
+<package {key}>
+  <version epoch="1" ver="2.0" rel="3.el7"/>
+  <changelog author="A &lt;a@example.org&gt; - 2.0-3" date="1700000000">- first
+- second &amp; third</changelog>
+  <changelog date=" 1600000000 ">- <![CDATA[<cdata>]]></changelog>
+</package>
+<package {key}>
+</package>
+</otherdata>
+"#
+        );
+        let read = |f: &str, o: &str| {
+            let (f, o) = (gzip(f.as_bytes()), gzip(o.as_bytes()));
+            (
+                read_entries(&mut &primary[..], &mut &f[..], &mut &o[..]),
+                reference_entries(&primary, &f, &o),
+                read_entries_concurrently(&mut &primary[..], &mut &f[..], &mut &o[..]),
+            )
+        };
+        let (got, want, concurrent) = read(&filelists, &other);
+        let entries = want.as_ref().unwrap();
+        assert_eq!(entries[0].files.len(), 3);
+        assert_eq!(entries[0].files[2].path, "/var/log/p&kg.log");
+        assert_eq!(entries[0].changelogs[1].text, "- <cdata>");
+        assert_eq!(entries[0].changelogs[1].author, "");
+        assert!(same(&got, &want) && same(&concurrent, &want));
+
+        let (mut variants, mut errors) = (0, 0);
+        for (which, text) in [(0, &filelists), (1, &other)] {
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            for i in 0..lines.len() {
+                for doubled in [false, true] {
+                    let mut xml = String::new();
+                    for (k, l) in lines.iter().enumerate() {
+                        if k != i || doubled {
+                            xml.push_str(l);
+                        }
+                        if k == i && doubled {
+                            xml.push_str(l);
+                        }
+                    }
+                    let (got, want, concurrent) = if which == 0 {
+                        read(&xml, &other)
+                    } else {
+                        read(&filelists, &xml)
+                    };
+                    assert!(
+                        same(&got, &want) && same(&concurrent, &want),
+                        "file {which} line {i} (doubled: {doubled}): {got:?} != {want:?}"
+                    );
+                    variants += 1;
+                    errors += usize::from(want.is_err());
+                }
+            }
+        }
+        assert!(
+            errors > 5 && variants - errors > 5,
+            "{errors} of {variants}"
+        );
+        for (f, o) in [
+            (
+                filelists.replace(r#"type="dir""#, r#"type="fifo""#),
+                other.clone(),
+            ),
+            (
+                filelists.clone(),
+                other.replace(r#"date="1700000000""#, r#"date="today""#),
+            ),
+            (filelists.replace("abc123", "abc124"), other.clone()),
+        ] {
+            let (got, want, concurrent) = read(&f, &o);
+            assert!(want.is_err());
+            assert!(
+                same(&got, &want) && same(&concurrent, &want),
+                "{got:?} != {want:?}"
+            );
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! The one streaming reader of repository metadata XML (primary, filelists,
 //! other): the root element, then each `<package>` child of it in turn, so a file
 //! of tens of megabytes decompressed is never held whole in memory. What a
-//! package means is the caller's: [`read`](super::read) builds entries,
-//! [`listing`](super::listing) the installer's file list, [`summarize`](super::summarize)
-//! counts.
+//! package means is the caller's [`Build`]: [`read`](super::read) builds entries
+//! from the events, [`listing`](super::listing) the installer's file list and
+//! [`summarize`](super::summarize) counts from [`for_each_package`]'s element trees.
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -26,6 +26,7 @@ pub(crate) struct Element {
 }
 
 impl Element {
+    #[cfg(test)]
     pub(crate) fn attr(&self, key: &str) -> Option<&str> {
         self.attrs
             .iter()
