@@ -39,7 +39,8 @@ use sha2::{Digest, Sha256};
 use super::entry::PackageEntry;
 use super::read::read_entries_concurrently;
 use super::repomd::{Repomd, RepomdRecord};
-use super::write::{package_files, repomd_xml, write_metadata, MetadataOptions};
+pub(crate) use super::write::{list, Listed};
+use super::write::{repomd_xml, write_metadata, MetadataOptions};
 use crate::error::{Error, Result, ResultExt};
 use crate::rpm::Package;
 
@@ -144,30 +145,6 @@ pub(crate) struct Scan {
     pub read: usize,
 }
 
-/// A package file below the repository root, as [`list`] found it.
-#[derive(Debug)]
-pub(crate) struct Listed {
-    /// The path relative to the root, `/`-separated (its `<location href>`).
-    pub href: String,
-    pub path: PathBuf,
-    pub meta: fs::Metadata,
-}
-
-/// Every `*.rpm` below `root` (`repodata/` skipped), sorted by href, each with
-/// its metadata: the file system half of [`scan`], which needs no old
-/// metadata (so it can run while that is read).
-pub(crate) fn list(root: &Path) -> Result<Vec<Listed>> {
-    package_files(root)?
-        .into_iter()
-        .map(|(href, path)| {
-            let meta = fs::metadata(&path)
-                .map_err(|e| Error::io(e, "reading the package's metadata"))
-                .in_file(&path)?;
-            Ok(Listed { href, path, meta })
-        })
-        .collect()
-}
-
 /// The entries of every package below `root` (see the module docs for the
 /// reuse rule): [`list`] and then [`scan_listed`].
 pub(crate) fn scan(
@@ -196,13 +173,19 @@ pub(crate) fn scan_listed(
         hashed: 0,
         read: 0,
     };
-    for Listed { href, path, meta } in listed {
+    for Listed {
+        href,
+        path,
+        size,
+        mtime,
+    } in listed
+    {
         if let Some(e) = known.get(&href) {
             scan.entries.push(e.clone());
             scan.read += 1;
             continue;
         }
-        if let Some(e) = reusable(&path, &href, &meta, old, pristine, &mut scan)? {
+        if let Some(e) = reusable(&path, &href, size, mtime, old, pristine, &mut scan)? {
             scan.entries.push(e);
             scan.reused += 1;
             continue;
@@ -235,23 +218,19 @@ fn may_stand_for(e: &PackageEntry, size: u64) -> bool {
 fn reusable(
     path: &Path,
     href: &str,
-    meta: &fs::Metadata,
+    size: u64,
+    mtime: i64,
     old: &mut OldRepo,
     pristine: &Pristine,
     scan: &mut Scan,
 ) -> Result<Option<PackageEntry>> {
-    let Some(mut old) = old
-        .entries
-        .remove(href)
-        .filter(|e| may_stand_for(e, meta.len()))
-    else {
+    let Some(mut old) = old.entries.remove(href).filter(|e| may_stand_for(e, size)) else {
         return Ok(None);
     };
-    let mtime = mtime_seconds(meta);
     if mtime == old.time_file {
         return Ok(Some(old));
     }
-    if pristine.get(href) == Some(&(meta.len(), Some(mtime))) {
+    if pristine.get(href) == Some(&(size, Some(mtime))) {
         scan.pristine += 1;
         return Ok(Some(old));
     }
@@ -261,11 +240,6 @@ fn reusable(
     }
     old.time_file = mtime;
     Ok(Some(old))
-}
-
-fn mtime_seconds(meta: &fs::Metadata) -> i64 {
-    use std::os::unix::fs::MetadataExt;
-    meta.mtime()
 }
 
 /// SHA-256 of a file as lower-case hex.

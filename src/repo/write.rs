@@ -68,35 +68,124 @@ pub fn entries_for_dir(root: &Path) -> Result<Vec<PackageEntry>> {
 /// Every `*.rpm` file below `root` (the repository root; `repodata/` is
 /// skipped) as `(href relative to root, path)`, sorted by href.
 pub(crate) fn package_files(root: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut hrefs = Vec::new();
-    for item in walkdir::WalkDir::new(root).sort_by_file_name() {
-        let item = item.map_err(|e| {
-            let path = e.path().map(Path::to_path_buf);
-            Error::io(io::Error::other(e.to_string()), "listing packages")
-                .in_file(path.unwrap_or_else(|| root.to_path_buf()))
-        })?;
-        let rel = item
-            .path()
-            .strip_prefix(root)
-            .expect("walkdir yields paths under its root");
-        if rel.starts_with("repodata") || !item.file_type().is_file() {
-            continue;
-        }
-        if rel.extension().is_some_and(|e| e == "rpm") {
-            let href = rel
-                .iter()
-                .map(|c| {
-                    c.to_str().ok_or_else(|| {
-                        Error::unsupported("package path is not UTF-8").in_file(item.path())
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?
-                .join("/");
-            hrefs.push((href, item.path().to_path_buf()));
+    Ok(list(root)?.into_iter().map(|l| (l.href, l.path)).collect())
+}
+
+/// A package file below the repository root, as [`list`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    /// The path relative to the root, `/`-separated (its `<location href>`).
+    pub href: String,
+    pub path: PathBuf,
+    /// Its size and modification time (seconds), as `stat` gives them.
+    pub size: u64,
+    pub mtime: i64,
+}
+
+/// Every `*.rpm` file below `root` (`repodata/` skipped; symbolic links are
+/// neither followed nor listed), sorted by href, each with its size and mtime.
+/// Each directory is read and its files stat'ed through one descriptor (a
+/// repository of a thousand packages is listed on the path of every add-rpm);
+/// its entries are visited in file-name order, depth first, so that the first
+/// error is the same on every run. A package whose path is not UTF-8 is an error.
+pub(crate) fn list(root: &Path) -> Result<Vec<Listed>> {
+    let mut out = Vec::new();
+    walk(root, Prefix::Root, &mut out)?;
+    out.sort_by(|a, b| a.href.cmp(&b.href));
+    Ok(out)
+}
+
+/// The href of a directory [`walk`] reads.
+enum Prefix {
+    /// The repository root.
+    Root,
+    /// A directory below it.
+    Dir(String),
+    /// A directory with a name that is not UTF-8 on its path (a package in it is an error).
+    NotUtf8,
+}
+
+impl Prefix {
+    /// The href of `name` in this directory (`None`: not UTF-8).
+    fn child(&self, name: &[u8]) -> Option<String> {
+        let name = std::str::from_utf8(name).ok()?;
+        match self {
+            Prefix::Root => Some(name.to_string()),
+            Prefix::Dir(h) => Some(format!("{h}/{name}")),
+            Prefix::NotUtf8 => None,
         }
     }
-    hrefs.sort();
-    Ok(hrefs)
+}
+
+fn walk(dir: &Path, prefix: Prefix, out: &mut Vec<Listed>) -> Result<()> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+    use std::os::unix::ffi::OsStrExt;
+    let failed = |e: rustix::io::Errno, at: &Path| {
+        Error::io(io::Error::from(e), "listing packages").in_file(at)
+    };
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| failed(e, dir))?;
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(&fd).map_err(|e| failed(e, dir))? {
+        let entry = entry.map_err(|e| failed(e, dir))?;
+        let name = entry.file_name();
+        if name.to_bytes() != b"." && name.to_bytes() != b".." {
+            names.push((name.to_owned(), entry.file_type()));
+        }
+    }
+    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, mut kind) in names {
+        let bytes = name.to_bytes();
+        if matches!(prefix, Prefix::Root) && bytes == b"repodata" {
+            continue;
+        }
+        let path = dir.join(std::ffi::OsStr::from_bytes(bytes));
+        let mut stat = None;
+        if kind == FileType::Unknown {
+            // No d_type from this file system: ask, without following a link.
+            let st = rustix::fs::statat(&fd, &name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| failed(e, &path))?;
+            kind = FileType::from_raw_mode(st.st_mode);
+            stat = Some(st);
+        }
+        match kind {
+            FileType::Directory => {
+                let sub = prefix.child(bytes).map_or(Prefix::NotUtf8, Prefix::Dir);
+                walk(&path, sub, out)?;
+            }
+            FileType::RegularFile if is_rpm(bytes) => {
+                let href = prefix.child(bytes).ok_or_else(|| {
+                    Error::unsupported("package path is not UTF-8").in_file(&path)
+                })?;
+                let st = match stat {
+                    Some(st) => st,
+                    None => rustix::fs::statat(&fd, &name, AtFlags::empty())
+                        .map_err(|e| failed(e, &path))?,
+                };
+                out.push(Listed {
+                    href,
+                    path,
+                    size: u64::try_from(st.st_size).unwrap_or(0),
+                    mtime: st.st_mtime,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file name's extension is `rpm` (as `Path::extension`: after the
+/// last dot, a leading dot alone not counting).
+fn is_rpm(name: &[u8]) -> bool {
+    match name.iter().rposition(|&b| b == b'.') {
+        Some(0) | None => false,
+        Some(dot) => &name[dot + 1..] == b"rpm",
+    }
 }
 
 /// Write primary, filelists and other `.xml.gz` for `entries` into
@@ -406,5 +495,92 @@ impl<W: Write> Write for Measure<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    /// The walkdir listing `list` replaced, kept as its reference.
+    fn reference(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+        let mut hrefs = Vec::new();
+        for item in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let item = item.map_err(|e| Error::io(io::Error::other(e.to_string()), "listing"))?;
+            let rel = item.path().strip_prefix(root).unwrap();
+            if rel.starts_with("repodata") || !item.file_type().is_file() {
+                continue;
+            }
+            if rel.extension().is_some_and(|e| e == "rpm") {
+                let href = rel
+                    .iter()
+                    .map(|c| c.to_str().ok_or_else(|| Error::unsupported("not UTF-8")))
+                    .collect::<Result<Vec<_>>>()?
+                    .join("/");
+                hrefs.push((href, item.path().to_path_buf()));
+            }
+        }
+        hrefs.sort();
+        Ok(hrefs)
+    }
+
+    /// Nested directories, a nested `repodata/` (listed) beside the root's (not),
+    /// links, names that only look like packages, and a directory whose name is
+    /// not UTF-8 but holds no package: what walkdir listed, with each file's stat.
+    #[test]
+    fn list_matches_walkdir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let files = [
+            "Packages/b-1.0-1.noarch.rpm",
+            "Packages/a-1.0-1.x86_64.rpm",
+            "Packages/sub/deeper/c-2.rpm",
+            "Packages/README",
+            "Packages/.rpm",
+            "Packages/..rpm",
+            "Packages/x.rpm.bak",
+            "Packages/x.",
+            "repodata/ignored.rpm",
+            "other/repodata/kept.rpm",
+            "top.rpm",
+        ];
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, f.as_bytes()).unwrap();
+        }
+        std::fs::create_dir(root.join("Packages/dir.rpm")).unwrap();
+        std::os::unix::fs::symlink("a-1.0-1.x86_64.rpm", root.join("Packages/link.rpm")).unwrap();
+        std::os::unix::fs::symlink("sub", root.join("Packages/linkdir")).unwrap();
+        let odd = root.join(std::ffi::OsStr::from_bytes(b"odd-\xff"));
+        std::fs::create_dir(&odd).unwrap();
+        std::fs::write(odd.join("notes.txt"), b"x").unwrap();
+
+        let listed = list(root).unwrap();
+        let want = reference(root).unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|l| (l.href.clone(), l.path.clone()))
+                .collect::<Vec<_>>(),
+            want
+        );
+        assert_eq!(listed.len(), 6, "{listed:?}");
+        assert!(listed.iter().any(|l| l.href == "other/repodata/kept.rpm"));
+        for l in &listed {
+            let meta = std::fs::metadata(&l.path).unwrap();
+            assert_eq!(l.size, meta.len());
+            assert_eq!(l.mtime, std::os::unix::fs::MetadataExt::mtime(&meta));
+        }
+
+        // A package below a name that is not UTF-8: refused by both.
+        std::fs::write(odd.join("p.rpm"), b"x").unwrap();
+        let err = list(root).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        assert!(reference(root).is_err());
+        // A directory that cannot be read: named in the error.
+        let missing = list(&root.join("nowhere")).unwrap_err();
+        assert!(missing.to_string().contains("nowhere"), "{missing}");
     }
 }
