@@ -33,7 +33,7 @@ use crate::rpm::Package;
 pub(crate) const DEFAULT_CHANGELOG_LIMIT: usize = 10;
 
 /// One dependency (`<rpm:entry>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dependency {
     /// The name (for rich dependencies, the whole expression).
     pub name: String,

@@ -99,21 +99,21 @@ pub(crate) fn read_primary_split(gz: &[u8]) -> Result<Vec<PackageEntry>> {
     if MultiGzDecoder::new(gz).read_to_end(&mut xml).is_err() {
         return whole();
     }
-    let Some((root, close, cut)) = halves(&xml) else {
-        return whole();
-    };
+    read_halves(&xml).map_or_else(whole, Ok)
+}
+
+/// The entries of primary.xml's XML read in two halves on two threads (`None`:
+/// not cut, or a half did not read; see [`read_primary_split`]).
+fn read_halves(xml: &[u8]) -> Option<Vec<PackageEntry>> {
+    let (root, close, cut) = halves(xml)?;
     let (first, second) = std::thread::scope(|s| {
         let second = s.spawn(|| primary_entries(&mut root.chain(&xml[cut..]), Source::Plain));
         let first = primary_entries(&mut xml[..cut].chain(close.as_bytes()), Source::Plain);
         (first, second.join())
     });
-    match (first, second) {
-        (Ok(mut first), Ok(Ok(second))) => {
-            first.extend(second);
-            Ok(first)
-        }
-        _ => whole(),
-    }
+    let mut first = first.ok()?;
+    first.extend(second.ok()?.ok()?);
+    Some(first)
 }
 
 /// Where [`read_primary_split`] cuts `xml`: the root's start tag, its end tag,
@@ -167,8 +167,9 @@ enum Slot {
     Text(usize),
     /// The first `<format>`.
     Format,
-    /// The first list of a kind of dependency.
-    Deps(DepKind),
+    /// The first list of a kind of dependency (its index in [`DepKind::PRIMARY_ORDER`]
+    /// and in [`Draft::deps`]).
+    Deps(usize),
     /// A `<file>` of the first `<format>` (its text is the path).
     File,
 }
@@ -192,6 +193,16 @@ const FORMAT_TEXTS: [&str; 5] = [
     "rpm:sourcerpm",
 ];
 const TEXTS: usize = PACKAGE_TEXTS.len() + FORMAT_TEXTS.len();
+/// The bits of the three text children an entry cannot do without (their
+/// indices in [`PACKAGE_TEXTS`], checked when compiling).
+const NAME: u32 = 1 << 0;
+const ARCH: u32 = 1 << 1;
+const CHECKSUM: u32 = 1 << 2;
+const _: () = assert!(
+    matches!(PACKAGE_TEXTS[0].as_bytes(), b"name")
+        && matches!(PACKAGE_TEXTS[1].as_bytes(), b"arch")
+        && matches!(PACKAGE_TEXTS[2].as_bytes(), b"checksum")
+);
 const VERSION: u32 = 1 << TEXTS;
 const TIME: u32 = VERSION << 1;
 const SIZE: u32 = VERSION << 2;
@@ -223,7 +234,7 @@ struct Draft {
     header_start: Option<u64>,
     header_end: Option<u64>,
     deps: [Vec<Dependency>; DepKind::PRIMARY_ORDER.len()],
-    /// Each file's path and kind (or its unknown `type`).
+    /// Each file's path and kind (or the error its unknown `type` is).
     files: Vec<(String, Result<FileKind>)>,
 }
 
@@ -240,13 +251,13 @@ impl Draft {
     fn entry(mut self) -> Result<PackageEntry> {
         for (bit, what) in [
             (VERSION, "<version>"),
-            (1 << 2, "<checksum>"),
+            (CHECKSUM, "<checksum>"),
             (TIME, "<time>"),
             (SIZE, "<size>"),
             (LOCATION, "<location>"),
             (FORMAT, "<format>"),
-            (1 << 0, "<name>"),
-            (1 << 1, "<arch>"),
+            (NAME, "<name>"),
+            (ARCH, "<arch>"),
         ] {
             if self.seen & bit == 0 {
                 return Err(missing(what));
@@ -364,14 +375,6 @@ impl Draft {
     }
 }
 
-/// A qualified name without its namespace prefix, as [`stream::local`].
-fn local_name(name: &[u8]) -> &[u8] {
-    match name.iter().position(|&b| b == b':') {
-        Some(i) => &name[i + 1..],
-        None => name,
-    }
-}
-
 /// primary.xml's reader: each `<package>` straight into a [`PackageEntry`] (its
 /// strings are moved, not copied, and no element tree is built: this runs once
 /// per package of the old metadata, on the path of every add-rpm).
@@ -400,7 +403,7 @@ impl Build for Primary<'_> {
         let name = tag.name().into_inner();
         let d = &mut self.draft;
         let (slot, attrs) = match self.stack.last() {
-            None if depth == 1 && local_name(name) == b"package" => {
+            None if depth == 1 && stream::local_bytes(name) == b"package" => {
                 *d = Draft {
                     offset,
                     ..Draft::default()
@@ -449,26 +452,13 @@ impl Build for Primary<'_> {
                         .iter()
                         .position(|k| k.element().as_bytes() == name)
                     {
-                        Some(i) if d.first(DEPS << i) => {
-                            (Slot::Deps(DepKind::PRIMARY_ORDER[i]), Attrs::None)
-                        }
+                        Some(i) if d.first(DEPS << i) => (Slot::Deps(i), Attrs::None),
                         _ => (Slot::Skip, Attrs::None),
                     }
                 }
             }
-            Some(Slot::Deps(kind)) if name == b"rpm:entry" => {
-                let i = DepKind::PRIMARY_ORDER
-                    .iter()
-                    .position(|k| k == kind)
-                    .expect("a primary dependency kind");
-                d.deps[i].push(Dependency {
-                    name: String::new(),
-                    flags: None,
-                    epoch: None,
-                    version: None,
-                    release: None,
-                    pre: false,
-                });
+            Some(&Slot::Deps(i)) if name == b"rpm:entry" => {
+                d.deps[i].push(Dependency::default());
                 (Slot::Skip, Attrs::Dependency(i))
             }
             _ => (Slot::Skip, Attrs::None),
@@ -696,7 +686,7 @@ impl<I: Item> Build for Children<I> {
     ) -> std::result::Result<(), String> {
         let name = tag.name().into_inner();
         let open = match self.stack.last() {
-            None if depth == 1 && local_name(name) == b"package" => {
+            None if depth == 1 && stream::local_bytes(name) == b"package" => {
                 self.key = Key {
                     pkgid: None,
                     name: None,
@@ -1295,6 +1285,12 @@ line two</description>
         assert!(good.len() > 256 << 10);
         let (_, _, cut) = halves(good.as_bytes()).expect("cut in two");
         assert!(cut > good.len() / 2 && cut < good.len() * 3 / 4, "{cut}");
+        // Both halves read (not a fall-back to the whole file), and agree with it.
+        let halved = read_halves(good.as_bytes()).expect("both halves read");
+        assert!(same(
+            &Ok(halved),
+            &primary_entries(&mut good.as_bytes(), Source::Plain)
+        ));
         let entries = read_primary_split(&gzip(good.as_bytes())).unwrap();
         assert_eq!(entries.len(), 400);
         assert_eq!(entries[399].name, "pkg399<x>A");
@@ -1326,6 +1322,10 @@ line two</description>
             good.replace("</metadata>", "</metadata><trailing/>"),
         ];
         for (i, xml) in tricky.iter().enumerate() {
+            // The cut cannot stand in the first five: the halves must not read. (Content
+            // after the root, the last, reads whole and in halves alike.)
+            assert!(halves(xml.as_bytes()).is_some(), "variant {i} is cut");
+            assert_eq!(read_halves(xml.as_bytes()).is_none(), i < 5, "variant {i}");
             let gz = gzip(xml.as_bytes());
             let got = read_primary_split(&gz);
             let want = read_primary(&mut &gz[..]);

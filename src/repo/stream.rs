@@ -48,7 +48,16 @@ impl Element {
 
 /// `name` without its namespace prefix.
 pub(crate) fn local(name: &str) -> &str {
-    name.split_once(':').map_or(name, |(_, l)| l)
+    let l = local_bytes(name.as_bytes());
+    &name[name.len() - l.len()..]
+}
+
+/// [`local`] of a name as the reader gives it (bytes).
+pub(crate) fn local_bytes(name: &[u8]) -> &[u8] {
+    match name.iter().position(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
 }
 
 /// Where the XML comes from; only the error messages differ.
